@@ -1,0 +1,474 @@
+//===- SparqOps.td - sparq graph and kernel ops ------------*- tablegen -*-===//
+//
+// Graph ops with ONNX semantics and the kernel-level ops the graph passes
+// form. Every graph op infers its result type (static or dynamic dims) so the
+// importer never computes shapes itself, and the inference doubles as the
+// verifier.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_OPS_TD
+#define SPARQ_OPS_TD
+
+include "SparqDialect.td"
+include "SparqAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+// Shared pieces -------------------------------------------------------------
+
+// An op whose result types come from a C++ helper named `helper`, called as
+// helper(location, adaptor, inferredTypes).
+class Sparq_InferredOp<string mnemonic, string helper, list<Trait> traits = []>
+    : Sparq_Op<mnemonic, traits # [Pure, InferTypeOpAdaptor]> {
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext *,
+        std::optional<::mlir::Location> loc, Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      return ::sparq::}] # helper # [{(loc, adaptor, types);
+    }
+  }];
+}
+
+class Sparq_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : Sparq_InferredOp<mnemonic, "inferSameAsFirstOperand", traits> {
+  let summary = "elementwise " # mnemonic;
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+class Sparq_BinaryOp<string mnemonic, string helper = "inferBroadcastSameElement">
+    : Sparq_InferredOp<mnemonic, helper> {
+  let summary = "elementwise " # mnemonic # " with ONNX multidirectional broadcasting";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+// Constants -----------------------------------------------------------------
+
+def Sparq_ConstantOp : Sparq_Op<"constant", [ConstantLike, Pure,
+                                             InferTypeOpAdaptor]> {
+  let summary = "constant tensor (weights, Constant nodes, folded shapes)";
+  let description = [{
+    Weights imported from ONNX initializers are dense resources backed by the
+    model file's bytes, so they are never copied while importing.
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext *,
+        std::optional<::mlir::Location>, Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getValue().getType());
+      return ::mlir::success();
+    }
+  }];
+}
+
+// Elementwise binary --------------------------------------------------------
+
+def Sparq_AddOp : Sparq_BinaryOp<"add">;
+def Sparq_SubOp : Sparq_BinaryOp<"sub">;
+def Sparq_MulOp : Sparq_BinaryOp<"mul">;
+def Sparq_DivOp : Sparq_BinaryOp<"div">;
+def Sparq_PowOp : Sparq_BinaryOp<"pow", "inferBroadcastLhsElement">;
+def Sparq_MinOp : Sparq_BinaryOp<"min">;
+def Sparq_MaxOp : Sparq_BinaryOp<"max">;
+def Sparq_ModOp : Sparq_BinaryOp<"mod">;
+def Sparq_AndOp : Sparq_BinaryOp<"and">;
+def Sparq_OrOp : Sparq_BinaryOp<"or">;
+def Sparq_XorOp : Sparq_BinaryOp<"xor">;
+def Sparq_EqualOp : Sparq_BinaryOp<"equal", "inferBroadcastBool">;
+def Sparq_LessOp : Sparq_BinaryOp<"less", "inferBroadcastBool">;
+def Sparq_LessOrEqualOp : Sparq_BinaryOp<"less_or_equal", "inferBroadcastBool">;
+def Sparq_GreaterOp : Sparq_BinaryOp<"greater", "inferBroadcastBool">;
+def Sparq_GreaterOrEqualOp
+    : Sparq_BinaryOp<"greater_or_equal", "inferBroadcastBool">;
+def Sparq_PReluOp : Sparq_BinaryOp<"prelu", "inferBroadcastLhsElement">;
+
+def Sparq_WhereOp : Sparq_InferredOp<"where", "inferWhere"> {
+  let summary = "select with ONNX broadcasting";
+  let arguments = (ins AnyRankedTensor:$condition, AnyRankedTensor:$x,
+                       AnyRankedTensor:$y);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+// Elementwise unary ---------------------------------------------------------
+
+foreach p = [["Sqrt", "sqrt"], ["Reciprocal", "reciprocal"], ["Exp", "exp"],
+             ["Log", "log"], ["Erf", "erf"], ["Tanh", "tanh"],
+             ["Sigmoid", "sigmoid"], ["Relu", "relu"], ["Neg", "neg"],
+             ["Abs", "abs"], ["Floor", "floor"], ["Ceil", "ceil"],
+             ["Round", "round"], ["Sign", "sign"], ["Not", "not"],
+             ["Sin", "sin"], ["Cos", "cos"], ["Tan", "tan"], ["Asin", "asin"],
+             ["Acos", "acos"], ["Atan", "atan"], ["Sinh", "sinh"],
+             ["Cosh", "cosh"], ["Asinh", "asinh"], ["Acosh", "acosh"],
+             ["Atanh", "atanh"], ["Softplus", "softplus"],
+             ["Softsign", "softsign"], ["Mish", "mish"],
+             ["HardSwish", "hard_swish"]] in
+def Sparq_#p[0]#Op : Sparq_UnaryOp<p[1]>;
+
+def Sparq_IdentityOp : Sparq_UnaryOp<"identity"> { let hasFolder = 1; }
+
+def Sparq_LeakyReluOp : Sparq_UnaryOp<"leaky_relu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.01">:$alpha);
+}
+def Sparq_EluOp : Sparq_UnaryOp<"elu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def Sparq_CeluOp : Sparq_UnaryOp<"celu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def Sparq_ThresholdedReluOp : Sparq_UnaryOp<"thresholded_relu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def Sparq_SeluOp : Sparq_UnaryOp<"selu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma);
+}
+def Sparq_HardSigmoidOp : Sparq_UnaryOp<"hard_sigmoid"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.5">:$beta);
+}
+def Sparq_GeluOp : Sparq_UnaryOp<"gelu"> {
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<BoolAttr, "false">:$tanh_approximation);
+}
+def Sparq_ClipOp : Sparq_UnaryOp<"clip"> {
+  let description = [{
+    Clamps to [min, max]; an absent bound is unbounded. Bounds given to ONNX
+    as runtime tensors are imported as sparq.max/sparq.min instead.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, OptionalAttr<F64Attr>:$min,
+                       OptionalAttr<F64Attr>:$max);
+}
+
+def Sparq_CastOp : Sparq_InferredOp<"cast", "inferCast"> {
+  let summary = "element type conversion with ONNX Cast semantics";
+  let arguments = (ins AnyRankedTensor:$input, TypeAttr:$to);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+// Contractions ----------------------------------------------------------------
+
+def Sparq_MatMulOp : Sparq_InferredOp<"matmul", "inferMatMul"> {
+  let summary = "numpy-style matrix product with batch broadcasting";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Sparq_GemmOp : Sparq_InferredOp<"gemm", "inferGemm"> {
+  let summary = "alpha * op(A) * op(B) + beta * C";
+  let arguments = (ins AnyRankedTensor:$a, AnyRankedTensor:$b,
+                       Optional<AnyRankedTensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def Sparq_ConvOp : Sparq_InferredOp<"conv", "inferConv"> {
+  let summary = "N-d convolution (NCHW) with explicit padding";
+  let description = [{
+    `pads` holds the begin paddings of every spatial dim followed by the end
+    paddings, as in ONNX; `auto_pad` is resolved by the importer.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+// Kernel-level ops ------------------------------------------------------------
+
+def Sparq_FusedConvOp : Sparq_InferredOp<"fused_conv", "inferFusedConv",
+                                         [AttrSizedOperandSegments]> {
+  let summary = "2-d convolution kernel with a fused epilogue";
+  let description = [{
+    Computes `activation(conv(input, weight) + bias + residual)`. Formed by
+    `sparq-fuse-epilogues`; one op becomes one kernel.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$residual,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`bias` $bias^)? "
+                       "(`residual` $residual^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_FusedMatMulOp : Sparq_InferredOp<"fused_matmul", "inferFusedMatMul",
+                                           [AttrSizedOperandSegments]> {
+  let summary = "matrix product kernel with a fused epilogue";
+  let description = [{
+    Computes `activation(lhs * op(rhs) + bias + residual)` where `op` is a
+    transpose of the last two dims when `trans_b` is set. `lhs` is [..., M, K];
+    `rhs` is [..., K, N] (or [..., N, K]) and broadcasts over batch dims;
+    `bias` has N elements.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$residual,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs (`bias` $bias^)? "
+                       "(`residual` $residual^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+// Pooling and normalization ---------------------------------------------------
+
+def Sparq_MaxPoolOp : Sparq_InferredOp<"max_pool", "inferPool"> {
+  let summary = "max pooling (NCHW)";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_AveragePoolOp : Sparq_InferredOp<"average_pool", "inferPool"> {
+  let summary = "average pooling (NCHW)";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_GlobalAveragePoolOp
+    : Sparq_InferredOp<"global_average_pool", "inferGlobalPool"> {
+  let summary = "mean over all spatial dims, keeping them as size 1";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_GlobalMaxPoolOp
+    : Sparq_InferredOp<"global_max_pool", "inferGlobalPool"> {
+  let summary = "max over all spatial dims, keeping them as size 1";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_BatchNormOp : Sparq_InferredOp<"batch_norm", "inferSameAsFirstOperand"> {
+  let summary = "inference-mode batch normalization over dim 1";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                       AnyRankedTensor:$bias, AnyRankedTensor:$mean,
+                       AnyRankedTensor:$variance,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale `,` $bias `,` $mean `,` $variance "
+                       "attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Sparq_LayerNormOp : Sparq_InferredOp<"layer_norm", "inferSameAsFirstOperand"> {
+  let summary = "layer normalization over dims [axis, rank)";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Sparq_SoftmaxOp : Sparq_InferredOp<"softmax", "inferSameAsFirstOperand"> {
+  let summary = "softmax along one axis (opset 13 semantics)";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Sparq_LogSoftmaxOp : Sparq_InferredOp<"log_softmax", "inferSameAsFirstOperand"> {
+  let summary = "log-softmax along one axis (opset 13 semantics)";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+// Reductions ------------------------------------------------------------------
+
+class Sparq_ReduceOp<string mnemonic>
+    : Sparq_InferredOp<mnemonic, "inferReduce"> {
+  let summary = mnemonic # " over the listed axes";
+  let description = [{
+    `axes` are non-negative and sorted; the importer resolves ONNX's empty
+    axes and `noop_with_empty_axes`.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_ReduceSumOp : Sparq_ReduceOp<"reduce_sum">;
+def Sparq_ReduceMeanOp : Sparq_ReduceOp<"reduce_mean">;
+def Sparq_ReduceMaxOp : Sparq_ReduceOp<"reduce_max">;
+def Sparq_ReduceMinOp : Sparq_ReduceOp<"reduce_min">;
+def Sparq_ReduceProdOp : Sparq_ReduceOp<"reduce_prod">;
+def Sparq_ReduceSumSquareOp : Sparq_ReduceOp<"reduce_sum_square">;
+def Sparq_ReduceL1Op : Sparq_ReduceOp<"reduce_l1">;
+def Sparq_ReduceL2Op : Sparq_ReduceOp<"reduce_l2">;
+def Sparq_ReduceLogSumExpOp : Sparq_ReduceOp<"reduce_log_sum_exp">;
+
+class Sparq_ArgReduceOp<string mnemonic>
+    : Sparq_InferredOp<mnemonic, "inferArgReduce"> {
+  let summary = mnemonic # " index along one axis (int64 result)";
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+def Sparq_ArgMaxOp : Sparq_ArgReduceOp<"arg_max">;
+def Sparq_ArgMinOp : Sparq_ArgReduceOp<"arg_min">;
+
+// Data movement ---------------------------------------------------------------
+
+def Sparq_ReshapeOp : Sparq_Op<"reshape", [Pure]> {
+  let summary = "reshape to the result type (ONNX Reshape/Flatten/Squeeze/Unsqueeze)";
+  let description = [{
+    The importer resolves ONNX's shape operand (0 and -1 entries) into the
+    result type; the verifier checks element counts where they are static.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Sparq_TransposeOp : Sparq_InferredOp<"transpose", "inferTranspose"> {
+  let summary = "permute dimensions";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Sparq_ConcatOp : Sparq_InferredOp<"concat", "inferConcat"> {
+  let summary = "concatenate along a non-negative axis";
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasFolder = 1;
+}
+
+def Sparq_SliceOp : Sparq_InferredOp<"slice", "inferSlice"> {
+  let summary = "strided slice with one normalized start/end/step per dim";
+  let description = [{
+    `starts` are clamped, in-range indices; `ends` are clamped (and may be -1
+    for a negative step running to the front); `steps` are non-zero. The
+    importer normalizes ONNX's axes, negative indices and clamping.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Sparq_GatherOp : Sparq_InferredOp<"gather", "inferGather"> {
+  let summary = "ONNX Gather along a non-negative axis (negative indices wrap)";
+  let arguments = (ins AnyRankedTensor:$data, AnyRankedTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Sparq_ExpandOp : Sparq_Op<"expand", [Pure]> {
+  let summary = "broadcast to the result type (ONNX Expand, Tile-free)";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Sparq_TileOp : Sparq_InferredOp<"tile", "inferTile"> {
+  let summary = "repeat the input along each dim";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$repeats);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_ShapeOp : Sparq_InferredOp<"shape", "inferShape"> {
+  let summary = "the input's shape as int64, dims [start, end)";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<I64Attr, "0">:$start,
+                       OptionalAttr<I64Attr>:$end);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def Sparq_PadOp : Sparq_InferredOp<"pad", "inferPad"> {
+  let summary = "pad with a constant, reflected or edge values";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<StrAttr, "\"constant\"">:$mode,
+                       DefaultValuedAttr<F64Attr, "0.0">:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Sparq_TriluOp : Sparq_InferredOp<"trilu", "inferSameAsFirstOperand"> {
+  let summary = "keep the upper or lower triangle of the last two dims";
+  let arguments = (ins AnyRankedTensor:$input,
+                       DefaultValuedAttr<BoolAttr, "true">:$upper,
+                       DefaultValuedAttr<I64Attr, "0">:$k);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+#endif // SPARQ_OPS_TD

@@ -1,0 +1,55 @@
+//===- Compiler.h - the driver behind sparq-compile -----------*- C++ -*-===//
+//
+// Runs the whole flow for one model: import, graph passes, lowering, LLVM
+// code generation for the chosen CPU, linking into a shared library and the
+// generated C header. Every stage can be the last one (--emit).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_COMPILER_COMPILER_H
+#define SPARQ_COMPILER_COMPILER_H
+
+#include "sparq/Import/OnnxImporter.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace sparq {
+
+enum class EmitKind {
+  Mlir,     // the imported sparq module
+  Sparq,    // after the graph passes (kernel ops formed)
+  LlvmMlir, // the LLVM dialect module
+  Llvm,     // LLVM IR after optimization
+  Obj,      // relocatable object
+  So,       // shared library + C header
+};
+
+struct CompileOptions {
+  std::string inputPath;
+  std::string outputPath;
+  EmitKind emit = EmitKind::So;
+  std::string target = "cpu";
+  /// CPU name for code generation; "host" detects the running CPU.
+  std::string cpu = "host";
+  /// Extra target features (+avx2,-avx512f); empty means the CPU's own.
+  std::string features;
+  ImportOptions import;
+  /// Where to write the per-layer JSON report; empty for none.
+  std::string reportPath;
+  /// Static runtime archive linked into the shared library.
+  std::string runtimeLibrary;
+  /// Print progress and the summary to stderr.
+  bool verbose = true;
+  /// Skip the graph passes (debugging aid).
+  bool noGraphPasses = false;
+};
+
+/// Compiles one model. Diagnostics go to `errs`. Returns 0 on success and
+/// 1 on a compile error (nothing is left at the output path then).
+int compileModel(const CompileOptions &options, llvm::raw_ostream &errs);
+
+} // namespace sparq
+
+#endif // SPARQ_COMPILER_COMPILER_H

@@ -1,0 +1,28 @@
+//===- Passes.h - sparq graph passes --------------------------*- C++ -*-===//
+//
+// Declarations and registration of sparq's graph passes (generated from
+// Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_H
+#define SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_H
+
+#include "sparq/Dialect/Sparq/IR/Sparq.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Pass/Pass.h"
+
+namespace sparq {
+
+#define GEN_PASS_DECL
+#include "sparq/Dialect/Sparq/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "sparq/Dialect/Sparq/Transforms/Passes.h.inc"
+
+} // namespace sparq
+
+#endif // SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_H

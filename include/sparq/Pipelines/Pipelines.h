@@ -1,0 +1,49 @@
+//===- Pipelines.h - sparq pass pipelines ---------------------*- C++ -*-===//
+//
+// The pass pipelines sparq-compile runs, exposed so sparq-opt can reproduce
+// them with --pass-pipeline or the registered pipeline names.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_PIPELINES_PIPELINES_H
+#define SPARQ_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace sparq {
+
+/// Options of the graph-level pipeline.
+struct GraphPipelineOptions
+    : public mlir::PassPipelineOptions<GraphPipelineOptions> {
+  PassOptions::Option<bool> fuse{*this, "fuse",
+                                 llvm::cl::desc("form fused kernel ops"),
+                                 llvm::cl::init(true)};
+};
+
+/// Options of the CPU lowering pipeline.
+struct CpuPipelineOptions
+    : public mlir::PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<std::string> entry{
+      *this, "entry", llvm::cl::desc("name of the entry function"),
+      llvm::cl::init("main")};
+};
+
+/// sparq graph passes: canonicalization and constant folding, batch-norm
+/// folding and kernel formation with epilogue fusion.
+void buildGraphPipeline(mlir::OpPassManager &pm,
+                        const GraphPipelineOptions &options);
+
+/// Lowering of a graph-optimized sparq module to the LLVM dialect for CPUs:
+/// sparq → linalg/tensor + kernel calls → elementwise fusion → one-shot
+/// bufferization → static memory plan → loops → LLVM dialect. The entry
+/// function ends up taking bare pointers (inputs, outputs, arena).
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm,
+                              const CpuPipelineOptions &options);
+
+/// Registers `sparq-graph-pipeline` and `sparq-cpu-lowering-pipeline`.
+void registerPipelines();
+
+} // namespace sparq
+
+#endif // SPARQ_PIPELINES_PIPELINES_H

@@ -1,0 +1,44 @@
+//===- CompileReport.h - what the compiler decided per layer --*- C++ -*-===//
+//
+// Collects, after the graph passes, one entry per kernel (convolution or
+// matrix product): its shapes, fused epilogue, weight format and measured
+// density, estimated FLOPs and weight bytes. Rendered as the --report JSON
+// and as the summary sparq-compile prints.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_LIB_COMPILER_COMPILEREPORT_H
+#define SPARQ_LIB_COMPILER_COMPILEREPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace sparq {
+
+struct LayerReport {
+  std::string name;   // ONNX node name (from the location)
+  std::string kind;   // fused_conv, fused_matmul, conv, matmul, ...
+  std::string shapes; // operand and result shapes
+  std::vector<std::string> fused; // bias, residual, activation
+  std::string format = "dense";
+  double density = 1.0; // measured fraction of non-zero weights
+  bool constantWeight = false;
+  double flops = 0;
+  int64_t weightBytes = 0;
+};
+
+struct CompileReport {
+  std::vector<LayerReport> layers;
+  int64_t opCount = 0;
+};
+
+CompileReport collectReport(mlir::ModuleOp module, llvm::StringRef entryName);
+std::string reportJson(const CompileReport &report, llvm::StringRef source);
+void printReportSummary(const CompileReport &report, llvm::raw_ostream &os);
+
+} // namespace sparq
+
+#endif // SPARQ_LIB_COMPILER_COMPILEREPORT_H

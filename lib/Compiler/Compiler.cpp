@@ -1,0 +1,263 @@
+//===- Compiler.cpp - the driver behind sparq-compile ---------------------===//
+//
+// Runs import → graph passes → CPU lowering → LLVM code generation → link,
+// stopping at the stage --emit names. Prints progress with timings, writes
+// the per-layer report and never leaves a half-written output behind: every
+// artifact is written to a temporary file and renamed at the end.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparq/Compiler/Compiler.h"
+
+#include "CodeGen.h"
+#include "CompileReport.h"
+#include "ModelSignature.h"
+
+#include "sparq/Pipelines/Pipelines.h"
+#include "sparq/Pipelines/Registration.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Timer.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace sparq;
+
+namespace {
+
+/// Prints "[sparq] stage ... (1.23 s)" lines when verbose.
+class Progress {
+public:
+  Progress(bool verbose, llvm::raw_ostream &os) : verbose(verbose), os(os) {}
+  void start() { begin = std::chrono::steady_clock::now(); }
+  void done(const llvm::Twine &what) {
+    if (!verbose)
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             begin)
+                   .count();
+    os << "[sparq] " << what << " (" << llvm::format("%.2f", s) << " s)\n";
+    os.flush();
+    start();
+  }
+
+private:
+  bool verbose;
+  llvm::raw_ostream &os;
+  std::chrono::steady_clock::time_point begin;
+};
+
+/// Removes the registered temporary files unless they were committed.
+class TempFiles {
+public:
+  ~TempFiles() {
+    for (const std::string &path : paths)
+      llvm::sys::fs::remove(path);
+  }
+  std::string make(llvm::StringRef finalPath, llvm::StringRef suffix) {
+    llvm::SmallString<256> model(finalPath);
+    model += ".tmp-%%%%%%";
+    model += suffix;
+    llvm::SmallString<256> path;
+    llvm::sys::fs::createUniquePath(model, path, /*MakeAbsolute=*/false);
+    paths.push_back(path.str().str());
+    return paths.back();
+  }
+  bool commit(llvm::StringRef temp, llvm::StringRef finalPath,
+              std::string &error) {
+    if (std::error_code ec = llvm::sys::fs::rename(temp, finalPath)) {
+      error = "cannot write '" + finalPath.str() + "': " + ec.message();
+      return false;
+    }
+    return true;
+  }
+
+private:
+  std::vector<std::string> paths;
+};
+
+bool writeText(llvm::StringRef path, llvm::StringRef text, std::string &error) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return false;
+  }
+  out.os() << text;
+  out.keep();
+  return true;
+}
+
+/// Prints MLIR either to stdout ("-") or atomically to a file.
+bool printModule(ModuleOp module, llvm::StringRef outputPath, TempFiles &temps,
+                 std::string &error) {
+  if (outputPath == "-") {
+    module.print(llvm::outs());
+    return true;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  std::string temp = temps.make(outputPath, ".mlir");
+  return writeText(temp, text, error) && temps.commit(temp, outputPath, error);
+}
+
+} // namespace
+
+int sparq::compileModel(const CompileOptions &options,
+                        llvm::raw_ostream &errs) {
+  auto fail = [&](const llvm::Twine &message) {
+    errs << "error: " << message << "\n";
+    return 1;
+  };
+  if (options.target != "cpu")
+    return fail("target '" + options.target +
+                "' is not supported yet (available: cpu)");
+  if (options.outputPath.empty())
+    return fail("no output path (-o)");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllToLLVMIRTranslations(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.disableMultithreading();
+
+  // Diagnostics: print errors as "error: <message>", which the importer
+  // makes self-describing (file, node, op type); notes and warnings too.
+  bool hadError = false;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      hadError = true;
+    const char *kind = diag.getSeverity() == DiagnosticSeverity::Error
+                           ? "error"
+                       : diag.getSeverity() == DiagnosticSeverity::Warning
+                           ? "warning"
+                           : "note";
+    errs << kind << ": " << diag.str();
+    std::string where;
+    llvm::raw_string_ostream whereOs(where);
+    diag.getLocation().print(whereOs);
+    if (where != "loc(unknown)" && !llvm::StringRef(diag.str()).contains("node '"))
+      errs << " [at " << where << "]";
+    errs << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      errs << "note: " << note.str() << "\n";
+    return success();
+  });
+
+  Progress progress(options.verbose, errs);
+  TempFiles temps;
+  std::string error;
+  progress.start();
+
+  OwningOpRef<ModuleOp> module =
+      importOnnxModel(context, options.inputPath, options.import);
+  if (!module) {
+    if (!hadError)
+      return fail("failed to import '" + options.inputPath + "'");
+    return 1;
+  }
+  progress.done("imported " + options.inputPath);
+  if (options.emit == EmitKind::Mlir)
+    return printModule(*module, options.outputPath, temps, error)
+               ? 0
+               : fail(error);
+
+  auto entry = module->lookupSymbol<func::FuncOp>(options.import.entryName);
+  if (!entry)
+    return fail("entry function '" + options.import.entryName + "' missing");
+  ModelSignature signature;
+  if (failed(readSignature(entry, signature)))
+    return 1;
+
+  if (!options.noGraphPasses) {
+    PassManager pm(&context);
+    GraphPipelineOptions graphOptions;
+    buildGraphPipeline(pm, graphOptions);
+    if (failed(pm.run(*module)))
+      return hadError ? 1 : fail("graph passes failed");
+    progress.done("graph passes");
+  }
+
+  CompileReport report = collectReport(*module, options.import.entryName);
+  if (!options.reportPath.empty()) {
+    std::string temp = temps.make(options.reportPath, ".json");
+    if (!writeText(temp, reportJson(report, options.inputPath), error) ||
+        !temps.commit(temp, options.reportPath, error))
+      return fail(error);
+  }
+  if (options.emit == EmitKind::Sparq)
+    return printModule(*module, options.outputPath, temps, error)
+               ? 0
+               : fail(error);
+
+  // Model inputs are the caller's buffers: bufferization must never write
+  // into them.
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    entry.setArgAttr(i, "bufferization.writable",
+                     BoolAttr::get(&context, false));
+  {
+    PassManager pm(&context);
+    CpuPipelineOptions cpuOptions;
+    cpuOptions.entry = options.import.entryName;
+    buildCpuLoweringPipeline(pm, cpuOptions);
+    if (failed(pm.run(*module)))
+      return hadError ? 1 : fail("lowering to LLVM failed");
+  }
+  if (auto arena = (*module)->getAttrOfType<IntegerAttr>("sparq.arena_size"))
+    signature.arenaBytes = arena.getInt();
+  progress.done("lowered to LLVM dialect (arena " +
+                llvm::Twine(signature.arenaBytes / 1024) + " KiB)");
+  if (options.emit == EmitKind::LlvmMlir)
+    return printModule(*module, options.outputPath, temps, error)
+               ? 0
+               : fail(error);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateWithGlue(
+      *module, llvmContext, options.import.entryName, signature.inputs.size(),
+      signature.outputs.size(), signatureText(signature), error);
+  if (!llvmModule)
+    return fail(error);
+  // The MLIR module (and the weights it references) is no longer needed.
+  module = nullptr;
+
+  TargetChoice target{options.cpu, options.features};
+  bool emitIR = options.emit == EmitKind::Llvm;
+  std::string finalPath = options.outputPath;
+  std::string codePath =
+      temps.make(finalPath, emitIR ? ".ll" : ".o");
+  std::string cpuName;
+  if (!optimizeAndEmit(*llvmModule, target, codePath, emitIR, error, &cpuName))
+    return fail(error);
+  progress.done("optimized and generated code for " + cpuName);
+  if (emitIR || options.emit == EmitKind::Obj)
+    return temps.commit(codePath, finalPath, error) ? 0 : fail(error);
+
+  std::string libPath = temps.make(finalPath, ".so");
+  if (!linkSharedLibrary(codePath, options.runtimeLibrary, libPath, error))
+    return fail(error);
+  llvm::SmallString<256> headerPath(finalPath);
+  llvm::sys::path::replace_extension(headerPath, ".h");
+  std::string headerTemp = temps.make(headerPath, ".h");
+  if (!writeText(headerTemp,
+                 headerText(signature, options.inputPath,
+                            llvm::sys::path::stem(finalPath)),
+                 error) ||
+      !temps.commit(libPath, finalPath, error) ||
+      !temps.commit(headerTemp, headerPath, error))
+    return fail(error);
+  progress.done("linked " + finalPath);
+  if (options.verbose)
+    printReportSummary(report, errs);
+  return 0;
+}

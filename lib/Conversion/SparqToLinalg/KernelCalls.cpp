@@ -1,0 +1,250 @@
+//===- KernelCalls.cpp - Lower f32 fused kernels to runtime microkernels --===//
+//
+// sparq.fused_matmul and sparq.fused_conv on f32 become calls to the
+// runtime's packed, threaded microkernels (sparq_uk_matmul_f32,
+// sparq_uk_conv2d_f32). Operands cross into memrefs with
+// bufferization.to_buffer (identity layout, so they are contiguous
+// row-major), the result is a fresh 64-byte aligned memref.alloc turned back
+// into a tensor with bufferization.to_tensor restrict writable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace sparq::lowering;
+
+namespace sparq {
+namespace {
+
+constexpr StringLiteral kContextFn = "sparq_rt_current_context";
+constexpr StringLiteral kMatmulFn = "sparq_uk_matmul_f32";
+constexpr StringLiteral kConvFn = "sparq_uk_conv2d_f32";
+
+/// Emits the calls of one kernel: pointers, scalars and the runtime call.
+class KernelCallBuilder {
+public:
+  KernelCallBuilder(ConversionPatternRewriter &rewriter, Operation *op)
+      : rewriter(rewriter), loc(op->getLoc()),
+        module(op->getParentOfType<ModuleOp>()),
+        ptrType(LLVM::LLVMPointerType::get(op->getContext())) {}
+
+  /// Declares `name` (once per module) with the given argument types and no
+  /// results, or with one pointer result when `returnsPtr`.
+  void declare(StringRef name, ArrayRef<Type> argTypes, bool returnsPtr) {
+    if (SymbolTable::lookupSymbolIn(module, name))
+      return;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(module.getBody());
+    SmallVector<Type> results;
+    if (returnsPtr)
+      results.push_back(ptrType);
+    auto fn = func::FuncOp::create(
+        rewriter, loc, name, rewriter.getFunctionType(argTypes, results));
+    fn.setPrivate();
+  }
+
+  Value context() {
+    declare(kContextFn, {}, /*returnsPtr=*/true);
+    return func::CallOp::create(rewriter, loc, kContextFn, TypeRange{ptrType},
+                                ValueRange{})
+        .getResult(0);
+  }
+
+  /// A read-only pointer to the contiguous data of `tensor`.
+  Value pointerTo(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+    Value buffer = bufferization::ToBufferOp::create(rewriter, loc, memrefType,
+                                                     tensor, /*read_only=*/true);
+    return pointerToBuffer(buffer);
+  }
+
+  Value pointerToBuffer(Value buffer) {
+    Value index =
+        memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, buffer);
+    Value i64 = arith::IndexCastOp::create(rewriter, loc,
+                                           rewriter.getI64Type(), index);
+    return LLVM::IntToPtrOp::create(rewriter, loc, ptrType, i64);
+  }
+
+  Value null() { return LLVM::ZeroOp::create(rewriter, loc, ptrType); }
+
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getI64IntegerAttr(v));
+  }
+  Value f32(double v) {
+    return arith::ConstantOp::create(rewriter, loc,
+                                     rewriter.getF32FloatAttr((float)v));
+  }
+
+  Value allocResult(RankedTensorType type) {
+    auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+    return memref::AllocOp::create(rewriter, loc, memrefType,
+                                   rewriter.getI64IntegerAttr(64));
+  }
+
+  Value toTensor(Value buffer, RankedTensorType type) {
+    return bufferization::ToTensorOp::create(rewriter, loc, type, buffer,
+                                             /*restrict=*/true,
+                                             /*writable=*/true);
+  }
+
+  void call(StringRef name, ArrayRef<Value> args) {
+    SmallVector<Type> types;
+    for (Value a : args)
+      types.push_back(a.getType());
+    declare(name, types, /*returnsPtr=*/false);
+    func::CallOp::create(rewriter, loc, name, TypeRange{}, args);
+  }
+
+  ConversionPatternRewriter &rewriter;
+  Location loc;
+  ModuleOp module;
+  Type ptrType;
+};
+
+/// Whether `value` is a compile-time constant (flags bit 0).
+bool isConstantWeight(Value original, Value converted) {
+  Operation *def = original.getDefiningOp();
+  if (def && isa<ConstantOp, arith::ConstantOp>(def))
+    return true;
+  Operation *convertedDef = converted.getDefiningOp();
+  return convertedDef && isa<arith::ConstantOp>(convertedDef);
+}
+
+int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
+struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(FusedMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not f32");
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    bool transB = op.getTransB();
+    int64_t rank = type.getRank();
+    ArrayRef<int64_t> outBatch = type.getShape().drop_back(2);
+    int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
+    int64_t k = lhsType.getShape().back();
+    int64_t batch = product(outBatch);
+
+    // Each operand's batch is either the full result batch or all ones
+    // (broadcast, stride 0); anything else is materialized first.
+    auto prepare = [&](Value v, RankedTensorType t,
+                       int64_t matrix) -> std::pair<Value, int64_t> {
+      ArrayRef<int64_t> b = t.getShape().drop_back(2);
+      if (product(b) == 1)
+        return {v, batch == 1 ? matrix : 0};
+      if (b.size() == outBatch.size() && b == outBatch)
+        return {v, matrix};
+      SmallVector<int64_t> full(outBatch);
+      llvm::append_range(full, t.getShape().take_back(2));
+      auto fullType = RankedTensorType::get(full, t.getElementType());
+      Value expanded = createBroadcastGeneric(
+          rewriter, loc, fullType, v,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      return {expanded, matrix};
+    };
+    auto [a, strideA] = prepare(lhs, lhsType, m * k);
+    auto [bMat, strideB] = prepare(rhs, rhsType, k * n);
+
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pa = kb.pointerTo(a);
+    Value pb = kb.pointerTo(bMat);
+    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value residual = adaptor.getResidual();
+    if (residual && cast<RankedTensorType>(residual.getType()).getShape() !=
+                        type.getShape())
+      residual = createBroadcastGeneric(
+          rewriter, loc, type, residual,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value out = kb.allocResult(type);
+    Value pc = kb.pointerToBuffer(out);
+    int64_t flags = isConstantWeight(op.getRhs(), rhs) ? 1 : 0;
+    kb.call(kMatmulFn,
+            {ctx, pa, pb, pbias, pres, pc, kb.i64(batch), kb.i64(m),
+             kb.i64(n), kb.i64(k), kb.i64(strideA), kb.i64(strideB),
+             kb.i64(m * n), kb.i64(transB ? 1 : 0), kb.i64(flags),
+             kb.i64((int64_t)op.getActivation()),
+             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
+struct FusedConvCall : OpConversionPattern<FusedConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(FusedConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!type.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not f32");
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    auto weightType = cast<RankedTensorType>(adaptor.getWeight().getType());
+    if (inputType.getRank() != 4)
+      return op.emitOpError("the conv2d microkernel needs rank-4 operands");
+    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
+                      dilations = op.getDilations();
+
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value pw = kb.pointerTo(adaptor.getWeight());
+    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value residual = adaptor.getResidual();
+    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    int64_t flags = isConstantWeight(op.getWeight(), adaptor.getWeight()) ? 1 : 0;
+    kb.call(kConvFn,
+            {ctx, px, pw, pbias, pres, py, kb.i64(inputType.getDimSize(0)),
+             kb.i64(inputType.getDimSize(1)), kb.i64(inputType.getDimSize(2)),
+             kb.i64(inputType.getDimSize(3)), kb.i64(type.getDimSize(1)),
+             kb.i64(type.getDimSize(2)), kb.i64(type.getDimSize(3)),
+             kb.i64(weightType.getDimSize(2)), kb.i64(weightType.getDimSize(3)),
+             kb.i64(strides[0]), kb.i64(strides[1]), kb.i64(pads[0]),
+             kb.i64(pads[1]), kb.i64(dilations[0]), kb.i64(dilations[1]),
+             kb.i64(op.getGroup()), kb.i64(flags),
+             kb.i64((int64_t)op.getActivation()),
+             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateKernelCallPatterns(TypeConverter &typeConverter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<FusedMatMulCall, FusedConvCall>(typeConverter,
+                                               patterns.getContext());
+}
+
+} // namespace sparq

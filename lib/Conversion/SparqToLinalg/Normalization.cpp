@@ -1,0 +1,257 @@
+//===- Normalization.cpp - Lower softmax, layer_norm and batch_norm -------===//
+//
+// softmax / log_softmax (max-shifted, along one axis), layer_norm (two-pass
+// mean and biased variance over [axis, rank)) and inference batch_norm over
+// dim 1. Everything is computed in f32 for f16/bf16 inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Patterns.h"
+#include "sparq/Dialect/Sparq/IR/Sparq.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace sparq::lowering;
+
+namespace sparq {
+namespace {
+
+/// A parallel generic over the full shape of `full` reading `reduced`
+/// tensors (kept dims of `axes`) and `broadcast` tensors (ONNX broadcast
+/// against the full shape). `body` gets (full, reduced..., broadcast...).
+Value mapWithReduced(OpBuilder &b, Location loc, Value full,
+                     ArrayRef<int64_t> axes, ValueRange reduced,
+                     ValueRange broadcast, Type elementType,
+                     function_ref<Value(OpBuilder &, Location, ValueRange)>
+                         body) {
+  MLIRContext *ctx = b.getContext();
+  auto fullType = cast<RankedTensorType>(full.getType());
+  int64_t rank = fullType.getRank();
+  auto resultType = RankedTensorType::get(fullType.getShape(), elementType);
+  SmallVector<Value> inputs = {full};
+  llvm::append_range(inputs, reduced);
+  llvm::append_range(inputs, broadcast);
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
+  maps.append(reduced.size(), getReducedMap(rank, axes, ctx));
+  for (Value v : broadcast)
+    maps.push_back(getBroadcastMap(
+        cast<RankedTensorType>(v.getType()).getShape(), fullType.getShape(),
+        ctx));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  Value init = createEmptyTensor(b, loc, resultType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, init, maps,
+      getParallelIterators(rank), "", "",
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> promoted;
+        for (Value arg : args.drop_back())
+          promoted.push_back(promoteHalf(nb, nl, arg));
+        linalg::YieldOp::create(nb, nl, body(nb, nl, promoted));
+      });
+  return generic.getResult(0);
+}
+
+Value sumInto(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+              ValueRange extra,
+              function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+  Type element = elementTypeOf(input.getType());
+  Type f = isHalfFloat(element) ? b.getF32Type() : element;
+  return reduceGeneric(b, loc, input, axes, createScalarConstant(b, loc, f, 0),
+                       extra, [&](OpBuilder &nb, Location nl, ValueRange args) {
+                         SmallVector<Value> promoted;
+                         for (Value arg : args.drop_back())
+                           promoted.push_back(promoteHalf(nb, nl, arg));
+                         Value t = term(nb, nl, promoted);
+                         return arith::AddFOp::create(nb, nl, t, args.back())
+                             .getResult();
+                       });
+}
+
+template <typename OpTy, bool IsLog>
+struct SoftmaxLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type element = type.getElementType();
+    if (!isa<FloatType>(element))
+      return op.emitOpError("expected a float element type, got ") << element;
+    int64_t axis = op.getAxis();
+    if (axis < 0)
+      axis += type.getRank();
+    SmallVector<int64_t> axes = {axis};
+    Type acc = isHalfFloat(element) ? rewriter.getF32Type() : element;
+
+    Value maxima = reduceGeneric(
+        rewriter, loc, input, axes, createLowestValue(rewriter, loc, acc, false),
+        {}, [&](OpBuilder &b, Location l, ValueRange args) {
+          return createMax(b, l, promoteHalf(b, l, args[0]), args[1], false);
+        });
+    Value shifted = mapWithReduced(
+        rewriter, loc, input, axes, maxima, {}, acc,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          return arith::SubFOp::create(b, l, args[0], args[1]).getResult();
+        });
+    Value sums = sumInto(rewriter, loc, shifted, axes, {},
+                         [](OpBuilder &b, Location l, ValueRange args) {
+                           return math::ExpOp::create(b, l, args[0])
+                               .getResult();
+                         });
+    Value result = mapWithReduced(
+        rewriter, loc, shifted, axes, sums, {}, element,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value v;
+          if (IsLog)
+            v = arith::SubFOp::create(b, l, args[0],
+                                      math::LogOp::create(b, l, args[1]));
+          else
+            v = arith::DivFOp::create(b, l, math::ExpOp::create(b, l, args[0]),
+                                      args[1]);
+          return demoteHalf(b, l, v, element);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type element = type.getElementType();
+    if (!isa<FloatType>(element))
+      return op.emitOpError("expected a float element type, got ") << element;
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> axes;
+    int64_t count = 1;
+    for (int64_t d = axis; d < rank; ++d) {
+      axes.push_back(d);
+      count *= type.getDimSize(d);
+    }
+    for (Value param : {adaptor.getScale(), adaptor.getBias()}) {
+      if (!param)
+        continue;
+      auto paramType = cast<RankedTensorType>(param.getType());
+      if (paramType.getRank() > rank - axis)
+        return op.emitOpError("scale/bias rank exceeds the normalized rank");
+    }
+    Type acc = isHalfFloat(element) ? rewriter.getF32Type() : element;
+    double eps = op.getEpsilonAttr().getValueAsDouble();
+    double invCount = count ? 1.0 / (double)count : 0.0;
+
+    Value sums = sumInto(rewriter, loc, input, axes, {},
+                         [](OpBuilder &, Location, ValueRange args) {
+                           return args[0];
+                         });
+    Value centered = mapWithReduced(
+        rewriter, loc, input, axes, sums, {}, acc,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value mean = arith::MulFOp::create(
+              b, l, args[1], createScalarConstant(b, l, acc, invCount));
+          return arith::SubFOp::create(b, l, args[0], mean);
+        });
+    Value squares = sumInto(rewriter, loc, centered, axes, {},
+                            [](OpBuilder &b, Location l, ValueRange args) {
+                              return arith::MulFOp::create(b, l, args[0],
+                                                           args[0])
+                                  .getResult();
+                            });
+    SmallVector<Value> params = {adaptor.getScale()};
+    if (adaptor.getBias())
+      params.push_back(adaptor.getBias());
+    bool hasBias = (bool)adaptor.getBias();
+    Value result = mapWithReduced(
+        rewriter, loc, centered, axes, squares, params, element,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value var = arith::MulFOp::create(
+              b, l, args[1], createScalarConstant(b, l, acc, invCount));
+          Value denom = arith::AddFOp::create(
+              b, l, var, createScalarConstant(b, l, acc, eps));
+          Value v = arith::DivFOp::create(b, l, args[0],
+                                          math::SqrtOp::create(b, l, denom));
+          v = arith::MulFOp::create(b, l, v, args[2]);
+          if (hasBias)
+            v = arith::AddFOp::create(b, l, v, args[3]);
+          return demoteHalf(b, l, v, element);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BatchNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type element = type.getElementType();
+    if (!isa<FloatType>(element))
+      return op.emitOpError("expected a float element type, got ") << element;
+    int64_t rank = type.getRank();
+    if (rank < 2)
+      return op.emitOpError("expected rank >= 2, got ") << rank;
+    for (Value param : {adaptor.getScale(), adaptor.getBias(),
+                        adaptor.getMean(), adaptor.getVariance()})
+      if (cast<RankedTensorType>(param.getType()).getRank() != 1)
+        return op.emitOpError("expected 1-d per-channel parameters");
+    double eps = op.getEpsilonAttr().getValueAsDouble();
+    AffineMap channel =
+        AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<AffineMap> maps = {identity, channel, channel,
+                                   channel,  channel, identity};
+    Value init = createEmptyTensor(rewriter, loc, type);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{input, adaptor.getScale(), adaptor.getBias(),
+                   adaptor.getMean(), adaptor.getVariance()},
+        init, maps, getParallelIterators(rank), "", "",
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> v;
+          for (Value arg : args.drop_back())
+            v.push_back(promoteHalf(b, l, arg));
+          Type acc = v[0].getType();
+          Value denom = arith::AddFOp::create(
+              b, l, v[4], createScalarConstant(b, l, acc, eps));
+          Value centered = arith::SubFOp::create(b, l, v[0], v[3]);
+          Value normalized = arith::DivFOp::create(
+              b, l, centered, math::SqrtOp::create(b, l, denom));
+          Value scaled = arith::MulFOp::create(b, l, normalized, v[1]);
+          Value out = arith::AddFOp::create(b, l, scaled, v[2]);
+          linalg::YieldOp::create(b, l, demoteHalf(b, l, out, element));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateNormalizationPatterns(TypeConverter &typeConverter,
+                                             RewritePatternSet &patterns) {
+  patterns.add<SoftmaxLowering<SoftmaxOp, false>,
+               SoftmaxLowering<LogSoftmaxOp, true>, LayerNormLowering,
+               BatchNormLowering>(typeConverter, patterns.getContext());
+}
+
+} // namespace sparq
