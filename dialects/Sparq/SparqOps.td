@@ -81,7 +81,14 @@ def Sparq_DivOp : Sparq_BinaryOp<"div">;
 def Sparq_PowOp : Sparq_BinaryOp<"pow", "inferBroadcastLhsElement">;
 def Sparq_MinOp : Sparq_BinaryOp<"min">;
 def Sparq_MaxOp : Sparq_BinaryOp<"max">;
-def Sparq_ModOp : Sparq_BinaryOp<"mod">;
+def Sparq_ModOp : Sparq_BinaryOp<"mod"> {
+  let description = [{
+    Integer remainder takes the divisor's sign unless `fmod` is set (then
+    the dividend's, as C's fmod); floats always use fmod semantics.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod);
+}
 def Sparq_AndOp : Sparq_BinaryOp<"and">;
 def Sparq_OrOp : Sparq_BinaryOp<"or">;
 def Sparq_XorOp : Sparq_BinaryOp<"xor">;

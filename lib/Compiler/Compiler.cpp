@@ -146,7 +146,10 @@ int sparq::compileModel(const CompileOptions &options,
     std::string where;
     llvm::raw_string_ostream whereOs(where);
     diag.getLocation().print(whereOs);
-    if (where != "loc(unknown)" && !llvm::StringRef(diag.str()).contains("node '"))
+    // Importer messages already name the file and node; other passes'
+    // messages get the location (which carries the ONNX node name).
+    if (where != "loc(unknown)" &&
+        !llvm::StringRef(diag.str()).contains(options.inputPath))
       errs << " [at " << where << "]";
     errs << "\n";
     for (Diagnostic &note : diag.getNotes())

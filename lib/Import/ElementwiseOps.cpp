@@ -242,9 +242,9 @@ LogicalResult importMod(NodeContext &n) {
   bool isFloat = isa<FloatType>(et);
   if (isFloat && *fmod != 1)
     return n.fail("floating-point Mod requires fmod=1");
-  if (!isFloat && *fmod != 0)
-    return n.fail("integer Mod with fmod=1 (C-style remainder) is unsupported");
-  FailureOr<Value> r = n.create<ModOp>(n.input(0), n.input(1));
+  if (*fmod != 0 && *fmod != 1)
+    return n.fail("fmod must be 0 or 1");
+  FailureOr<Value> r = n.create<ModOp>(n.input(0), n.input(1), *fmod == 1);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);

@@ -46,7 +46,14 @@ private:
 };
 
 /// Scratch slots each thread owns for the duration of one kernel call.
-enum class ScratchSlot { PackA = 0, PackB = 1, SharedB = 2, Count = 3 };
+enum class ScratchSlot {
+  PackA = 0,
+  PackB = 1,
+  SharedB = 2,
+  WinogradIn = 3,  ///< transformed input tiles (GEMM B operands)
+  WinogradOut = 4, ///< products before the output transform
+  Count = 5
+};
 
 class Context {
 public:

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TestUtil.h"
+#include "WinogradConv.h"
 
 using namespace sparq::unit;
 
@@ -114,5 +115,60 @@ void sparq::unit::runConvTests(int numThreads) {
   };
   for (const ConvCase &c : cases)
     runConvCase(model, c, numThreads);
+
+  // Depthwise 3x3 rows wide enough for the vector kernel: stride 1 and 2,
+  // mixed strides, channel multiplier 2, pads on any side, N = 2.
+  const ConvCase depthwiseCases[] = {
+      {2, 24, 37, 41, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24, true, true, true,
+       1},
+      {1, 16, 19, 35, 32, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 16, true, false, true,
+       1},
+      {1, 8, 33, 40, 8, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 8, false, true, true, 0},
+      {1, 5, 21, 50, 5, 3, 3, 1, 2, 2, 1, 0, 2, 1, 1, 5, true, true, false, 1},
+      {1, 6, 18, 29, 6, 3, 3, 2, 1, 1, 2, 2, 1, 1, 1, 6, true, false, true, 1},
+      {1, 4, 3, 17, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4, true, true, true, 0},
+  };
+  for (const ConvCase &c : depthwiseCases)
+    runConvCase(model, c, numThreads);
+
+  // Winograd F(2x2) and F(4x4), forced on shapes the heuristic would not
+  // pick: odd and tiny images, asymmetric pads 0..2, N = 2, channel counts
+  // off multiples of 8, K from 1 to 70, every epilogue part.
+  // N C H W K KH KW sH sW pT pL pB pR dH dW groups bias res const act
+  const ConvCase winogradCases[] = {
+      {1, 16, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true, 1},
+      {1, 5, 5, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, false, true, 1},
+      {2, 3, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true, 0},
+      {1, 9, 6, 6, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, false, false, true, 0},
+      {2, 13, 11, 10, 70, 3, 3, 1, 1, 2, 1, 0, 2, 1, 1, 1, true, true, true, 1},
+      {1, 8, 9, 13, 17, 3, 3, 1, 1, 0, 2, 2, 1, 1, 1, 1, false, true, true, 3},
+      {2, 20, 14, 14, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, false, true,
+       2},
+      {1, 24, 23, 19, 40, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1, 1, true, true, true, 1},
+      {1, 7, 3, 4, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, true, true, true, 1},
+      {3, 2, 4, 3, 9, 3, 3, 1, 1, 1, 2, 0, 1, 1, 1, 1, false, false, true, 0},
+  };
+  for (int m : {2, 4}) {
+    sparq::rt::setWinogradTileOverride(m);
+    for (const ConvCase &c : winogradCases)
+      runConvCase(model, c, numThreads);
+  }
+  sparq::rt::setWinogradTileOverride(-1);
+  // Many input channels (several GEMM depth blocks) at F(4x4) accuracy.
+  sparq::rt::setWinogradTileOverride(4);
+  runConvCase(model,
+              {1, 512, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true,
+               true, 1},
+              numThreads);
+  sparq::rt::setWinogradTileOverride(-1);
+  // The heuristic's own choices on ResNet-like shapes.
+  runConvCase(model,
+              {1, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true,
+               true, 1},
+              numThreads);
+  runConvCase(model,
+              {2, 64, 7, 7, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true,
+               true, 1},
+              numThreads);
   sparq_model_destroy(model);
 }

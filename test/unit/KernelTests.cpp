@@ -10,6 +10,8 @@
 
 #include "TestUtil.h"
 
+#include <algorithm>
+
 #include "Context.h"
 #include "Kernels.h"
 #include "Model.h"
@@ -203,10 +205,14 @@ void testMicroKernelSetsAgree() {
   std::vector<float> a(kc * sparq::rt::kMR), b(kc * sparq::rt::kNR);
   fillRandom(a, 11);
   fillRandom(b, 12);
+  // Packed B panels are 32-byte aligned in the GEMM (aligned loads); a
+  // std::vector only guarantees 16 bytes.
+  alignas(64) float bPanel[kc * sparq::rt::kNR];
+  std::copy(b.begin(), b.end(), bPanel);
   for (int rows = 1; rows <= sparq::rt::kMR; ++rows) {
     std::vector<float> c1(sparq::rt::kMR * sparq::rt::kNR, 1.f), c2 = c1;
-    fast->micro[rows](kc, a.data(), b.data(), c1.data(), sparq::rt::kNR, true);
-    slow.micro[rows](kc, a.data(), b.data(), c2.data(), sparq::rt::kNR, true);
+    fast->micro[rows](kc, a.data(), bPanel, c1.data(), sparq::rt::kNR, true);
+    slow.micro[rows](kc, a.data(), bPanel, c2.data(), sparq::rt::kNR, true);
     bool ok = true;
     for (size_t i = 0; i < c1.size(); ++i)
       ok = ok && std::fabs(c1[i] - c2[i]) <= 1e-4f;

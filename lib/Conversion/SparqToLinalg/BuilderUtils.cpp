@@ -13,8 +13,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
-#include <limits>
-
 using namespace mlir;
 
 namespace sparq {
@@ -33,8 +31,7 @@ bool isUnsignedInteger(Type type) {
 
 bool isHalfFloat(Type type) { return type.isF16() || type.isBF16(); }
 
-RankedTensorType convertTensorType(const TypeConverter &converter,
-                                   Type type) {
+RankedTensorType convertTensorType(const TypeConverter &converter, Type type) {
   return cast<RankedTensorType>(converter.convertType(type));
 }
 
@@ -137,8 +134,7 @@ Value castScalar(OpBuilder &b, Location loc, Value value, Type srcType,
                                    zero);
     }
     Value zero = createScalarConstant(b, loc, src, 0.0);
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value,
-                                 zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value, zero);
   }
   if (srcFloat && dstFloat) {
     if (srcFloat.getWidth() < dstFloat.getWidth())
@@ -251,15 +247,44 @@ Value padTensor(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> low,
     return value;
   auto type = cast<RankedTensorType>(value.getType());
   SmallVector<int64_t> shape;
-  SmallVector<OpFoldResult> lowAttrs, highAttrs;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
+  for (int64_t d = 0; d < type.getRank(); ++d)
     shape.push_back(type.getDimSize(d) + low[d] + high[d]);
-    lowAttrs.push_back(b.getIndexAttr(low[d]));
-    highAttrs.push_back(b.getIndexAttr(high[d]));
-  }
+  // A gathering generic rather than tensor.pad: tensor.pad bufferizes to a
+  // copy into a strided subview, which needs the memrefCopy runtime helper.
   auto padded = RankedTensorType::get(shape, type.getElementType());
-  return tensor::PadOp::create(b, loc, padded, value, lowAttrs, highAttrs,
-                               padValue);
+  return createIndexedGeneric(
+      b, loc, padded, [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        SmallVector<Value> indices;
+        Value inside;
+        Value zero = createIndexConstant(nb, nl, 0);
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          int64_t size = type.getDimSize(d);
+          if (low[d] == 0 && high[d] == 0) {
+            indices.push_back(ivs[d]);
+            continue;
+          }
+          Value src = arith::SubIOp::create(
+              nb, nl, ivs[d], createIndexConstant(nb, nl, low[d]));
+          Value geZero = arith::CmpIOp::create(
+              nb, nl, arith::CmpIPredicate::sge, src, zero);
+          Value ltSize =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, src,
+                                    createIndexConstant(nb, nl, size));
+          Value in = arith::AndIOp::create(nb, nl, geZero, ltSize);
+          inside = inside ? arith::AndIOp::create(nb, nl, inside, in) : in;
+          Value lo = arith::MaxSIOp::create(nb, nl, src, zero);
+          indices.push_back(arith::MinSIOp::create(
+              nb, nl, lo,
+              createIndexConstant(nb, nl, std::max<int64_t>(size - 1, 0))));
+        }
+        if (type.getNumElements() == 0)
+          return padValue;
+        Value element = tensor::ExtractOp::create(nb, nl, value, indices);
+        if (!inside)
+          return element;
+        return arith::SelectOp::create(nb, nl, inside, element, padValue)
+            .getResult();
+      });
 }
 
 Value reshapeTensor(OpBuilder &b, Location loc, Value value,
@@ -290,9 +315,8 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value value,
     ReassociationIndices all;
     for (int64_t d = 0; d < srcRank; ++d)
       all.push_back(d);
-    auto flatType =
-        RankedTensorType::get({srcType.getNumElements()},
-                              srcType.getElementType());
+    auto flatType = RankedTensorType::get({srcType.getNumElements()},
+                                          srcType.getElementType());
     flat = tensor::CollapseShapeOp::create(b, loc, flatType, value,
                                            ArrayRef<ReassociationIndices>{all});
   }

@@ -83,7 +83,9 @@ bool lowering::supportsActivation(Activation activation, Type elementType) {
 
 static Value activate(OpBuilder &b, Location loc, Value x,
                       Activation activation, double alpha, double beta) {
-  auto c = [&](double v) { return createScalarConstant(b, loc, x.getType(), v); };
+  auto c = [&](double v) {
+    return createScalarConstant(b, loc, x.getType(), v);
+  };
   auto mulf = [&](Value p, Value q) {
     return arith::MulFOp::create(b, loc, p, q).getResult();
   };
@@ -103,7 +105,8 @@ static Value activate(OpBuilder &b, Location loc, Value x,
     return createMin(b, loc, createMax(b, loc, x, c(alpha), false), c(beta),
                      false);
   case Activation::LeakyRelu: {
-    Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
+    Value neg =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
     return arith::SelectOp::create(b, loc, neg, mulf(x, c(alpha)), x);
   }
   case Activation::Sigmoid: {
@@ -118,7 +121,8 @@ static Value activate(OpBuilder &b, Location loc, Value x,
   }
   case Activation::GeluTanh: {
     Value cube = mulf(mulf(x, x), x);
-    Value inner = mulf(c(std::sqrt(2.0 / M_PI)), addf(x, mulf(c(0.044715), cube)));
+    Value inner =
+        mulf(c(std::sqrt(2.0 / M_PI)), addf(x, mulf(c(0.044715), cube)));
     Value t = math::TanhOp::create(b, loc, inner);
     return mulf(mulf(c(0.5), x), addf(c(1), t));
   }
@@ -130,8 +134,8 @@ static Value activate(OpBuilder &b, Location loc, Value x,
   return x;
 }
 
-Value lowering::applyEpilogue(OpBuilder &b, Location loc, Value acc,
-                              Value bias, int64_t biasDim, Value residual,
+Value lowering::applyEpilogue(OpBuilder &b, Location loc, Value acc, Value bias,
+                              int64_t biasDim, Value residual,
                               Activation activation, double alpha, double beta,
                               RankedTensorType resultType) {
   MLIRContext *ctx = b.getContext();
@@ -145,9 +149,9 @@ Value lowering::applyEpilogue(OpBuilder &b, Location loc, Value acc,
   }
   if (residual) {
     inputs.push_back(residual);
-    maps.push_back(getBroadcastMap(
-        cast<RankedTensorType>(residual.getType()).getShape(),
-        resultType.getShape(), ctx));
+    maps.push_back(
+        getBroadcastMap(cast<RankedTensorType>(residual.getType()).getShape(),
+                        resultType.getShape(), ctx));
   }
   maps.push_back(identity);
   Type element = resultType.getElementType();
@@ -268,17 +272,17 @@ struct FusedMatMulFallback : OpConversionPattern<FusedMatMulOp> {
     Type element = type.getElementType();
     if (element.isF32())
       return rewriter.notifyMatchFailure(op, "f32 goes to the microkernel");
-    if (element.isInteger(1) || !supportsActivation(op.getActivation(), element))
-      return op.emitOpError("fused activation is not supported on ")
-             << element;
+    if (element.isInteger(1) ||
+        !supportsActivation(op.getActivation(), element))
+      return op.emitOpError("fused activation is not supported on ") << element;
     Location loc = op.getLoc();
     Value product = buildMatmul(rewriter, loc, adaptor.getLhs(),
                                 adaptor.getRhs(), false, op.getTransB(), type);
-    Value result = applyEpilogue(
-        rewriter, loc, product, adaptor.getBias(), type.getRank() - 1,
-        adaptor.getResidual(), op.getActivation(),
-        op.getActAlphaAttr().getValueAsDouble(),
-        op.getActBetaAttr().getValueAsDouble(), type);
+    Value result = applyEpilogue(rewriter, loc, product, adaptor.getBias(),
+                                 type.getRank() - 1, adaptor.getResidual(),
+                                 op.getActivation(),
+                                 op.getActAlphaAttr().getValueAsDouble(),
+                                 op.getActBetaAttr().getValueAsDouble(), type);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -84,8 +84,8 @@ Value lowering::buildConvolution(OpBuilder &b, Location loc, Value input,
   Value init =
       createFilledTensor(b, loc, accType, createScalarConstant(b, loc, acc, 0));
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{accType}, ValueRange{groupedInput, groupedWeight},
-      init, maps, iterators, "", "",
+      b, loc, TypeRange{accType}, ValueRange{groupedInput, groupedWeight}, init,
+      maps, iterators, "", "",
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Value x = promoteHalf(nb, nl, args[0]);
         Value w = promoteHalf(nb, nl, args[1]);
@@ -125,10 +125,9 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     if (type.getElementType().isInteger(1))
       return op.emitOpError("conv over bool is not supported");
-    Value result = buildConvolution(rewriter, loc, adaptor.getInput(),
-                                    adaptor.getWeight(), op.getStrides(),
-                                    op.getPads(), op.getDilations(),
-                                    op.getGroup(), type);
+    Value result = buildConvolution(
+        rewriter, loc, adaptor.getInput(), adaptor.getWeight(), op.getStrides(),
+        op.getPads(), op.getDilations(), op.getGroup(), type);
     if (Value bias = adaptor.getBias())
       result = applyEpilogue(rewriter, loc, result, bias, 1, Value(),
                              Activation::None, 0, 0, type);
@@ -147,18 +146,17 @@ struct FusedConvFallback : OpConversionPattern<FusedConvOp> {
     Type element = type.getElementType();
     if (element.isF32())
       return rewriter.notifyMatchFailure(op, "f32 goes to the microkernel");
-    if (element.isInteger(1) || !supportsActivation(op.getActivation(), element))
-      return op.emitOpError("fused activation is not supported on ")
-             << element;
+    if (element.isInteger(1) ||
+        !supportsActivation(op.getActivation(), element))
+      return op.emitOpError("fused activation is not supported on ") << element;
     Location loc = op.getLoc();
-    Value conv = buildConvolution(rewriter, loc, adaptor.getInput(),
-                                  adaptor.getWeight(), op.getStrides(),
-                                  op.getPads(), op.getDilations(),
-                                  op.getGroup(), type);
-    Value result = applyEpilogue(
-        rewriter, loc, conv, adaptor.getBias(), 1, adaptor.getResidual(),
-        op.getActivation(), op.getActAlphaAttr().getValueAsDouble(),
-        op.getActBetaAttr().getValueAsDouble(), type);
+    Value conv = buildConvolution(
+        rewriter, loc, adaptor.getInput(), adaptor.getWeight(), op.getStrides(),
+        op.getPads(), op.getDilations(), op.getGroup(), type);
+    Value result = applyEpilogue(rewriter, loc, conv, adaptor.getBias(), 1,
+                                 adaptor.getResidual(), op.getActivation(),
+                                 op.getActAlphaAttr().getValueAsDouble(),
+                                 op.getActBetaAttr().getValueAsDouble(), type);
     rewriter.replaceOp(op, result);
     return success();
   }

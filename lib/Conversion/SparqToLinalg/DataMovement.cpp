@@ -1,9 +1,9 @@
 //===- DataMovement.cpp - Lower sparq layout ops to tensor/linalg ---------===//
 //
 // Ops that only move data without index arithmetic: reshape (collapse /
-// expand_shape), transpose (linalg.transpose), concat (insert_slice into an
-// empty tensor), expand (broadcast generic), tile (broadcast into an
-// interleaved shape, then collapse) and trilu (masking generic).
+// expand_shape), transpose (linalg.transpose), concat (one generic picking
+// the input of each element), expand (broadcast generic), tile (broadcast into
+// an interleaved shape, then collapse) and trilu (masking generic).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,7 +12,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace sparq::lowering;
@@ -57,25 +60,50 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
     Location loc = op.getLoc();
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     int64_t axis = op.getAxis();
-    Value result = createEmptyTensor(rewriter, loc, type);
+    // Non-empty inputs with their offsets along `axis`.
+    SmallVector<std::pair<Value, int64_t>> parts;
     int64_t offset = 0;
     for (Value input : adaptor.getInputs()) {
-      auto inputType = cast<RankedTensorType>(input.getType());
-      int64_t size = inputType.getDimSize(axis);
-      if (size == 0)
-        continue;
-      SmallVector<OpFoldResult> offsets(type.getRank(),
-                                        rewriter.getIndexAttr(0));
-      offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes;
-      for (int64_t s : inputType.getShape())
-        sizes.push_back(rewriter.getIndexAttr(s));
-      SmallVector<OpFoldResult> strides(type.getRank(),
-                                        rewriter.getIndexAttr(1));
-      result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
-                                             offsets, sizes, strides);
+      int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+      if (size != 0)
+        parts.push_back({input, offset});
       offset += size;
     }
+    if (parts.empty()) {
+      rewriter.replaceOp(op, createEmptyTensor(rewriter, loc, type));
+      return success();
+    }
+    // One generic; an scf.if chain picks the input holding each element, so
+    // every element is read once. (insert_slice into an empty tensor would
+    // bufferize to strided copies that need the memrefCopy helper.)
+    Value result = createIndexedGeneric(
+        rewriter, loc, type, [&](OpBuilder &b, Location l, ValueRange ivs) {
+          std::function<Value(OpBuilder &, size_t)> pick =
+              [&](OpBuilder &nb, size_t i) -> Value {
+            auto read = [&](OpBuilder &rb) -> Value {
+              SmallVector<Value> indices(ivs.begin(), ivs.end());
+              indices[axis] = arith::SubIOp::create(
+                  rb, l, ivs[axis],
+                  createIndexConstant(rb, l, parts[i].second));
+              return tensor::ExtractOp::create(rb, l, parts[i].first, indices);
+            };
+            if (i + 1 == parts.size())
+              return read(nb);
+            Value before = arith::CmpIOp::create(
+                nb, l, arith::CmpIPredicate::slt, ivs[axis],
+                createIndexConstant(nb, l, parts[i + 1].second));
+            auto ifOp = scf::IfOp::create(
+                nb, l, before,
+                [&](OpBuilder &tb, Location tl) {
+                  scf::YieldOp::create(tb, tl, read(tb));
+                },
+                [&](OpBuilder &eb, Location el) {
+                  scf::YieldOp::create(eb, el, pick(eb, i + 1));
+                });
+            return ifOp.getResult(0);
+          };
+          return pick(b, 0);
+        });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -158,10 +186,10 @@ struct TriluLowering : OpConversionPattern<TriluOp> {
           Value j = linalg::IndexOp::create(b, loc, rank - 1);
           Value diff = arith::SubIOp::create(b, loc, j, i);
           Value kValue = createIndexConstant(b, loc, k);
-          Value keep = arith::CmpIOp::create(
-              b, loc, upper ? arith::CmpIPredicate::sge
-                            : arith::CmpIPredicate::sle,
-              diff, kValue);
+          Value keep = arith::CmpIOp::create(b, loc,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diff, kValue);
           Value zero = createScalarConstant(b, loc, args[0].getType(), 0);
           return arith::SelectOp::create(b, loc, keep, args[0], zero)
               .getResult();

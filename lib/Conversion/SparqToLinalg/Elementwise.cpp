@@ -32,9 +32,7 @@ struct Scalar {
   ArrayRef<Type> operandTypes;
   unsigned dataIndex;
 
-  bool isUnsigned() const {
-    return isUnsignedInteger(operandTypes[dataIndex]);
-  }
+  bool isUnsigned() const { return isUnsignedInteger(operandTypes[dataIndex]); }
   Value constant(Type type, double v) const {
     return createScalarConstant(b, loc, type, v);
   }
@@ -67,14 +65,15 @@ Value mul(const Scalar &s, Value a, Value c) {
 Value divf(const Scalar &s, Value a, Value c) {
   return arith::DivFOp::create(s.b, s.loc, a, c);
 }
-Value exp(const Scalar &s, Value a) { return math::ExpOp::create(s.b, s.loc, a); }
+Value exp(const Scalar &s, Value a) {
+  return math::ExpOp::create(s.b, s.loc, a);
+}
 Value select(const Scalar &s, Value c, Value t, Value f) {
   return arith::SelectOp::create(s.b, s.loc, c, t, f);
 }
 /// Ordered float or signed/unsigned integer comparison.
-Value compare(const Scalar &s, arith::CmpFPredicate fp,
-              arith::CmpIPredicate sp, arith::CmpIPredicate up, Value a,
-              Value c, bool isUnsigned) {
+Value compare(const Scalar &s, arith::CmpFPredicate fp, arith::CmpIPredicate sp,
+              arith::CmpIPredicate up, Value a, Value c, bool isUnsigned) {
   if (isFloat(a))
     return arith::CmpFOp::create(s.b, s.loc, fp, a, c);
   bool u = isUnsigned || a.getType().isInteger(1);
@@ -147,12 +146,14 @@ Value build(MinOp, const Scalar &s, ValueRange a) {
 Value build(MaxOp, const Scalar &s, ValueRange a) {
   return createMax(s.b, s.loc, a[0], a[1], s.isUnsigned());
 }
-Value build(ModOp, const Scalar &s, ValueRange a) {
+Value build(ModOp op, const Scalar &s, ValueRange a) {
   // Floats: C fmod (ONNX requires fmod=1 for floats).
   if (isFloat(a[0]))
     return arith::RemFOp::create(s.b, s.loc, a[0], a[1]);
   if (s.isUnsigned())
     return arith::RemUIOp::create(s.b, s.loc, a[0], a[1]);
+  if (op.getFmod())
+    return arith::RemSIOp::create(s.b, s.loc, a[0], a[1]);
   // Integers with fmod=0: the result takes the sign of the divisor.
   Value r = arith::RemSIOp::create(s.b, s.loc, a[0], a[1]);
   Value zero = s.constantLike(r, 0);
@@ -249,18 +250,17 @@ Value build(RoundOp, const Scalar &s, ValueRange a) {
 Value build(SignOp, const Scalar &s, ValueRange a) {
   Value x = a[0];
   Value zero = s.constantLike(x, 0), one = s.constantLike(x, 1);
-  Value positive = compare(s, arith::CmpFPredicate::OGT,
-                           arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt,
-                           x, zero, s.isUnsigned());
+  Value positive =
+      compare(s, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+              arith::CmpIPredicate::ugt, x, zero, s.isUnsigned());
   Value result = select(s, positive, one, zero);
   if (s.isUnsigned())
     return result;
   result = select(s, isNegative(s, x), s.constantLike(x, -1), result);
   if (isFloat(x)) // NaN stays NaN.
-    result = select(s,
-                    arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::UNO,
-                                          x, x),
-                    x, result);
+    result = select(
+        s, arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::UNO, x, x),
+        x, result);
   return result;
 }
 Value build(NotOp, const Scalar &s, ValueRange a) {
@@ -319,8 +319,8 @@ Value build(CeluOp op, const Scalar &s, ValueRange a) {
 }
 Value build(ThresholdedReluOp op, const Scalar &s, ValueRange a) {
   Value alpha = s.constantLike(a[0], op.getAlphaAttr().getValueAsDouble());
-  Value above = arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OGT,
-                                      a[0], alpha);
+  Value above =
+      arith::CmpFOp::create(s.b, s.loc, arith::CmpFPredicate::OGT, a[0], alpha);
   return select(s, above, a[0], s.constantLike(a[0], 0));
 }
 Value build(SeluOp op, const Scalar &s, ValueRange a) {
@@ -355,12 +355,10 @@ Value build(GeluOp op, const Scalar &s, ValueRange a) {
 Value build(ClipOp op, const Scalar &s, ValueRange a) {
   Value x = a[0];
   if (auto minAttr = op.getMinAttr())
-    x = createMax(s.b, s.loc, x,
-                  s.constantLike(x, minAttr.getValueAsDouble()),
+    x = createMax(s.b, s.loc, x, s.constantLike(x, minAttr.getValueAsDouble()),
                   s.isUnsigned());
   if (auto maxAttr = op.getMaxAttr())
-    x = createMin(s.b, s.loc, x,
-                  s.constantLike(x, maxAttr.getValueAsDouble()),
+    x = createMin(s.b, s.loc, x, s.constantLike(x, maxAttr.getValueAsDouble()),
                   s.isUnsigned());
   return x;
 }
@@ -416,22 +414,22 @@ struct ElementwisePattern : OpConversionPattern<OpTy> {
     if (!acceptsElement(Kind, dataType))
       return op.emitOpError("expected ")
              << describe(Kind) << " element type, got " << dataType;
-    auto resultType =
-        convertTensorType(*this->getTypeConverter(), op->getResult(0).getType());
+    auto resultType = convertTensorType(*this->getTypeConverter(),
+                                        op->getResult(0).getType());
     SmallVector<Type> operandTypes;
     for (Value operand : op->getOperands())
       operandTypes.push_back(elementTypeOf(operand.getType()));
     Type resultElement = resultType.getElementType();
-    Value result = createBroadcastGeneric(
-        rewriter, loc, resultType, adaptor.getOperands(),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Scalar s{b, l, operandTypes, dataIndex};
-          SmallVector<Value> promoted;
-          for (Value arg : args)
-            promoted.push_back(promoteHalf(b, l, arg));
-          Value v = build(op, s, promoted);
-          return demoteHalf(b, l, v, resultElement);
-        });
+    Value result =
+        createBroadcastGeneric(rewriter, loc, resultType, adaptor.getOperands(),
+                               [&](OpBuilder &b, Location l, ValueRange args) {
+                                 Scalar s{b, l, operandTypes, dataIndex};
+                                 SmallVector<Value> promoted;
+                                 for (Value arg : args)
+                                   promoted.push_back(promoteHalf(b, l, arg));
+                                 Value v = build(op, s, promoted);
+                                 return demoteHalf(b, l, v, resultElement);
+                               });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -453,8 +451,7 @@ void lowering::populateElementwisePatterns(TypeConverter &typeConverter,
       ElementwisePattern<AndOp, I>, ElementwisePattern<OrOp, I>,
       ElementwisePattern<XorOp, I>, ElementwisePattern<EqualOp, A>,
       ElementwisePattern<LessOp, N>, ElementwisePattern<LessOrEqualOp, N>,
-      ElementwisePattern<GreaterOp, N>,
-      ElementwisePattern<GreaterOrEqualOp, N>,
+      ElementwisePattern<GreaterOp, N>, ElementwisePattern<GreaterOrEqualOp, N>,
       ElementwisePattern<PReluOp, N>, ElementwisePattern<WhereOp, A>>(
       typeConverter, ctx);
   patterns.add<

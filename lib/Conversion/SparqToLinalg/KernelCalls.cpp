@@ -46,8 +46,8 @@ public:
     SmallVector<Type> results;
     if (returnsPtr)
       results.push_back(ptrType);
-    auto fn = func::FuncOp::create(
-        rewriter, loc, name, rewriter.getFunctionType(argTypes, results));
+    auto fn = func::FuncOp::create(rewriter, loc, name,
+                                   rewriter.getFunctionType(argTypes, results));
     fn.setPrivate();
   }
 
@@ -62,16 +62,16 @@ public:
   Value pointerTo(Value tensor) {
     auto type = cast<RankedTensorType>(tensor.getType());
     auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-    Value buffer = bufferization::ToBufferOp::create(rewriter, loc, memrefType,
-                                                     tensor, /*read_only=*/true);
+    Value buffer = bufferization::ToBufferOp::create(
+        rewriter, loc, memrefType, tensor, /*read_only=*/true);
     return pointerToBuffer(buffer);
   }
 
   Value pointerToBuffer(Value buffer) {
     Value index =
         memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, buffer);
-    Value i64 = arith::IndexCastOp::create(rewriter, loc,
-                                           rewriter.getI64Type(), index);
+    Value i64 =
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), index);
     return LLVM::IntToPtrOp::create(rewriter, loc, ptrType, i64);
   }
 
@@ -172,7 +172,8 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
     Value ctx = kb.context();
     Value pa = kb.pointerTo(a);
     Value pb = kb.pointerTo(bMat);
-    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias =
+        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
     Value residual = adaptor.getResidual();
     if (residual && cast<RankedTensorType>(residual.getType()).getShape() !=
                         type.getShape())
@@ -183,13 +184,12 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
     Value out = kb.allocResult(type);
     Value pc = kb.pointerToBuffer(out);
     int64_t flags = isConstantWeight(op.getRhs(), rhs) ? 1 : 0;
-    kb.call(kMatmulFn,
-            {ctx, pa, pb, pbias, pres, pc, kb.i64(batch), kb.i64(m),
-             kb.i64(n), kb.i64(k), kb.i64(strideA), kb.i64(strideB),
-             kb.i64(m * n), kb.i64(transB ? 1 : 0), kb.i64(flags),
-             kb.i64((int64_t)op.getActivation()),
-             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    kb.call(kMatmulFn, {ctx, pa, pb, pbias, pres, pc, kb.i64(batch), kb.i64(m),
+                        kb.i64(n), kb.i64(k), kb.i64(strideA), kb.i64(strideB),
+                        kb.i64(m * n), kb.i64(transB ? 1 : 0), kb.i64(flags),
+                        kb.i64((int64_t)op.getActivation()),
+                        kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+                        kb.f32(op.getActBetaAttr().getValueAsDouble())});
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }
@@ -204,7 +204,6 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     if (!type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "not f32");
-    Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
     auto weightType = cast<RankedTensorType>(adaptor.getWeight().getType());
     if (inputType.getRank() != 4)
@@ -216,24 +215,40 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     Value ctx = kb.context();
     Value px = kb.pointerTo(adaptor.getInput());
     Value pw = kb.pointerTo(adaptor.getWeight());
-    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias =
+        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
     Value residual = adaptor.getResidual();
     Value pres = residual ? kb.pointerTo(residual) : kb.null();
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
-    int64_t flags = isConstantWeight(op.getWeight(), adaptor.getWeight()) ? 1 : 0;
-    kb.call(kConvFn,
-            {ctx, px, pw, pbias, pres, py, kb.i64(inputType.getDimSize(0)),
-             kb.i64(inputType.getDimSize(1)), kb.i64(inputType.getDimSize(2)),
-             kb.i64(inputType.getDimSize(3)), kb.i64(type.getDimSize(1)),
-             kb.i64(type.getDimSize(2)), kb.i64(type.getDimSize(3)),
-             kb.i64(weightType.getDimSize(2)), kb.i64(weightType.getDimSize(3)),
-             kb.i64(strides[0]), kb.i64(strides[1]), kb.i64(pads[0]),
-             kb.i64(pads[1]), kb.i64(dilations[0]), kb.i64(dilations[1]),
-             kb.i64(op.getGroup()), kb.i64(flags),
-             kb.i64((int64_t)op.getActivation()),
-             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    int64_t flags =
+        isConstantWeight(op.getWeight(), adaptor.getWeight()) ? 1 : 0;
+    kb.call(kConvFn, {ctx,
+                      px,
+                      pw,
+                      pbias,
+                      pres,
+                      py,
+                      kb.i64(inputType.getDimSize(0)),
+                      kb.i64(inputType.getDimSize(1)),
+                      kb.i64(inputType.getDimSize(2)),
+                      kb.i64(inputType.getDimSize(3)),
+                      kb.i64(type.getDimSize(1)),
+                      kb.i64(type.getDimSize(2)),
+                      kb.i64(type.getDimSize(3)),
+                      kb.i64(weightType.getDimSize(2)),
+                      kb.i64(weightType.getDimSize(3)),
+                      kb.i64(strides[0]),
+                      kb.i64(strides[1]),
+                      kb.i64(pads[0]),
+                      kb.i64(pads[1]),
+                      kb.i64(dilations[0]),
+                      kb.i64(dilations[1]),
+                      kb.i64(op.getGroup()),
+                      kb.i64(flags),
+                      kb.i64((int64_t)op.getActivation()),
+                      kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+                      kb.f32(op.getActBetaAttr().getValueAsDouble())});
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }

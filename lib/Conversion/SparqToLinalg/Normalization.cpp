@@ -22,11 +22,10 @@ namespace {
 /// A parallel generic over the full shape of `full` reading `reduced`
 /// tensors (kept dims of `axes`) and `broadcast` tensors (ONNX broadcast
 /// against the full shape). `body` gets (full, reduced..., broadcast...).
-Value mapWithReduced(OpBuilder &b, Location loc, Value full,
-                     ArrayRef<int64_t> axes, ValueRange reduced,
-                     ValueRange broadcast, Type elementType,
-                     function_ref<Value(OpBuilder &, Location, ValueRange)>
-                         body) {
+Value mapWithReduced(
+    OpBuilder &b, Location loc, Value full, ArrayRef<int64_t> axes,
+    ValueRange reduced, ValueRange broadcast, Type elementType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   MLIRContext *ctx = b.getContext();
   auto fullType = cast<RankedTensorType>(full.getType());
   int64_t rank = fullType.getRank();
@@ -37,9 +36,9 @@ Value mapWithReduced(OpBuilder &b, Location loc, Value full,
   SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx)};
   maps.append(reduced.size(), getReducedMap(rank, axes, ctx));
   for (Value v : broadcast)
-    maps.push_back(getBroadcastMap(
-        cast<RankedTensorType>(v.getType()).getShape(), fullType.getShape(),
-        ctx));
+    maps.push_back(
+        getBroadcastMap(cast<RankedTensorType>(v.getType()).getShape(),
+                        fullType.getShape(), ctx));
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
   Value init = createEmptyTensor(b, loc, resultType);
   auto generic = linalg::GenericOp::create(
@@ -59,15 +58,15 @@ Value sumInto(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
               function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
   Type element = elementTypeOf(input.getType());
   Type f = isHalfFloat(element) ? b.getF32Type() : element;
-  return reduceGeneric(b, loc, input, axes, createScalarConstant(b, loc, f, 0),
-                       extra, [&](OpBuilder &nb, Location nl, ValueRange args) {
-                         SmallVector<Value> promoted;
-                         for (Value arg : args.drop_back())
-                           promoted.push_back(promoteHalf(nb, nl, arg));
-                         Value t = term(nb, nl, promoted);
-                         return arith::AddFOp::create(nb, nl, t, args.back())
-                             .getResult();
-                       });
+  return reduceGeneric(
+      b, loc, input, axes, createScalarConstant(b, loc, f, 0), extra,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> promoted;
+        for (Value arg : args.drop_back())
+          promoted.push_back(promoteHalf(nb, nl, arg));
+        Value t = term(nb, nl, promoted);
+        return arith::AddFOp::create(nb, nl, t, args.back()).getResult();
+      });
 }
 
 template <typename OpTy, bool IsLog>
@@ -90,8 +89,9 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     Type acc = isHalfFloat(element) ? rewriter.getF32Type() : element;
 
     Value maxima = reduceGeneric(
-        rewriter, loc, input, axes, createLowestValue(rewriter, loc, acc, false),
-        {}, [&](OpBuilder &b, Location l, ValueRange args) {
+        rewriter, loc, input, axes,
+        createLowestValue(rewriter, loc, acc, false), {},
+        [&](OpBuilder &b, Location l, ValueRange args) {
           return createMax(b, l, promoteHalf(b, l, args[0]), args[1], false);
         });
     Value shifted = mapWithReduced(
@@ -99,11 +99,11 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
         [&](OpBuilder &b, Location l, ValueRange args) {
           return arith::SubFOp::create(b, l, args[0], args[1]).getResult();
         });
-    Value sums = sumInto(rewriter, loc, shifted, axes, {},
-                         [](OpBuilder &b, Location l, ValueRange args) {
-                           return math::ExpOp::create(b, l, args[0])
-                               .getResult();
-                         });
+    Value sums =
+        sumInto(rewriter, loc, shifted, axes, {},
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  return math::ExpOp::create(b, l, args[0]).getResult();
+                });
     Value result = mapWithReduced(
         rewriter, loc, shifted, axes, sums, {}, element,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -154,10 +154,9 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     double eps = op.getEpsilonAttr().getValueAsDouble();
     double invCount = count ? 1.0 / (double)count : 0.0;
 
-    Value sums = sumInto(rewriter, loc, input, axes, {},
-                         [](OpBuilder &, Location, ValueRange args) {
-                           return args[0];
-                         });
+    Value sums =
+        sumInto(rewriter, loc, input, axes, {},
+                [](OpBuilder &, Location, ValueRange args) { return args[0]; });
     Value centered = mapWithReduced(
         rewriter, loc, input, axes, sums, {}, acc,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -165,12 +164,11 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
               b, l, args[1], createScalarConstant(b, l, acc, invCount));
           return arith::SubFOp::create(b, l, args[0], mean);
         });
-    Value squares = sumInto(rewriter, loc, centered, axes, {},
-                            [](OpBuilder &b, Location l, ValueRange args) {
-                              return arith::MulFOp::create(b, l, args[0],
-                                                           args[0])
-                                  .getResult();
-                            });
+    Value squares = sumInto(
+        rewriter, loc, centered, axes, {},
+        [](OpBuilder &b, Location l, ValueRange args) {
+          return arith::MulFOp::create(b, l, args[0], args[0]).getResult();
+        });
     SmallVector<Value> params = {adaptor.getScale()};
     if (adaptor.getBias())
       params.push_back(adaptor.getBias());

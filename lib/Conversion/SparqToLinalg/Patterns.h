@@ -74,8 +74,7 @@ mlir::AffineMap getBroadcastMap(llvm::ArrayRef<int64_t> in,
                                 mlir::MLIRContext *ctx);
 
 /// `n` parallel iterators.
-llvm::SmallVector<mlir::utils::IteratorType>
-getParallelIterators(unsigned n);
+llvm::SmallVector<mlir::utils::IteratorType> getParallelIterators(unsigned n);
 
 /// A scalar constant of `type` (float or integer) holding `value`.
 mlir::Value createScalarConstant(mlir::OpBuilder &b, mlir::Location loc,
@@ -148,15 +147,16 @@ getReductionIterators(int64_t rank, llvm::ArrayRef<int64_t> axes);
 /// type is `init`'s, starting from `init`. `extra` tensors (of the kept dims)
 /// are read alongside; `combine` gets (element, extras..., accumulator) and
 /// returns the new accumulator.
-mlir::Value reduceGeneric(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
-    llvm::ArrayRef<int64_t> axes, mlir::Value init, mlir::ValueRange extra,
-    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
-                                   mlir::ValueRange)>
-        combine);
+mlir::Value
+reduceGeneric(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+              llvm::ArrayRef<int64_t> axes, mlir::Value init,
+              mlir::ValueRange extra,
+              llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                             mlir::ValueRange)>
+                  combine);
 
-/// `tensor.pad` of `value` with the scalar `padValue`; returns `value`
-/// itself when every pad is 0.
+/// `value` padded with the scalar `padValue` (non-negative pads; a
+/// gathering generic); returns `value` itself when every pad is 0.
 mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                       llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
                       mlir::Value padValue);
@@ -175,9 +175,9 @@ mlir::Value reshapeTensor(mlir::OpBuilder &b, mlir::Location loc,
 /// lhs [..., M, K] (or [..., K, M] with transA) times rhs [..., K, N] (or
 /// [..., N, K] with transB), batch dims broadcast ONNX-style, both ranks
 /// >= 2, accumulated into a tensor of `resultType` (f16/bf16 in f32).
-mlir::Value buildMatmul(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Value lhs, mlir::Value rhs, bool transA,
-                        bool transB, mlir::RankedTensorType resultType);
+mlir::Value buildMatmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                        mlir::Value rhs, bool transA, bool transB,
+                        mlir::RankedTensorType resultType);
 
 /// Direct N-d convolution (NC[spatial] input, [K, C/group, kernel...]
 /// weight) with explicit begin/end pads, strides, dilations and groups.

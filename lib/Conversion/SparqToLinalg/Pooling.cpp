@@ -67,19 +67,20 @@ Value buildWindowGeneric(
     inExprs.push_back(o * w.strides[i] + k * w.dilations[i]);
     windowExprs.push_back(k);
   }
-  AffineMap outMap = AffineMap::get(
-      loops, 0,
-      AffineMap::getMultiDimIdentityMap(loops, ctx).getResults().take_front(
-          2 + spatial),
-      ctx);
+  AffineMap outMap =
+      AffineMap::get(loops, 0,
+                     AffineMap::getMultiDimIdentityMap(loops, ctx)
+                         .getResults()
+                         .take_front(2 + spatial),
+                     ctx);
   SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
                                  AffineMap::get(loops, 0, windowExprs, ctx),
                                  outMap};
   SmallVector<utils::IteratorType> iterators(2 + spatial,
                                              utils::IteratorType::parallel);
   iterators.append(spatial, utils::IteratorType::reduction);
-  Value window = tensor::EmptyOp::create(b, loc, w.kernel,
-                                         initType.getElementType());
+  Value window =
+      tensor::EmptyOp::create(b, loc, w.kernel, initType.getElementType());
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{initType}, ValueRange{padded, window}, init, maps,
       iterators, "", "", [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -109,11 +110,11 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     llvm::append_range(high, w.padEndApplied);
     Value padded = padTensor(rewriter, loc, input, low, high, lowest);
     Value init = createFilledTensor(rewriter, loc, type, lowest);
-    Value result = buildWindowGeneric(
-        rewriter, loc, padded, w, init,
-        [&](OpBuilder &b, Location l, Value x, Value acc) {
-          return createMax(b, l, x, acc, isUnsigned);
-        });
+    Value result =
+        buildWindowGeneric(rewriter, loc, padded, w, init,
+                           [&](OpBuilder &b, Location l, Value x, Value acc) {
+                             return createMax(b, l, x, acc, isUnsigned);
+                           });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -143,8 +144,8 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
     llvm::append_range(high, w.padEndApplied);
     Value padded = padTensor(rewriter, loc, input, low, high, zero);
     auto accType = RankedTensorType::get(type.getShape(), acc);
-    Value init = createFilledTensor(rewriter, loc, accType,
-                                    createScalarConstant(rewriter, loc, acc, 0));
+    Value init = createFilledTensor(
+        rewriter, loc, accType, createScalarConstant(rewriter, loc, acc, 0));
     Value sums = buildWindowGeneric(
         rewriter, loc, padded, w, init,
         [&](OpBuilder &b, Location l, Value x, Value a) {

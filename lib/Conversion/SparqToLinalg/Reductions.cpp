@@ -21,13 +21,22 @@ using namespace sparq::lowering;
 namespace sparq {
 namespace {
 
-enum class ReduceKind { Sum, Mean, Max, Min, Prod, SumSquare, L1, L2, LogSumExp };
+enum class ReduceKind {
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  SumSquare,
+  L1,
+  L2,
+  LogSumExp
+};
 
-Value applyElementwise(OpBuilder &b, Location loc, Value input,
-                       Type elementType,
-                       function_ref<Value(OpBuilder &, Location, ValueRange)>
-                           body,
-                       ValueRange extra = {}) {
+Value applyElementwise(
+    OpBuilder &b, Location loc, Value input, Type elementType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+    ValueRange extra = {}) {
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<Value> inputs = {input};
   llvm::append_range(inputs, extra);
@@ -68,13 +77,14 @@ Value lowerReduction(OpBuilder &b, Location loc, Value input, bool isUnsigned,
     bool isMax = kind == ReduceKind::Max;
     Value init = isMax ? createLowestValue(b, loc, accElement, isUnsigned)
                        : createHighestValue(b, loc, accElement, isUnsigned);
-    reduced = reduceGeneric(
-        b, loc, input, axes, init, {},
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value x = promote(nb, nl, args[0]);
-          return isMax ? createMax(nb, nl, x, args[1], isUnsigned)
-                       : createMin(nb, nl, x, args[1], isUnsigned);
-        });
+    reduced =
+        reduceGeneric(b, loc, input, axes, init, {},
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value x = promote(nb, nl, args[0]);
+                        return isMax
+                                   ? createMax(nb, nl, x, args[1], isUnsigned)
+                                   : createMin(nb, nl, x, args[1], isUnsigned);
+                      });
     break;
   }
   case ReduceKind::Prod:
@@ -97,15 +107,15 @@ Value lowerReduction(OpBuilder &b, Location loc, Value input, bool isUnsigned,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
           Value m = args[0];
           Value inf = createHighestValue(nb, nl, accElement, false);
-          Value finite = arith::CmpFOp::create(
-              nb, nl, arith::CmpFPredicate::ULT,
-              math::AbsFOp::create(nb, nl, m), inf);
+          Value finite =
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ULT,
+                                    math::AbsFOp::create(nb, nl, m), inf);
           Value zero = createScalarConstant(nb, nl, accElement, 0);
           return arith::SelectOp::create(nb, nl, finite, m, zero).getResult();
         });
     Value sums = reduceGeneric(
-        b, loc, input, axes, createScalarConstant(b, loc, accElement, 0),
-        shift, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        b, loc, input, axes, createScalarConstant(b, loc, accElement, 0), shift,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
           Value x = promote(nb, nl, args[0]);
           Value e = math::ExpOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, x, args[1]));
@@ -162,11 +172,11 @@ Value lowerReduction(OpBuilder &b, Location loc, Value input, bool isUnsigned,
   }
   }
   if (accElement != element)
-    reduced = applyElementwise(
-        b, loc, reduced, element,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          return demoteHalf(nb, nl, args[0], element);
-        });
+    reduced =
+        applyElementwise(b, loc, reduced, element,
+                         [&](OpBuilder &nb, Location nl, ValueRange args) {
+                           return demoteHalf(nb, nl, args[0], element);
+                         });
   return reshapeTensor(b, loc, reduced, resultType);
 }
 
@@ -183,11 +193,10 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     bool needsFloat = Kind == ReduceKind::LogSumExp;
     if (needsFloat && !isa<FloatType>(element))
       return op.emitOpError("expected a float element type, got ") << element;
-    auto type =
-        convertTensorType(*this->getTypeConverter(), op.getType());
-    Value result = lowerReduction(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        isUnsignedInteger(element), op.getAxes(), Kind, type);
+    auto type = convertTensorType(*this->getTypeConverter(), op.getType());
+    Value result =
+        lowerReduction(rewriter, op.getLoc(), adaptor.getInput(),
+                       isUnsignedInteger(element), op.getAxes(), Kind, type);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -203,8 +212,7 @@ struct GlobalPoolLowering : OpConversionPattern<OpTy> {
     Type element = elementTypeOf(op.getInput().getType());
     if (Kind == ReduceKind::Mean && !isa<FloatType>(element))
       return op.emitOpError("expected a float element type, got ") << element;
-    auto type =
-        convertTensorType(*this->getTypeConverter(), op.getType());
+    auto type = convertTensorType(*this->getTypeConverter(), op.getType());
     SmallVector<int64_t> axes;
     for (int64_t d = 2; d < type.getRank(); ++d)
       axes.push_back(d);
@@ -250,13 +258,12 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
         createFilledTensor(rewriter, loc, RankedTensorType::get(kept, i64),
                            createScalarConstant(rewriter, loc, i64, 0));
     AffineMap reduced = getReducedMap(rank, {axis}, ctx);
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, ctx), reduced, reduced};
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                   reduced, reduced};
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{values.getType(), indices.getType()}, input,
-        ValueRange{values, indices}, maps,
-        getReductionIterators(rank, {axis}), "", "",
-        [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange{values, indices}, maps, getReductionIterators(rank, {axis}),
+        "", "", [&](OpBuilder &b, Location l, ValueRange args) {
           Value x = promoteHalf(b, l, args[0]);
           Value best = args[1], bestIndex = args[2];
           Value better;
@@ -298,7 +305,7 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
 /// Maps of a reduction over `axes` of a rank-`rank` input: identity for the
 /// input and the kept dims for the result.
 AffineMap lowering::getReducedMap(int64_t rank, ArrayRef<int64_t> axes,
-                        MLIRContext *ctx) {
+                                  MLIRContext *ctx) {
   SmallVector<AffineExpr> exprs;
   for (int64_t d = 0; d < rank; ++d)
     if (!llvm::is_contained(axes, d))
@@ -306,8 +313,8 @@ AffineMap lowering::getReducedMap(int64_t rank, ArrayRef<int64_t> axes,
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-SmallVector<utils::IteratorType> lowering::getReductionIterators(int64_t rank,
-                                                       ArrayRef<int64_t> axes) {
+SmallVector<utils::IteratorType>
+lowering::getReductionIterators(int64_t rank, ArrayRef<int64_t> axes) {
   SmallVector<utils::IteratorType> iterators;
   for (int64_t d = 0; d < rank; ++d)
     iterators.push_back(llvm::is_contained(axes, d)
@@ -320,8 +327,8 @@ SmallVector<utils::IteratorType> lowering::getReductionIterators(int64_t rank,
 /// `init`. `extra` tensors (of the kept dims) are read alongside; `combine`
 /// gets (element, extras..., accumulator).
 Value lowering::reduceGeneric(
-    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-    Value init, ValueRange extra,
+    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, Value init,
+    ValueRange extra,
     function_ref<Value(OpBuilder &, Location, ValueRange)> combine) {
   MLIRContext *ctx = b.getContext();
   auto inputType = cast<RankedTensorType>(input.getType());

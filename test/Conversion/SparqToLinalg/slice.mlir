@@ -1,7 +1,12 @@
 // RUN: sparq-opt %s --convert-sparq-to-linalg | FileCheck %s
 
 // CHECK-LABEL: func.func @positive_steps
-// CHECK: tensor.extract_slice %{{.+}}[1, 0] [2, 3] [1, 2] : tensor<4x6xf32> to tensor<2x3xf32>
+// CHECK-SAME: (%[[X:.+]]: tensor<4x6xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK: %[[J:.+]] = linalg.index 1 : index
+// CHECK: arith.muli %[[J]], %{{.+}} : index
+// CHECK: tensor.extract %[[X]]
 func.func @positive_steps(%x: tensor<4x6xf32>) -> tensor<2x3xf32> {
   %0 = sparq.slice %x {starts = array<i64: 1, 0>, ends = array<i64: 3, 6>, steps = array<i64: 1, 2>} : tensor<4x6xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>

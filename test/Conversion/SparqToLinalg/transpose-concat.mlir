@@ -10,9 +10,13 @@ func.func @transpose(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
 
 // CHECK-LABEL: func.func @concat
 // CHECK-SAME: (%[[A:.+]]: tensor<2x3xf32>, %[[B:.+]]: tensor<2x5xf32>)
-// CHECK: %[[E:.+]] = tensor.empty() : tensor<2x8xf32>
-// CHECK: %[[I0:.+]] = tensor.insert_slice %[[A]] into %[[E]][0, 0] [2, 3] [1, 1]
-// CHECK: tensor.insert_slice %[[B]] into %[[I0]][0, 3] [2, 5] [1, 1]
+// CHECK: linalg.generic
+// CHECK: %[[J:.+]] = linalg.index 1 : index
+// CHECK: %[[FIRST:.+]] = arith.cmpi slt, %[[J]], %{{.+}} : index
+// CHECK: scf.if %[[FIRST]] -> (f32)
+// CHECK: tensor.extract %[[A]]
+// CHECK: } else {
+// CHECK: tensor.extract %[[B]]
 func.func @concat(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>) -> tensor<2x8xf32> {
   %0 = sparq.concat %a, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>

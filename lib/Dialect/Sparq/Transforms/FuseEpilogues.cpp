@@ -171,31 +171,32 @@ struct FuseBiasOrResidual : OpRewritePattern<AddOp> {
     // the bias of a matmul along the last dim.
     int64_t biasDim = std::is_same_v<KernelOp, FusedConvOp> ? 2 : 0;
     int64_t channels = resultType.getDimSize(resultType.getRank() - 1 - biasDim);
-    Location loc = add.getLoc();
-    if (!kernel.getBias() &&
-        vectorAlongDim(other, biasDim, resultType.getRank()) == channels) {
-      Value bias = asVector(rewriter, loc, other, channels);
-      rewriter.modifyOpInPlace(kernel, [&] {
-        kernel.getBiasMutable().assign(bias);
-      });
-      rewriter.replaceOp(add, kernel.getResult());
-      return success();
+    bool isBias = !kernel.getBias() &&
+                  vectorAlongDim(other, biasDim, resultType.getRank()) ==
+                      channels;
+    bool isResidual =
+        !isBias && !kernel.getResidual() && typeOf(other) == resultType;
+    if (!isBias && !isResidual)
+      return rewriter.notifyMatchFailure(add,
+                                         "addend is neither bias nor residual");
+    // The addend must be available where the kernel runs: move the kernel
+    // down past the addend's producer. Only the add uses the kernel, and the
+    // add comes after both.
+    if (Operation *def = other.getDefiningOp();
+        def && def->getBlock() == kernel->getBlock() &&
+        kernel->isBeforeInBlock(def))
+      rewriter.moveOpAfter(kernel, def);
+    rewriter.setInsertionPoint(kernel);
+    if (isBias) {
+      Value bias = asVector(rewriter, add.getLoc(), other, channels);
+      rewriter.modifyOpInPlace(kernel,
+                               [&] { kernel.getBiasMutable().assign(bias); });
+    } else {
+      rewriter.modifyOpInPlace(
+          kernel, [&] { kernel.getResidualMutable().assign(other); });
     }
-    if (!kernel.getResidual() && typeOf(other) == resultType) {
-      // The kernel moves down to the add's side of the residual's producer
-      // so the residual is available where the kernel runs; only the add
-      // uses the kernel, and it comes after both.
-      if (Operation *def = other.getDefiningOp();
-          def && def->getBlock() == kernel->getBlock() &&
-          kernel->isBeforeInBlock(def))
-        rewriter.moveOpAfter(kernel, def);
-      rewriter.modifyOpInPlace(kernel, [&] {
-        kernel.getResidualMutable().assign(other);
-      });
-      rewriter.replaceOp(add, kernel.getResult());
-      return success();
-    }
-    return rewriter.notifyMatchFailure(add, "addend is neither bias nor residual");
+    rewriter.replaceOp(add, kernel.getResult());
+    return success();
   }
 };
 

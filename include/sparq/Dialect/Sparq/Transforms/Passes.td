@@ -53,4 +53,22 @@ def SparqPlanMemoryPass : Pass<"sparq-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def SparqApproximateMathPass : Pass<"sparq-approximate-math"> {
+  let summary = "Replace f32 transcendental math ops by vectorizable polynomials";
+  let description = [{
+    Rewrites f32 `math` ops (tanh, erf, exp, expm1, log, log1p, log2, sin,
+    cos, atan, asin, acos, ...) into the polynomial approximations of MLIR's
+    math dialect, so elementwise loops stay free of scalar libm calls and
+    LLVM can vectorize them. The approximations are accurate to a few ulp
+    in f32; f64 math keeps calling libm.
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "math functions to approximate (default: all supported)">
+  ];
+  let dependentDialects = ["::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_TD
