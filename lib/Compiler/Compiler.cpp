@@ -22,6 +22,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -69,6 +70,11 @@ public:
     llvm::SmallString<256> path;
     llvm::sys::fs::createUniquePath(model, path, /*MakeAbsolute=*/false);
     paths.push_back(path.str().str());
+    return paths.back();
+  }
+  /// Takes ownership (removal on exit) of an existing temporary file.
+  std::string adopt(llvm::StringRef path) {
+    paths.push_back(path.str());
     return paths.back();
   }
   bool commit(llvm::StringRef temp, llvm::StringRef finalPath,
@@ -123,6 +129,8 @@ int sparq::compileModel(const CompileOptions &options,
                 "' is not supported yet (available: cpu)");
   if (options.outputPath.empty())
     return fail("no output path (-o)");
+  if (options.outputPath == "-" && options.emit == EmitKind::So)
+    return fail("--emit=so needs an output file, not '-'");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -237,14 +245,29 @@ int sparq::compileModel(const CompileOptions &options,
   TargetChoice target{options.cpu, options.features};
   bool emitIR = options.emit == EmitKind::Llvm;
   std::string finalPath = options.outputPath;
-  std::string codePath =
-      temps.make(finalPath, emitIR ? ".ll" : ".o");
+  std::string codePath;
+  if (finalPath == "-") {
+    llvm::SmallString<128> tmp;
+    if (llvm::sys::fs::createTemporaryFile("sparq-code", emitIR ? "ll" : "o",
+                                           tmp))
+      return fail("cannot create a temporary file");
+    codePath = temps.adopt(tmp.str());
+  } else {
+    codePath = temps.make(finalPath, emitIR ? ".ll" : ".o");
+  }
   std::string cpuName;
   if (!optimizeAndEmit(*llvmModule, target, codePath, emitIR, error, &cpuName))
     return fail(error);
   progress.done("optimized and generated code for " + cpuName);
-  if (emitIR || options.emit == EmitKind::Obj)
-    return temps.commit(codePath, finalPath, error) ? 0 : fail(error);
+  if (emitIR || options.emit == EmitKind::Obj) {
+    if (finalPath != "-")
+      return temps.commit(codePath, finalPath, error) ? 0 : fail(error);
+    auto code = llvm::MemoryBuffer::getFile(codePath, /*IsText=*/emitIR);
+    if (!code)
+      return fail("cannot read back '" + codePath + "'");
+    llvm::outs() << (*code)->getBuffer();
+    return 0;
+  }
 
   std::string libPath = temps.make(finalPath, ".so");
   if (!linkSharedLibrary(codePath, options.runtimeLibrary, libPath, error))

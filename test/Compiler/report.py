@@ -1,0 +1,20 @@
+# --report records each kernel's decisions.
+# RUN: rm -rf %t && mkdir -p %t
+# RUN: %python %S/Inputs/make_model.py mlp %t/m.onnx
+# RUN: sparq-compile %t/m.onnx -o %t/m.so --report=%t/r.json 2>&1 | FileCheck %s --check-prefix=SUMMARY
+# RUN: FileCheck %s < %t/r.json
+
+# SUMMARY: [sparq] imported
+# SUMMARY: [sparq] linked
+# SUMMARY: [sparq] summary: 1 kernels
+
+# CHECK: "layers": [
+# CHECK: "density": 1,
+# CHECK: "flops": 1024,
+# CHECK: "format": "dense",
+# CHECK: "fused": [
+# CHECK-NEXT: "bias",
+# CHECK-NEXT: "relu"
+# CHECK: "kind": "fused_matmul",
+# CHECK: "name": "fc",
+# CHECK: "weight_bytes": 512
