@@ -261,6 +261,57 @@ def Sparq_FusedMatMulOp : Sparq_InferredOp<"fused_matmul", "inferFusedMatMul",
                        "functional-type(operands, results)";
 }
 
+def Sparq_SparseMatMulOp : Sparq_Op<"sparse_matmul",
+                                     [Pure, AttrSizedOperandSegments]> {
+  let summary = "matrix product with a packed sparse weight and a fused epilogue";
+  let description = [{
+    Computes `activation(lhs * W^T + bias + residual)` where W is a
+    `rows x cols` weight (rows = output features) packed at compile time in
+    the layout of sparq_sparse_format.h; `encoding` records the pattern and
+    its measured density. `lhs` is [..., cols]; the result is [..., rows].
+    Formed by `sparq-pack-sparse-weights`.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$packed_weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$residual,
+                       Sparq_SparsityAttr:$encoding, I64Attr:$rows,
+                       I64Attr:$cols,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $packed_weight (`bias` $bias^)? "
+                       "(`residual` $residual^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Sparq_SparseConvOp : Sparq_Op<"sparse_conv",
+                                  [Pure, AttrSizedOperandSegments]> {
+  let summary = "2-d convolution with a packed sparse weight and a fused epilogue";
+  let description = [{
+    Like `sparq.fused_conv` (groups == 1) with the [K, C, KH, KW] weight
+    packed as a sparse `rows = K` x `cols = C*KH*KW` matrix.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$packed_weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$residual,
+                       Sparq_SparsityAttr:$encoding, I64Attr:$rows,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $packed_weight (`bias` $bias^)? "
+                       "(`residual` $residual^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 // Pooling and normalization ---------------------------------------------------
 
 def Sparq_MaxPoolOp : Sparq_InferredOp<"max_pool", "inferPool"> {

@@ -16,18 +16,6 @@
 using namespace mlir;
 using namespace sparq;
 
-static std::string nodeName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
-}
-
 static std::string shapeOf(Value v) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -51,6 +39,25 @@ static void describeWeight(Value weight, LayerReport &layer) {
   }
 }
 
+/// Reads the sparsity passes' annotations.
+static void describeSparsity(Operation *op, LayerReport &layer) {
+  if (auto attr = op->getAttrOfType<SparsityAttr>("sparq.sparsity")) {
+    layer.density = attr.getDensityValue();
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << Attribute(attr);
+    layer.pattern = text;
+  }
+  if (auto f = op->getAttrOfType<StringAttr>("sparq.format"))
+    layer.format = f.str();
+  if (auto r = op->getAttrOfType<StringAttr>("sparq.format_reason"))
+    layer.formatReason = r.str();
+  if (auto p = op->getAttrOfType<StringAttr>("sparq.pruned"))
+    layer.pruned = p.str();
+  if (auto b = op->getAttrOfType<IntegerAttr>("sparq.packed_bytes"))
+    layer.packedBytes = b.getInt();
+}
+
 template <typename KernelOp>
 static void describeEpilogue(KernelOp op, LayerReport &layer) {
   if (op.getBias())
@@ -70,7 +77,7 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "sparq")
       ++report.opCount;
     LayerReport layer;
-    layer.name = nodeName(op->getLoc());
+    layer.name = getNodeName(op->getLoc());
     if (auto conv = dyn_cast<FusedConvOp>(op)) {
       layer.kind = "fused_conv";
       layer.shapes = shapeOf(conv.getInput()) + " * " +
@@ -91,6 +98,28 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
       auto a = cast<RankedTensorType>(mm.getLhs().getType());
       auto y = cast<RankedTensorType>(mm.getResult().getType());
       layer.flops = 2.0 * y.getNumElements() * a.getShape().back();
+    } else if (auto sp = dyn_cast<SparseMatMulOp>(op)) {
+      layer.kind = "sparse_matmul";
+      layer.shapes = shapeOf(sp.getLhs()) + " * W[" +
+                     std::to_string(sp.getRows()) + "x" +
+                     std::to_string(sp.getCols()) + "] -> " +
+                     shapeOf(sp.getResult());
+      layer.constantWeight = true;
+      layer.weightBytes = 4 * sp.getRows() * sp.getCols();
+      describeEpilogue(sp, layer);
+      auto y = cast<RankedTensorType>(sp.getResult().getType());
+      layer.flops = 2.0 * y.getNumElements() * sp.getCols();
+    } else if (auto sc = dyn_cast<SparseConvOp>(op)) {
+      layer.kind = "sparse_conv";
+      layer.shapes = shapeOf(sc.getInput()) + " -> " + shapeOf(sc.getResult());
+      layer.constantWeight = true;
+      auto x = cast<RankedTensorType>(sc.getInput().getType());
+      ArrayRef<int64_t> k = sc.getKernelShape();
+      int64_t cols = x.getDimSize(1) * k[0] * k[1];
+      layer.weightBytes = 4 * sc.getRows() * cols;
+      describeEpilogue(sc, layer);
+      auto y = cast<RankedTensorType>(sc.getResult().getType());
+      layer.flops = 2.0 * y.getNumElements() * cols;
     } else if (isa<ConvOp, MatMulOp, GemmOp>(op)) {
       layer.kind = op->getName().stripDialect().str();
       layer.shapes = shapeOf(op->getResult(0));
@@ -98,6 +127,7 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
     } else {
       return;
     }
+    describeSparsity(op, layer);
     report.layers.push_back(std::move(layer));
   });
   return report;
@@ -115,14 +145,18 @@ std::string sparq::reportJson(const CompileReport &report,
         {"kind", l.kind},
         {"shapes", l.shapes},
         {"format", l.format},
-        {"format_reason", l.constantWeight
-                              ? "dense kernel (sparse kernels not enabled)"
-                              : "weight is not a compile-time constant"},
+        {"format_reason",
+         !l.formatReason.empty() ? l.formatReason
+         : l.constantWeight      ? "dense kernel"
+                                 : "weight is not a compile-time constant"},
+        {"pattern", l.pattern},
+        {"pruned", l.pruned.empty() ? llvm::json::Value(nullptr)
+                                    : llvm::json::Value(l.pruned)},
         {"density", l.density},
         {"fused", std::move(fused)},
         {"flops", l.flops},
         {"weight_bytes_dense", l.weightBytes},
-        {"weight_bytes", l.weightBytes},
+        {"weight_bytes", l.packedBytes >= 0 ? l.packedBytes : l.weightBytes},
     });
   }
   llvm::json::Object root{{"source", source.str()},
@@ -137,14 +171,23 @@ std::string sparq::reportJson(const CompileReport &report,
 void sparq::printReportSummary(const CompileReport &report,
                                llvm::raw_ostream &os) {
   double flops = 0;
-  int64_t bytes = 0, fusedOps = 0;
+  int64_t dense = 0, stored = 0, fusedOps = 0, sparse = 0, pruned = 0;
   for (const LayerReport &l : report.layers) {
     flops += l.flops;
-    bytes += l.weightBytes;
+    dense += l.weightBytes;
+    stored += l.packedBytes >= 0 ? l.packedBytes : l.weightBytes;
     fusedOps += l.fused.size();
+    sparse += l.format != "dense";
+    pruned += !l.pruned.empty();
   }
-  os << "[sparq] summary: " << report.layers.size() << " kernels ("
-     << llvm::format("%.2f", flops / 1e9) << " GFLOP, "
-     << llvm::format("%.1f", bytes / 1048576.0) << " MiB of weights, all dense), "
-     << fusedOps << " epilogue ops fused\n";
+  os << "[sparq] summary: " << report.layers.size() << " kernels, "
+     << llvm::format("%.2f", flops / 1e9) << " GFLOP (dense), "
+     << fusedOps << " epilogue ops fused; weights "
+     << llvm::format("%.1f", stored / 1048576.0) << " MiB = "
+     << llvm::format("%.0f", dense ? 100.0 * stored / dense : 100.0)
+     << "% of dense bytes; " << sparse << " of " << report.layers.size()
+     << " layers sparse";
+  if (pruned)
+    os << ", " << pruned << " pruned";
+  os << "\n";
 }

@@ -24,10 +24,14 @@ struct LayerReport {
   std::string shapes; // operand and result shapes
   std::vector<std::string> fused; // bias, residual, activation
   std::string format = "dense";
+  std::string formatReason;
+  std::string pattern = "dense"; // detected zero pattern
+  std::string pruned;            // pruning spec applied, if any
   double density = 1.0; // measured fraction of non-zero weights
   bool constantWeight = false;
   double flops = 0;
-  int64_t weightBytes = 0;
+  int64_t weightBytes = 0;      // dense bytes
+  int64_t packedBytes = -1;     // bytes actually stored, when packed
 };
 
 struct CompileReport {

@@ -193,6 +193,9 @@ int sparq::compileModel(const CompileOptions &options,
   if (!options.noGraphPasses) {
     PassManager pm(&context);
     GraphPipelineOptions graphOptions;
+    graphOptions.prune = options.prune;
+    graphOptions.pruneLayers = options.pruneLayers;
+    graphOptions.sparsity = options.sparsity;
     buildGraphPipeline(pm, graphOptions);
     if (failed(pm.run(*module)))
       return hadError ? 1 : fail("graph passes failed");

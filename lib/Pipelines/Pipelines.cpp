@@ -28,6 +28,18 @@ void sparq::buildGraphPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createSparqFoldBatchNormPass());
     pm.addNestedPass<func::FuncOp>(createSparqFuseEpiloguesPass());
   }
+  if (!options.prune.empty() || !options.pruneLayers.empty()) {
+    SparqPrunePassOptions prune;
+    prune.spec = options.prune;
+    prune.layers.assign(options.pruneLayers.begin(),
+                        options.pruneLayers.end());
+    pm.addNestedPass<func::FuncOp>(createSparqPrunePass(prune));
+  }
+  pm.addNestedPass<func::FuncOp>(createSparqSparsityAnalysisPass());
+  SparqSelectSparseFormatPassOptions select;
+  select.mode = options.sparsity;
+  pm.addNestedPass<func::FuncOp>(createSparqSelectSparseFormatPass(select));
+  pm.addNestedPass<func::FuncOp>(createSparqPackSparseWeightsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -55,7 +67,10 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   plan.entryName = options.entry;
   pm.addPass(createSparqPlanMemoryPass(plan));
 
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  SparqParallelizeLoopsPassOptions parallelize;
+  parallelize.entryName = options.entry;
+  pm.addPass(createSparqParallelizeLoopsPass(parallelize));
   pm.addPass(createLowerAffinePass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

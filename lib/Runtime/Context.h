@@ -52,7 +52,8 @@ enum class ScratchSlot {
   SharedB = 2,
   WinogradIn = 3,  ///< transformed input tiles (GEMM B operands)
   WinogradOut = 4, ///< products before the output transform
-  Count = 5
+  SharedA = 5,     ///< a GEMM's A operand packed once for all its tasks
+  Count = 6
 };
 
 class Context {

@@ -1,9 +1,10 @@
 //===- ConvKernel.cpp - sparq_uk_conv2d_f32 micro-kernel entry ------------===//
 //
 // 2-D convolution (NCHW) for generated code, in four strategies:
-//  - one input channel per output channel (depthwise): a direct kernel that
-//    accumulates shifted input rows, parallel over (image, channel), with a
-//    register-blocked AVX2 row kernel for 3x3 taps at stride 1 or 2;
+//  - one input channel per output channel (depthwise): a direct kernel,
+//    parallel over batches of (image, channel) planes; 3x3 taps at column
+//    stride 1 or 2 use an AVX2 kernel over a zero-padded copy of the plane,
+//    so even 7x7 planes run whole vectors, with the epilogue in registers;
 //  - 1x1, stride 1, no padding: a plain GEMM of the weights with the image;
 //  - 3x3, stride 1, constant weights, enough channels: Winograd
 //    (WinogradConv.cpp), where it beats the GEMM;
@@ -192,63 +193,145 @@ PackBFn im2colPacker() {
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-/// One output row of a 3x3 undilated depthwise convolution with stride 1 or
-/// 2: y[ow] = bias + sum w[kh][kw] * row_kh[ow * S - padLeft + kw], where a
-/// null row is padding. Eight outputs per step for the pixels whose taps all
-/// lie inside the row (stride 2 loads 16 and keeps the even lanes); the
-/// border pixels are computed one by one.
+/// Parameters of one channel plane of a 3x3 undilated depthwise convolution.
+struct DepthwisePlane {
+  const float *x;        ///< input plane [H, W]
+  const float *w;        ///< 9 taps
+  float bias;            ///< added to every output
+  const float *residual; ///< same layout as y, or null
+  float *y;              ///< output plane [OH, OW]
+  float *padded;         ///< depthwisePaddedFloats(s) floats of scratch
+};
+
+/// Floats a padded input row needs: the vector loop covers OW rounded up to
+/// 8 outputs, each step reading S * 8 + 2 floats.
+int64_t depthwisePaddedWidth(const ConvShape &s) {
+  return s.sW * divCeil(s.OW, 8) * 8 + 2;
+}
+
+/// Scratch of one padded plane (rows the output reads) plus a tail vector.
+int64_t depthwisePaddedFloats(const ConvShape &s) {
+  return ((s.OH - 1) * s.sH + 3) * depthwisePaddedWidth(s) + 8;
+}
+
+/// Eight outputs of a 3x3 depthwise convolution whose top-left tap reads x
+/// (a zero-padded plane of row stride wp), with two partial sums so the FMA
+/// chain is six long, not nine.
+template <int S>
+__attribute__((target("avx2,fma"), always_inline)) inline __m256
+depthwiseVector3x3Avx2(const float *x, int64_t wp, const __m256 *wv,
+                       __m256 bias) {
+  __m256 acc[2] = {bias, _mm256_setzero_ps()};
+  for (int kh = 0; kh < 3; ++kh, x += wp) {
+    for (int kw = 0; kw < 3; ++kw) {
+      __m256 v;
+      if (S == 1) {
+        v = _mm256_loadu_ps(x + kw);
+      } else {
+        __m256 a = _mm256_loadu_ps(x + kw), b = _mm256_loadu_ps(x + kw + 8);
+        __m256 even = _mm256_shuffle_ps(a, b, 0x88);
+        v = _mm256_castpd_ps(
+            _mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
+      }
+      acc[kh == 1] = _mm256_fmadd_ps(wv[kh * 3 + kw], v, acc[kh == 1]);
+    }
+  }
+  return _mm256_add_ps(acc[0], acc[1]);
+}
+
+/// Adds the residual, applies relu/clip (act 1 or 2; others are left to
+/// epilogueRow) and stores outputs [ow, ow+8) of row oh, clipped to OW.
+__attribute__((target("avx2,fma"), always_inline)) inline void
+depthwiseFinishAvx2(__m256 acc, const DepthwisePlane &p, const ConvShape &s,
+                    int act, __m256 lower, __m256 upper, int64_t oh,
+                    int64_t ow, float *tail) {
+  float *y = p.y + oh * s.OW + ow;
+  const int64_t n = std::min<int64_t>(8, s.OW - ow);
+  if (act <= 2) {
+    if (p.residual) {
+      const float *res = p.residual + oh * s.OW + ow;
+      if (n == 8) {
+        acc = _mm256_add_ps(acc, _mm256_loadu_ps(res));
+      } else {
+        for (int64_t l = 0; l < n; ++l)
+          tail[l] = res[l];
+        acc = _mm256_add_ps(acc, _mm256_loadu_ps(tail));
+      }
+    }
+    if (act == 1 || act == 2)
+      acc = _mm256_max_ps(acc, lower);
+    if (act == 2)
+      acc = _mm256_min_ps(acc, upper);
+  }
+  if (n == 8) {
+    _mm256_storeu_ps(y, acc);
+  } else {
+    _mm256_storeu_ps(tail, acc);
+    for (int64_t l = 0; l < n; ++l)
+      y[l] = tail[l];
+  }
+}
+
+/// One channel of a 3x3 undilated depthwise convolution with column stride
+/// S (1 or 2). The input plane is first copied into a zero-padded plane, so
+/// every output row -- even a 7-pixel one -- is computed by whole 8-wide
+/// vectors with no scalar border code; stride 2 loads 16 floats and keeps
+/// the even lanes. Bias, residual and relu/clip are applied in registers;
+/// other activations by epilogueRow afterwards.
 template <int S>
 __attribute__((target("avx2,fma"))) void
-depthwiseRow3x3Avx2(const float *const rows[3], const float *w, float bias,
-                    int64_t W, int64_t OW, int64_t padLeft, float *y) {
-  auto scalarAt = [&](int64_t ow) {
-    float acc = bias;
-    for (int kh = 0; kh < 3; ++kh) {
-      if (!rows[kh])
-        continue;
-      for (int kw = 0; kw < 3; ++kw) {
-        int64_t iw = ow * S - padLeft + kw;
-        if (iw >= 0 && iw < W)
-          acc += w[kh * 3 + kw] * rows[kh][iw];
-      }
+depthwisePlane3x3Avx2(const DepthwisePlane &p, const ConvShape &s,
+                      const Epilogue &epi, EpilogueRowFn epilogueRow) {
+  const int64_t wp = depthwisePaddedWidth(s);
+  const int64_t hp = (s.OH - 1) * s.sH + 3;
+  float *tail = p.padded + hp * wp;
+  // Columns [lo, hi) of a padded row hold input; the rest is zero.
+  const int64_t lo = std::min(wp, s.pL);
+  const int64_t hi = std::min(wp, std::max(lo, s.pL + s.W));
+  for (int64_t r = 0; r < hp; ++r) {
+    float *row = p.padded + r * wp;
+    const int64_t ih = r - s.pT;
+    if (ih < 0 || ih >= s.H) {
+      for (int64_t j = 0; j < wp; ++j)
+        row[j] = 0.f;
+      continue;
     }
-    return acc;
-  };
-  // Vector steps need every load of 8 (stride 1) or 16 (stride 2) floats
-  // from iw0 = ow * S - padLeft inside the row.
-  int64_t lo = padLeft <= 0 ? 0 : (padLeft + S - 1) / S;
-  int64_t ow = 0;
-  for (; ow < std::min(lo, OW); ++ow)
-    y[ow] = scalarAt(ow);
+    const float *src = p.x + ih * s.W;
+    for (int64_t j = 0; j < lo; ++j)
+      row[j] = 0.f;
+    for (int64_t j = lo; j < hi; ++j)
+      row[j] = src[j - s.pL];
+    for (int64_t j = hi; j < wp; ++j)
+      row[j] = 0.f;
+  }
   __m256 wv[9];
   for (int i = 0; i < 9; ++i)
-    wv[i] = _mm256_set1_ps(w[i]);
-  const __m256 vbias = _mm256_set1_ps(bias);
-  const int64_t span = S == 1 ? 8 + 2 : 16 + 2; // floats read per step
-  for (; ow + 8 <= OW && ow * S - padLeft + span <= W; ow += 8) {
-    int64_t iw0 = ow * S - padLeft;
-    __m256 acc = vbias;
-    for (int kh = 0; kh < 3; ++kh) {
-      if (!rows[kh])
-        continue;
-      const float *x = rows[kh] + iw0;
-      for (int kw = 0; kw < 3; ++kw) {
-        __m256 v;
-        if (S == 1) {
-          v = _mm256_loadu_ps(x + kw);
-        } else {
-          __m256 a = _mm256_loadu_ps(x + kw), b = _mm256_loadu_ps(x + kw + 8);
-          __m256 even = _mm256_shuffle_ps(a, b, 0x88);
-          v = _mm256_castpd_ps(
-              _mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
-        }
-        acc = _mm256_fmadd_ps(wv[kh * 3 + kw], v, acc);
-      }
+    wv[i] = _mm256_set1_ps(p.w[i]);
+  const __m256 vbias = _mm256_set1_ps(p.bias);
+  const __m256 lower = _mm256_set1_ps(epi.act == 1 ? 0.f : epi.actA);
+  const __m256 upper = _mm256_set1_ps(epi.actB);
+  const int64_t OH = s.OH, OW = s.OW, sH = s.sH;
+  int64_t oh = 0;
+  // Two output rows at a time: four independent FMA chains in flight.
+  for (; oh + 2 <= OH; oh += 2)
+    for (int64_t ow = 0; ow < OW; ow += 8) {
+      const float *x = p.padded + oh * sH * wp + ow * S;
+      __m256 acc0 = depthwiseVector3x3Avx2<S>(x, wp, wv, vbias);
+      __m256 acc1 = depthwiseVector3x3Avx2<S>(x + sH * wp, wp, wv, vbias);
+      depthwiseFinishAvx2(acc0, p, s, epi.act, lower, upper, oh, ow, tail);
+      depthwiseFinishAvx2(acc1, p, s, epi.act, lower, upper, oh + 1, ow, tail);
     }
-    _mm256_storeu_ps(y + ow, acc);
-  }
-  for (; ow < OW; ++ow)
-    y[ow] = scalarAt(ow);
+  for (; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ow += 8) {
+      const float *x = p.padded + oh * sH * wp + ow * S;
+      __m256 acc = depthwiseVector3x3Avx2<S>(x, wp, wv, vbias);
+      depthwiseFinishAvx2(acc, p, s, epi.act, lower, upper, oh, ow, tail);
+    }
+  if (epi.act > 2)
+    for (oh = 0; oh < OH; ++oh)
+      epilogueRow(p.y + oh * OW, 0.f, nullptr,
+                  p.residual ? p.residual + oh * OW : nullptr, OW, epi.act,
+                  epi.actA, epi.actB);
 }
 #endif
 
@@ -258,37 +341,37 @@ void depthwiseConv(Context &ctx, const float *X, const float *W,
                    const ConvShape &s) {
   const KernelSet &ks = kernels();
   int64_t multiplier = s.K / s.C;
-  // 3x3 undilated, stride 1 or 2 along rows: the register-blocked kernel.
+  // 3x3 undilated, stride 1 or 2 along rows: the padded-plane AVX2 kernel.
   const bool fast3x3 = &ks == avx2KernelSet() && s.KH == 3 && s.KW == 3 &&
                        s.dH == 1 && s.dW == 1 && (s.sW == 1 || s.sW == 2);
-  (void)fast3x3;
-  ctx.threads().parallelFor(N * s.K, 1, [&](int64_t begin, int64_t end) {
+  // Several channels per chunk when planes are small, so the per-chunk
+  // dispatch cost stays well below the work; a few chunks per thread still.
+  const int64_t plane = s.OH * s.OW;
+  const int64_t planes = N * s.K;
+  const int64_t grain = std::max<int64_t>(
+      1, std::min(divCeil(16384, plane), planes / (4 * ctx.numThreads())));
+  ctx.threads().parallelFor(planes, grain, [&](int64_t begin, int64_t end) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    float *padded = nullptr;
+    if (fast3x3 && !(padded = ctx.scratch(ScratchSlot::PackA,
+                                          depthwisePaddedFloats(s))))
+      return;
+#endif
     for (int64_t t = begin; t < end; ++t) {
       int64_t n = t / s.K, k = t % s.K;
       const float *x = X + (n * s.C + k / multiplier) * s.H * s.W;
       const float *w = W + k * s.KH * s.KW;
-      float *y = Y + t * s.OH * s.OW;
+      float *y = Y + t * plane;
       float rowBias = epi.bias ? epi.bias[k] : 0.f;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
       if (fast3x3) {
-        for (int64_t oh = 0; oh < s.OH; ++oh) {
-          float *yrow = y + oh * s.OW;
-          const float *rows[3];
-          for (int kh = 0; kh < 3; ++kh) {
-            int64_t ih = oh * s.sH - s.pT + kh;
-            rows[kh] = ih >= 0 && ih < s.H ? x + ih * s.W : nullptr;
-          }
-          if (s.sW == 1)
-            depthwiseRow3x3Avx2<1>(rows, w, rowBias, s.W, s.OW, s.pL, yrow);
-          else
-            depthwiseRow3x3Avx2<2>(rows, w, rowBias, s.W, s.OW, s.pL, yrow);
-          if (epi.residual || epi.act != 0)
-            ks.epilogueRow(yrow, 0.f, nullptr,
-                           epi.residual ? epi.residual + t * s.OH * s.OW +
-                                              oh * s.OW
-                                        : nullptr,
-                           s.OW, epi.act, epi.actA, epi.actB);
-        }
+        DepthwisePlane p{x, w, rowBias,
+                         epi.residual ? epi.residual + t * plane : nullptr, y,
+                         padded};
+        if (s.sW == 1)
+          depthwisePlane3x3Avx2<1>(p, s, epi, ks.epilogueRow);
+        else
+          depthwisePlane3x3Avx2<2>(p, s, epi, ks.epilogueRow);
         continue;
       }
 #endif
@@ -317,7 +400,7 @@ void depthwiseConv(Context &ctx, const float *X, const float *W,
           }
         }
         const float *res =
-            epi.residual ? epi.residual + t * s.OH * s.OW + oh * s.OW : nullptr;
+            epi.residual ? epi.residual + t * plane + oh * s.OW : nullptr;
         if (rowBias != 0.f || res || epi.act != 0)
           ks.epilogueRow(yrow, rowBias, nullptr, res, s.OW, epi.act, epi.actA,
                          epi.actB);

@@ -5,8 +5,9 @@
 // slices; for each slice it packs (or finds pre-packed) an A block of
 // kMR-row panels and a B block of kNR-column panels, then sweeps the
 // micro-kernel over the block, B panel outer (kept in L1) and A panel inner
-// (the A block stays in L2). The fused epilogue runs on each tile right after
-// its last K slice, while the tile is still in cache.
+// (the A block stays in L2). On the last K slice the micro-kernel applies the
+// epilogue in registers before its only store. An unpacked A that several N
+// blocks would each repack is packed once up front and shared.
 //
 // Single-row products with an unpacked B take a separate, memory-bound path
 // (axpy over rows of B, or dot products for a transposed B): packing B would
@@ -133,6 +134,45 @@ struct GemmRunner {
   Blocking blk;
   int64_t mPad, nPad;
 
+  /// The epilogue of the tile at rows [i0, i0+rows) x columns [j0, j0+cols)
+  /// of C; a partial tile gets its column bias and residual zero-padded to
+  /// kNR columns in the given buffers.
+  TileEpilogue tileEpilogue(const float *residual, int64_t i0, int64_t rows,
+                            int64_t j0, int64_t cols, float *colBiasBuf,
+                            float *residualBuf) const {
+    const Epilogue &e = a.epi;
+    TileEpilogue te;
+    te.act = e.act;
+    te.actA = e.actA;
+    te.actB = e.actB;
+    if (e.bias && e.biasPerRow)
+      te.rowBias = e.bias + i0;
+    const float *colBias = e.bias && !e.biasPerRow ? e.bias + j0 : nullptr;
+    const float *res = residual ? residual + i0 * e.residualLd + j0 : nullptr;
+    if (cols == kNR) {
+      te.colBias = colBias;
+      te.residual = res;
+      te.residualLd = e.residualLd;
+      return te;
+    }
+    if (colBias) {
+      std::memcpy(colBiasBuf, colBias, cols * sizeof(float));
+      std::memset(colBiasBuf + cols, 0, (kNR - cols) * sizeof(float));
+      te.colBias = colBiasBuf;
+    }
+    if (res) {
+      for (int64_t r = 0; r < rows; ++r) {
+        std::memcpy(residualBuf + r * kNR, res + r * e.residualLd,
+                    cols * sizeof(float));
+        std::memset(residualBuf + r * kNR + cols, 0,
+                    (kNR - cols) * sizeof(float));
+      }
+      te.residual = residualBuf;
+      te.residualLd = kNR;
+    }
+    return te;
+  }
+
   void runTask(int64_t task) {
     int64_t nb = task % blk.nBlocks;
     int64_t rest = task / blk.nBlocks;
@@ -157,6 +197,7 @@ struct GemmRunner {
         !(bBuf = ctx.scratch(ScratchSlot::PackB, roundUp(nc, kNR) * kKC)))
       return;
     alignas(64) float tile[kMR * kNR];
+    alignas(64) float colBiasTile[kNR], residualTile[kMR * kNR];
     bool needEpilogue = !a.epi.trivial();
 
     for (int64_t k0 = 0; k0 < a.K; k0 += kKC) {
@@ -187,20 +228,27 @@ struct GemmRunner {
           int64_t rows = std::min<int64_t>(kMR, mc - ip);
           const float *aPanel = aBlock + ip * kc;
           float *c = C + (m0 + ip) * a.ldc + n0 + jp;
+          const bool fuse = last && needEpilogue;
+          TileEpilogue te;
+          if (fuse)
+            te = tileEpilogue(residual, m0 + ip, rows, n0 + jp, cols,
+                              colBiasTile, residualTile);
           if (cols == kNR) {
-            ks.micro[rows](kc, aPanel, bPanel, c, a.ldc, !first);
-          } else {
-            if (!first)
-              for (int64_t r = 0; r < rows; ++r)
-                std::memcpy(tile + r * kNR, c + r * a.ldc,
-                            cols * sizeof(float));
-            ks.micro[rows](kc, aPanel, bPanel, tile, kNR, !first);
-            for (int64_t r = 0; r < rows; ++r)
-              std::memcpy(c + r * a.ldc, tile + r * kNR, cols * sizeof(float));
+            if (fuse)
+              ks.microEpi[rows](kc, aPanel, bPanel, c, a.ldc, !first, te);
+            else
+              ks.micro[rows](kc, aPanel, bPanel, c, a.ldc, !first);
+            continue;
           }
-          if (last && needEpilogue)
-            applyEpilogue(ks, a.epi, residual, C, a.ldc, m0 + ip, rows, n0 + jp,
-                          cols);
+          if (!first)
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(tile + r * kNR, c + r * a.ldc, cols * sizeof(float));
+          if (fuse)
+            ks.microEpi[rows](kc, aPanel, bPanel, tile, kNR, !first, te);
+          else
+            ks.micro[rows](kc, aPanel, bPanel, tile, kNR, !first);
+          for (int64_t r = 0; r < rows; ++r)
+            std::memcpy(c + r * a.ldc, tile + r * kNR, cols * sizeof(float));
         }
       }
     }
@@ -335,9 +383,60 @@ void gemmWithSharedB(Context &ctx, const GemmArgs &a, const KernelSet &ks) {
   }
 }
 
+/// Packs every batch's A into the calling thread's SharedA scratch in the
+/// packWholeA layout and points `out` at it, so that tasks sharing an M
+/// block stop packing it once each. Returns false (and leaves `out` alone)
+/// when A is too large to be worth it or the scratch is unavailable.
+bool packSharedA(Context &ctx, const GemmArgs &a, GemmArgs &out) {
+  constexpr size_t kMaxSharedAFloats = size_t(1) << 22; // 16 MiB
+  const size_t one = packedASize(a.M, a.K);
+  if (one * a.batch > kMaxSharedAFloats)
+    return false;
+  float *dst = ctx.scratch(ScratchSlot::SharedA, one * a.batch);
+  if (!dst)
+    return false;
+  const int64_t mPad = roundUp(a.M, kMR);
+  const int64_t kBlocks = ceilDiv(a.K, kKC);
+  // Items of up to 8 panels x one K block; small operands are packed by the
+  // caller alone, which is cheaper than waking the pool.
+  constexpr int64_t kPanelsPerItem = 8;
+  const int64_t groups = ceilDiv(mPad / kMR, kPanelsPerItem);
+  auto packItems = [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t bi = item / (kBlocks * groups), rest = item % (kBlocks * groups);
+      int64_t k0 = (rest / groups) * kKC, kc = std::min(kKC, a.K - k0);
+      int64_t m0 = (rest % groups) * kPanelsPerItem * kMR;
+      int64_t mc = std::min(kPanelsPerItem * kMR, a.M - m0);
+      packABlock(a.A + bi * a.strideA, a.lda, m0, mc, k0, kc,
+                 dst + bi * one + k0 * mPad + m0 * kc);
+    }
+  };
+  const int64_t items = a.batch * kBlocks * groups;
+  if (one * a.batch <= (size_t(1) << 15))
+    packItems(0, items);
+  else
+    ctx.threads().parallelFor(
+        items, 1, [&](int64_t begin, int64_t end) { packItems(begin, end); });
+  out.A = nullptr;
+  out.APacked = dst;
+  out.strideAPacked = static_cast<int64_t>(one);
+  return true;
+}
+
 } // namespace
 
-void sparq::rt::gemm(Context &ctx, const GemmArgs &a) {
+void sparq::rt::gemm(Context &ctx, const GemmArgs &args) {
+  GemmArgs packedA;
+  const GemmArgs *ap = &args;
+  if (args.A && !args.APacked && args.M > 1 && args.K > 0 &&
+      args.batch > 0 && args.N > 0 &&
+      chooseBlocking(args, ctx.numThreads()).nBlocks > 1) {
+    // Several N blocks would each pack the same A block: pack it once.
+    packedA = args;
+    if (packSharedA(ctx, args, packedA))
+      ap = &packedA;
+  }
+  const GemmArgs &a = *ap;
   if (a.batch <= 0 || a.M <= 0 || a.N <= 0)
     return;
   const KernelSet &ks = kernels();

@@ -38,6 +38,24 @@ using MicroKernelFn = void (*)(int64_t kc, const float *aPanel,
                                const float *bPanel, float *c, int64_t ldc,
                                bool accumulate);
 
+/// Epilogue of one register tile, applied in registers by the fused
+/// micro-kernel before its only store: c = act(acc + rowBias[i] + colBias[j]
+/// + residual[i * residualLd + j]). rowBias has one entry per live row,
+/// colBias and every residual row kNR entries; each may be null.
+struct TileEpilogue {
+  const float *rowBias = nullptr;
+  const float *colBias = nullptr;
+  const float *residual = nullptr;
+  int64_t residualLd = 0;
+  int act = 0;
+  float actA = 0.f, actB = 0.f;
+};
+
+/// The micro-kernel followed by the tile's epilogue (for the last K slice).
+using MicroKernelEpiFn = void (*)(int64_t kc, const float *aPanel,
+                                  const float *bPanel, float *c, int64_t ldc,
+                                  bool accumulate, const TileEpilogue &epi);
+
 /// Applies the epilogue to c[0..n): c[j] = act(c[j] + rowBias + bias[j] +
 /// residual[j]); bias/residual are already offset to the same columns and
 /// either may be null.
@@ -52,6 +70,7 @@ using DotFn = float (*)(const float *x, const float *y, int64_t n);
 
 struct KernelSet {
   MicroKernelFn micro[kMR + 1]; ///< indexed by live row count 1..kMR
+  MicroKernelEpiFn microEpi[kMR + 1]; ///< same, with the fused epilogue
   EpilogueRowFn epilogueRow;
   AxpyFn axpy;
   DotFn dot;

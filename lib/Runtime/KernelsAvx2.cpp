@@ -7,7 +7,8 @@
 //
 // The micro-kernel keeps a 6x16 tile of C in 12 ymm accumulators and streams
 // one packed A column (6 broadcasts) and one packed B row (2 loads) per step
-// of k. The activations use vectorized polynomial approximations of exp and
+// of k; its fused variant adds bias/residual and activates in registers
+// before storing. The activations use vectorized polynomial approximations of exp and
 // erf that are accurate to a few float ulps (erf to ~1.5e-7 absolute).
 //
 //===----------------------------------------------------------------------===//
@@ -32,10 +33,12 @@ using namespace sparq::rt;
 
 namespace {
 
+/// The register-tile product of the micro-kernels: lo/hi[i] hold columns
+/// 0-7 and 8-15 of row i of A panel * B panel.
 template <int R>
-SPARQ_AVX2 void microKernelAvx2(int64_t kc, const float *a, const float *b,
-                                float *c, int64_t ldc, bool accumulate) {
-  __m256 lo[R], hi[R];
+SPARQ_AVX2_INLINE void tileProductAvx2(int64_t kc, const float *a,
+                                       const float *b, __m256 (&lo)[R],
+                                       __m256 (&hi)[R]) {
 #pragma GCC unroll 6
   for (int i = 0; i < R; ++i) {
     lo[i] = _mm256_setzero_ps();
@@ -55,6 +58,13 @@ SPARQ_AVX2 void microKernelAvx2(int64_t kc, const float *a, const float *b,
     a += kMR;
     b += kNR;
   }
+}
+
+template <int R>
+SPARQ_AVX2 void microKernelAvx2(int64_t kc, const float *a, const float *b,
+                                float *c, int64_t ldc, bool accumulate) {
+  __m256 lo[R], hi[R];
+  tileProductAvx2<R>(kc, a, b, lo, hi);
 #pragma GCC unroll 6
   for (int i = 0; i < R; ++i) {
     float *ci = c + i * ldc;
@@ -189,17 +199,62 @@ SPARQ_AVX2 void epilogueRowAvx2(float *c, float rowBias, const float *bias,
     _mm256_storeu_ps(c + j, activateAvx2(v, act, actA, actB));
   }
   if (j < n) {
-    // Masked tail so every element sees the same arithmetic.
-    alignas(32) int32_t maskBits[8];
-    for (int l = 0; l < 8; ++l)
-      maskBits[l] = j + l < n ? -1 : 0;
-    __m256i mask = _mm256_load_si256(reinterpret_cast<__m256i *>(maskBits));
-    __m256 v = _mm256_add_ps(_mm256_maskload_ps(c + j, mask), rb);
-    if (bias)
-      v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, mask));
-    if (residual)
-      v = _mm256_add_ps(v, _mm256_maskload_ps(residual + j, mask));
-    _mm256_maskstore_ps(c + j, mask, activateAvx2(v, act, actA, actB));
+    // Tail through a full vector in a local buffer, so every element sees
+    // the same arithmetic. (Masked loads of data just written by narrower
+    // stores defeat store forwarding and stall on AMD cores.)
+    const int64_t rem = n - j;
+    alignas(32) float buf[8] = {}, bb[8] = {}, rr[8] = {};
+    for (int64_t l = 0; l < rem; ++l)
+      buf[l] = c[j + l];
+    __m256 v = _mm256_add_ps(_mm256_load_ps(buf), rb);
+    if (bias) {
+      for (int64_t l = 0; l < rem; ++l)
+        bb[l] = bias[j + l];
+      v = _mm256_add_ps(v, _mm256_load_ps(bb));
+    }
+    if (residual) {
+      for (int64_t l = 0; l < rem; ++l)
+        rr[l] = residual[j + l];
+      v = _mm256_add_ps(v, _mm256_load_ps(rr));
+    }
+    _mm256_store_ps(buf, activateAvx2(v, act, actA, actB));
+    for (int64_t l = 0; l < rem; ++l)
+      c[j + l] = buf[l];
+  }
+}
+
+template <int R>
+SPARQ_AVX2 void microKernelEpiAvx2(int64_t kc, const float *a, const float *b,
+                                   float *c, int64_t ldc, bool accumulate,
+                                   const TileEpilogue &epi) {
+  __m256 lo[R], hi[R];
+  tileProductAvx2<R>(kc, a, b, lo, hi);
+  __m256 cb0 = _mm256_setzero_ps(), cb1 = _mm256_setzero_ps();
+  if (epi.colBias) {
+    cb0 = _mm256_loadu_ps(epi.colBias);
+    cb1 = _mm256_loadu_ps(epi.colBias + 8);
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    float *ci = c + i * ldc;
+    if (accumulate) {
+      lo[i] = _mm256_add_ps(lo[i], _mm256_loadu_ps(ci));
+      hi[i] = _mm256_add_ps(hi[i], _mm256_loadu_ps(ci + 8));
+    }
+    if (epi.rowBias) {
+      __m256 rb = _mm256_set1_ps(epi.rowBias[i]);
+      lo[i] = _mm256_add_ps(lo[i], rb);
+      hi[i] = _mm256_add_ps(hi[i], rb);
+    }
+    lo[i] = _mm256_add_ps(lo[i], cb0);
+    hi[i] = _mm256_add_ps(hi[i], cb1);
+    if (epi.residual) {
+      const float *r = epi.residual + i * epi.residualLd;
+      lo[i] = _mm256_add_ps(lo[i], _mm256_loadu_ps(r));
+      hi[i] = _mm256_add_ps(hi[i], _mm256_loadu_ps(r + 8));
+    }
+    _mm256_storeu_ps(ci, activateAvx2(lo[i], epi.act, epi.actA, epi.actB));
+    _mm256_storeu_ps(ci + 8, activateAvx2(hi[i], epi.act, epi.actA, epi.actB));
   }
 }
 
@@ -262,6 +317,9 @@ const KernelSet *sparq::rt::avx2KernelSet() {
   static const KernelSet set = {
       {nullptr, microKernelAvx2<1>, microKernelAvx2<2>, microKernelAvx2<3>,
        microKernelAvx2<4>, microKernelAvx2<5>, microKernelAvx2<6>},
+      {nullptr, microKernelEpiAvx2<1>, microKernelEpiAvx2<2>,
+       microKernelEpiAvx2<3>, microKernelEpiAvx2<4>, microKernelEpiAvx2<5>,
+       microKernelEpiAvx2<6>},
       epilogueRowAvx2,
       axpyAvx2,
       dotAvx2,

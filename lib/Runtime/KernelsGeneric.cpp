@@ -74,6 +74,23 @@ void microKernelGeneric(int64_t kc, const float *a, const float *b, float *c,
 
 void epilogueRowGeneric(float *c, float rowBias, const float *bias,
                         const float *residual, int64_t n, int act, float actA,
+                        float actB);
+
+template <int R>
+void microKernelEpiGeneric(int64_t kc, const float *a, const float *b, float *c,
+                           int64_t ldc, bool accumulate,
+                           const TileEpilogue &epi) {
+  microKernelGeneric<R>(kc, a, b, c, ldc, accumulate);
+  for (int i = 0; i < R; ++i)
+    epilogueRowGeneric(c + i * ldc, epi.rowBias ? epi.rowBias[i] : 0.f,
+                       epi.colBias,
+                       epi.residual ? epi.residual + i * epi.residualLd
+                                    : nullptr,
+                       kNR, epi.act, epi.actA, epi.actB);
+}
+
+void epilogueRowGeneric(float *c, float rowBias, const float *bias,
+                        const float *residual, int64_t n, int act, float actA,
                         float actB) {
   if (rowBias != 0.f)
     for (int64_t j = 0; j < n; ++j)
@@ -112,6 +129,12 @@ const KernelSet &sparq::rt::genericKernelSet() {
                                  microKernelGeneric<2>, microKernelGeneric<3>,
                                  microKernelGeneric<4>, microKernelGeneric<5>,
                                  microKernelGeneric<6>},
+                                {nullptr, microKernelEpiGeneric<1>,
+                                 microKernelEpiGeneric<2>,
+                                 microKernelEpiGeneric<3>,
+                                 microKernelEpiGeneric<4>,
+                                 microKernelEpiGeneric<5>,
+                                 microKernelEpiGeneric<6>},
                                 epilogueRowGeneric,
                                 axpyGeneric,
                                 dotGeneric,

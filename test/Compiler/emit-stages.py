@@ -14,7 +14,7 @@
 # MLIR: sparq.add
 # MLIR: sparq.relu
 
-# SPARQ: sparq.fused_matmul %{{.*}}, %{{.*}} bias %{{.*}} {activation = #sparq.activation<relu>}
+# SPARQ: sparq.fused_matmul %{{.*}}, %{{.*}} bias %{{.*}} {activation = #sparq.activation<relu>, sparq.format = "dense"
 # SPARQ-NOT: sparq.relu
 
 # LLVMMLIR: llvm.func @main(

@@ -6,7 +6,7 @@
 
 # SUMMARY: [sparq] imported
 # SUMMARY: [sparq] linked
-# SUMMARY: [sparq] summary: 1 kernels
+# SUMMARY: [sparq] summary: 1 kernels, {{.*}} 0 of 1 layers sparse
 
 # CHECK: "layers": [
 # CHECK: "density": 1,

@@ -17,6 +17,7 @@ struct ConvCase {
   int64_t N, C, H, W, K, KH, KW, sH, sW, pT, pL, pB, pR, dH, dW, groups;
   bool bias, residual, constW;
   int act;
+  float actA = 0.f, actB = 0.f;
 };
 
 void runConvCase(sparq_model *model, const ConvCase &c, int threads) {
@@ -54,7 +55,7 @@ void runConvCase(sparq_model *model, const ConvCase &c, int threads) {
             acc += bias[k], mag += std::fabs(bias[k]);
           if (c.residual)
             acc += residual[o], mag += std::fabs(residual[o]);
-          ref[o] = referenceActivation(acc, c.act, 0, 0);
+          ref[o] = referenceActivation(acc, c.act, c.actA, c.actB);
           scale[o] = mag;
         }
     }
@@ -64,7 +65,7 @@ void runConvCase(sparq_model *model, const ConvCase &c, int threads) {
         model, X.data(), Wt.data(), c.bias ? bias.data() : nullptr,
         c.residual ? residual.data() : nullptr, Y.data(), c.N, c.C, c.H, c.W,
         c.K, OH, OW, c.KH, c.KW, c.sH, c.sW, c.pT, c.pL, c.dH, c.dW, c.groups,
-        c.constW ? SPARQ_UK_CONST_WEIGHTS : 0, c.act, 0.f, 0.f);
+        c.constW ? SPARQ_UK_CONST_WEIGHTS : 0, c.act, c.actA, c.actB);
     char buf[320];
     std::snprintf(
         buf, sizeof(buf),
@@ -129,6 +130,27 @@ void sparq::unit::runConvTests(int numThreads) {
       {1, 4, 3, 17, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4, true, true, true, 0},
   };
   for (const ConvCase &c : depthwiseCases)
+    runConvCase(model, c, numThreads);
+
+  // Depthwise 3x3 on small planes (rows narrower than one vector, partial
+  // last vectors), many channels per task, clip / sigmoid / hard-swish
+  // epilogues with and without residual, stride 2, N = 2, multiplier 2.
+  // N C H W K KH KW sH sW pT pL pB pR dH dW groups bias res const act
+  const ConvCase smallDepthwiseCases[] = {
+      {1, 96, 7, 7, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 96, true, false, true, 2,
+       -0.2f, 0.6f},
+      {2, 40, 14, 14, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40, true, true, true, 2,
+       -0.1f, 0.3f},
+      {1, 36, 14, 14, 36, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 36, true, false, true,
+       1},
+      {1, 24, 15, 13, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24, false, true, true,
+       4},
+      {2, 10, 5, 3, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 10, true, true, false, 9},
+      {1, 64, 1, 9, 64, 3, 3, 1, 2, 1, 2, 1, 0, 1, 1, 64, true, false, true, 2,
+       0.f, 6.f},
+      {1, 12, 30, 30, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 12, true, true, true, 6},
+  };
+  for (const ConvCase &c : smallDepthwiseCases)
     runConvCase(model, c, numThreads);
 
   // Winograd F(2x2) and F(4x4), forced on shapes the heuristic would not

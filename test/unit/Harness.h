@@ -37,6 +37,7 @@ inline bool check(bool ok, const std::string &what) {
 // Test groups, defined in their own files.
 void runKernelTests(int numThreads);
 void runConvTests(int numThreads);
+void runSparseTests(int numThreads);
 void runAbiTests();
 
 } // namespace unit

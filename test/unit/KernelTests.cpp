@@ -219,6 +219,57 @@ void testMicroKernelSetsAgree() {
     check(ok,
           "avx2 and generic micro-kernels agree, rows=" + std::to_string(rows));
   }
+  // The fused-epilogue kernels: every epilogue part, accumulate both ways.
+  std::vector<float> rowBias(sparq::rt::kMR), colBias(sparq::rt::kNR);
+  std::vector<float> residual(sparq::rt::kMR * 20);
+  fillRandom(rowBias, 13);
+  fillRandom(colBias, 14);
+  fillRandom(residual, 15);
+  for (int act : {0, 1, 2, 4, 6})
+    for (int rows = 1; rows <= sparq::rt::kMR; ++rows) {
+      sparq::rt::TileEpilogue te;
+      te.rowBias = rows % 2 ? rowBias.data() : nullptr;
+      te.colBias = rows % 3 ? colBias.data() : nullptr;
+      te.residual = rows > 2 ? residual.data() : nullptr;
+      te.residualLd = 20;
+      te.act = act;
+      te.actA = -0.3f;
+      te.actB = 0.4f;
+      bool accumulate = rows % 2 == 0;
+      std::vector<float> c1(sparq::rt::kMR * 17, 0.5f), c2 = c1;
+      fast->microEpi[rows](kc, a.data(), bPanel, c1.data(), 17, accumulate,
+                           te);
+      slow.microEpi[rows](kc, a.data(), bPanel, c2.data(), 17, accumulate,
+                          te);
+      bool ok = true;
+      for (size_t i = 0; i < c1.size(); ++i)
+        ok = ok && std::fabs(c1[i] - c2[i]) <= 1e-4f;
+      check(ok, "avx2 and generic fused micro-kernels agree, rows=" +
+                    std::to_string(rows) + " act=" + std::to_string(act));
+    }
+}
+
+void testSmallMGemms(sparq_model *model, int threads) {
+  // Few rows and many columns (A packed once, shared by the N blocks),
+  // batched with a non-constant B, and partial last panels.
+  for (int64_t M : {2, 7, 16})
+    for (int64_t N : {200, 1024, 1030})
+      for (int64_t K : {40, 300}) {
+        MatmulCase c;
+        c.M = M, c.N = N, c.K = K;
+        c.bias = N % 2 == 0;
+        c.residual = K > 100;
+        c.constB = M != 7;
+        c.transB = M == 16 && N == 200;
+        c.act = 1;
+        runMatmulCase(model, c, threads, c.constB ? 2 : 1);
+      }
+  MatmulCase attn;
+  attn.batch = 4, attn.M = 128, attn.N = 260, attn.K = 64;
+  attn.transB = true;
+  runMatmulCase(model, attn, threads);
+  attn.transB = false, attn.strideAMode = 0, attn.residual = true;
+  runMatmulCase(model, attn, threads);
 }
 
 void testParallelFor(sparq_model *model, int threads) {
@@ -275,6 +326,7 @@ void sparq::unit::runKernelTests(int numThreads) {
   testMatmulShapes(model, numThreads);
   testMatmulEpilogues(model, numThreads);
   testMatmulBatches(model, numThreads);
+  testSmallMGemms(model, numThreads);
   sparq_model_destroy(model);
   testWeightCache(numThreads);
   if (numThreads == 1) {

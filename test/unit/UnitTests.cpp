@@ -1,8 +1,8 @@
 //===- UnitTests.cpp - Driver of the runtime unit tests -------------------===//
 //
-// Runs every test group of the runtime (GEMM, convolution, activations, C
-// ABI through a dlopen'ed model, sparq-run) with one and two threads, and
-// prints the summary line the build's test step looks for.
+// Runs every test group of the runtime (GEMM, convolution, sparse kernels,
+// activations, C ABI through a dlopen'ed model, sparq-run) with one and two
+// threads, and prints the summary line the build's test step looks for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +19,7 @@ int main() {
   for (int threads : {1, 2}) {
     runKernelTests(threads);
     runConvTests(threads);
+    runSparseTests(threads);
   }
   runAbiTests();
   std::printf("unit: %ld passed, %ld failed\n", counters().passed,

@@ -63,6 +63,20 @@ static cl::opt<std::string>
 static cl::opt<bool> quiet("quiet", cl::desc("no progress output"),
                            cl::cat(category));
 static cl::alias quietShort("q", cl::aliasopt(quiet));
+static cl::opt<std::string> prune(
+    "prune",
+    cl::desc("magnitude-prune every kernel weight: unstructured:S (S = "
+             "fraction removed), nm:N:M, block:RxC:S"),
+    cl::init(""), cl::cat(category));
+static cl::list<std::string> pruneLayer(
+    "prune-layer",
+    cl::desc("per-layer pruning by ONNX node name: REGEX=SPEC or REGEX=none "
+             "(repeatable; first match wins over --prune)"),
+    cl::cat(category));
+static cl::opt<std::string> sparsity(
+    "sparsity",
+    cl::desc("sparse kernels: auto (cost model, default), off, force"),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<bool> noGraphPasses("no-graph-passes",
                                    cl::desc("skip the graph passes"),
                                    cl::cat(category));
@@ -121,6 +135,11 @@ int main(int argc, char **argv) {
   options.reportPath = reportPath;
   options.verbose = !quiet;
   options.noGraphPasses = noGraphPasses;
+  options.prune = prune;
+  options.pruneLayers.assign(pruneLayer.begin(), pruneLayer.end());
+  options.sparsity = sparsity;
+  if (sparsity != "auto" && sparsity != "off" && sparsity != "force")
+    return errorOut("--sparsity must be auto, off or force");
   for (const std::string &spec : inputShapes) {
     std::string error;
     if (!parseShape(spec, options.import, error))

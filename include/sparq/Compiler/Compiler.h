@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 namespace sparq {
 
@@ -44,6 +45,11 @@ struct CompileOptions {
   bool verbose = true;
   /// Skip the graph passes (debugging aid).
   bool noGraphPasses = false;
+  /// Compile-time pruning (--prune) and per-layer overrides (--prune-layer).
+  std::string prune;
+  std::vector<std::string> pruneLayers;
+  /// Sparse kernel selection: auto, off or force.
+  std::string sparsity = "auto";
 };
 
 /// Compiles one model. Diagnostics go to `errs`. Returns 0 on success and

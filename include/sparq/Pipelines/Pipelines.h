@@ -19,6 +19,18 @@ struct GraphPipelineOptions
   PassOptions::Option<bool> fuse{*this, "fuse",
                                  llvm::cl::desc("form fused kernel ops"),
                                  llvm::cl::init(true)};
+  PassOptions::Option<std::string> prune{
+      *this, "prune",
+      llvm::cl::desc("magnitude-prune every kernel: unstructured:S, nm:N:M "
+                     "or block:RxC:S"),
+      llvm::cl::init("")};
+  PassOptions::ListOption<std::string> pruneLayers{
+      *this, "prune-layers",
+      llvm::cl::desc("per-layer pruning overrides REGEX=SPEC")};
+  PassOptions::Option<std::string> sparsity{
+      *this, "sparsity",
+      llvm::cl::desc("sparse kernel selection: auto, off or force"),
+      llvm::cl::init("auto")};
 };
 
 /// Options of the CPU lowering pipeline.
@@ -30,7 +42,8 @@ struct CpuPipelineOptions
 };
 
 /// sparq graph passes: canonicalization and constant folding, batch-norm
-/// folding and kernel formation with epilogue fusion.
+/// folding, kernel formation with epilogue fusion, then the sparsity passes
+/// (optional pruning, analysis, per-layer format choice, packing).
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const GraphPipelineOptions &options);
 

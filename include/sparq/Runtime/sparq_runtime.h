@@ -231,6 +231,31 @@ sparq_uk_conv2d_f32(void *ctx, const float *X, const float *W,
                     int64_t padLeft, int64_t dilH, int64_t dilW, int64_t groups,
                     int64_t flags, int64_t act, float actA, float actB);
 
+/* Sparse matmul: Y[M,N] = act(X[M,K] * W^T + bias + residual), where `w`
+ * points to a packed sparse weight (sparq_sparse_format.h) with rows = N and
+ * cols = K. X is row-major [M,K], Y row-major [M,N]; bias has N entries or
+ * is NULL; residual is laid out like Y or NULL. act/actA/actB as for
+ * sparq_uk_matmul_f32. The blob must stay at its address with unchanged
+ * contents for the model's lifetime (it is validated once and the result
+ * cached); a malformed blob leaves Y unwritten. */
+SPARQ_API void sparq_uk_sparse_matmul_f32(void *ctx, const void *w,
+                                          const float *X, const float *bias,
+                                          const float *residual, float *Y,
+                                          int64_t M, int64_t act, float actA,
+                                          float actB);
+
+/* Sparse 2-D convolution, NCHW, groups == 1, zero padding: the weight
+ * [K, C, KH, KW] is a packed sparse matrix with rows = K and cols = C*KH*KW
+ * (col index (c*KH + kh)*KW + kw). Geometry and epilogue as
+ * sparq_uk_conv2d_f32 (Y is [N,K,OH,OW]). A malformed blob, or one whose
+ * rows/cols do not match K and C*KH*KW, leaves Y unwritten. */
+SPARQ_API void sparq_uk_sparse_conv2d_f32(
+    void *ctx, const void *w, const float *X, const float *bias,
+    const float *residual, float *Y, int64_t N, int64_t C, int64_t H,
+    int64_t Wd, int64_t K, int64_t OH, int64_t OW, int64_t KH, int64_t KW,
+    int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft,
+    int64_t dilH, int64_t dilW, int64_t act, float actA, float actB);
+
 /* The model whose sparq_model_run is executing on the calling thread, or
  * NULL. Generated code passes it as `ctx` to the micro-kernels. */
 SPARQ_API void *sparq_rt_current_context(void);

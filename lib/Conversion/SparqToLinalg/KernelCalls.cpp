@@ -27,6 +27,8 @@ namespace {
 constexpr StringLiteral kContextFn = "sparq_rt_current_context";
 constexpr StringLiteral kMatmulFn = "sparq_uk_matmul_f32";
 constexpr StringLiteral kConvFn = "sparq_uk_conv2d_f32";
+constexpr StringLiteral kSparseMatmulFn = "sparq_uk_sparse_matmul_f32";
+constexpr StringLiteral kSparseConvFn = "sparq_uk_sparse_conv2d_f32";
 
 /// Emits the calls of one kernel: pointers, scalars and the runtime call.
 class KernelCallBuilder {
@@ -254,12 +256,88 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
   }
 };
 
+/// sparq.sparse_matmul: the packed weight is a read-only byte blob; all
+/// leading dims of lhs fold into M.
+struct SparseMatMulCall : OpConversionPattern<SparseMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SparseMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!type.getElementType().isF32() || !type.hasStaticShape())
+      return op.emitOpError("sparse kernels need static f32 tensors");
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pw = kb.pointerTo(adaptor.getPackedWeight());
+    Value px = kb.pointerTo(adaptor.getLhs());
+    Value pbias =
+        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value residual = adaptor.getResidual();
+    if (residual && cast<RankedTensorType>(residual.getType()).getShape() !=
+                        type.getShape())
+      residual = createBroadcastGeneric(
+          rewriter, op.getLoc(), type, residual,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    int64_t m = type.getNumElements() / op.getRows();
+    kb.call(kSparseMatmulFn,
+            {ctx, pw, px, pbias, pres, py, kb.i64(m),
+             kb.i64((int64_t)op.getActivation()),
+             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
+struct SparseConvCall : OpConversionPattern<SparseConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SparseConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    auto inputType = cast<RankedTensorType>(adaptor.getInput().getType());
+    if (!type.getElementType().isF32() || !type.hasStaticShape())
+      return op.emitOpError("sparse kernels need static f32 tensors");
+    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(),
+                      dilations = op.getDilations(),
+                      kernel = op.getKernelShape();
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pw = kb.pointerTo(adaptor.getPackedWeight());
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value pbias =
+        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pres =
+        adaptor.getResidual() ? kb.pointerTo(adaptor.getResidual()) : kb.null();
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    kb.call(kSparseConvFn,
+            {ctx, pw, px, pbias, pres, py, kb.i64(inputType.getDimSize(0)),
+             kb.i64(inputType.getDimSize(1)), kb.i64(inputType.getDimSize(2)),
+             kb.i64(inputType.getDimSize(3)), kb.i64(type.getDimSize(1)),
+             kb.i64(type.getDimSize(2)), kb.i64(type.getDimSize(3)),
+             kb.i64(kernel[0]), kb.i64(kernel[1]), kb.i64(strides[0]),
+             kb.i64(strides[1]), kb.i64(pads[0]), kb.i64(pads[1]),
+             kb.i64(dilations[0]), kb.i64(dilations[1]),
+             kb.i64((int64_t)op.getActivation()),
+             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateKernelCallPatterns(TypeConverter &typeConverter,
                                           RewritePatternSet &patterns) {
-  patterns.add<FusedMatMulCall, FusedConvCall>(typeConverter,
-                                               patterns.getContext());
+  patterns.add<FusedMatMulCall, FusedConvCall, SparseMatMulCall,
+               SparseConvCall>(typeConverter, patterns.getContext());
 }
 
 } // namespace sparq

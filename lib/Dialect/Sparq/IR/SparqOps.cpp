@@ -704,5 +704,41 @@ LogicalResult ExpandOp::verify() {
   return success();
 }
 
+static LogicalResult verifyPackedWeight(Operation *op, Value packed) {
+  auto t = rankedType(packed);
+  if (t.getRank() != 1 || !t.getElementType().isInteger(8))
+    return op->emitOpError("packed_weight must be a 1-d i8 tensor");
+  return success();
+}
+
+LogicalResult SparseMatMulOp::verify() {
+  if (failed(verifyPackedWeight(*this, getPackedWeight())))
+    return failure();
+  auto lhs = rankedType(getLhs());
+  auto out = rankedType(getResult());
+  if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
+    return emitOpError("result rank must equal lhs rank");
+  if (lhs.getShape().back() != getCols())
+    return emitOpError("lhs reduction dim ")
+           << lhs.getShape().back() << " differs from cols " << getCols();
+  if (out.getShape().back() != getRows() ||
+      out.getShape().drop_back() != lhs.getShape().drop_back())
+    return emitOpError("result must be lhs dims with the last replaced by rows");
+  return success();
+}
+
+LogicalResult SparseConvOp::verify() {
+  if (failed(verifyPackedWeight(*this, getPackedWeight())))
+    return failure();
+  auto x = rankedType(getInput());
+  auto out = rankedType(getResult());
+  if (x.getRank() != 4 || out.getRank() != 4 || getKernelShape().size() != 2)
+    return emitOpError("sparse_conv is 2-d (rank-4 operands, 2 kernel dims)");
+  if (out.getDimSize(1) != getRows())
+    return emitOpError("result channels must equal rows");
+  return checkWindowAttrs(getLoc(), 2, getStrides(), getPads(),
+                          getDilations());
+}
+
 #define GET_OP_CLASSES
 #include "sparq/Dialect/Sparq/IR/SparqOps.cpp.inc"

@@ -38,6 +38,10 @@ llvm::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> lhs,
                                     llvm::ArrayRef<int64_t> rhs,
                                     llvm::SmallVectorImpl<int64_t> &result);
 
+/// The ONNX node name carried by an op's location (the innermost NameLoc),
+/// or an empty string.
+std::string getNodeName(mlir::Location loc);
+
 } // namespace sparq
 
 #endif // SPARQ_DIALECT_SPARQ_IR_SPARQ_H

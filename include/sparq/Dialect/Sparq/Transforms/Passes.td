@@ -33,6 +33,72 @@ def SparqFuseEpiloguesPass : Pass<"sparq-fuse-epilogues", "::mlir::func::FuncOp"
   let dependentDialects = ["::sparq::SparqDialect"];
 }
 
+def SparqPrunePass : Pass<"sparq-prune", "::mlir::func::FuncOp"> {
+  let summary = "Magnitude-prune constant kernel weights at compile time";
+  let description = [{
+    Zeroes the smallest-magnitude weights of every fused_matmul/fused_conv
+    with a constant f32 weight: `unstructured:S` removes the fraction S of
+    weights, `nm:N:M` keeps the N largest of every M along the reduction
+    dim, `block:RxC:S` removes the fraction S of RxC blocks (R outputs x C
+    reduction elements) with the smallest L1 norm. `layers` entries
+    `REGEX=SPEC` override the spec for kernels whose ONNX node name matches
+    (first match wins; SPEC `none` leaves a layer alone). Pruned kernels get
+    a `sparq.pruned` attribute naming the spec.
+  }];
+  let options = [
+    Option<"spec", "spec", "std::string", /*default=*/"\"\"",
+           "pruning for every layer (empty: only the `layers` overrides)">,
+    ListOption<"layers", "layers", "std::string",
+               "per-layer overrides REGEX=SPEC">
+  ];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
+def SparqSparsityAnalysisPass
+    : Pass<"sparq-sparsity-analysis", "::mlir::func::FuncOp"> {
+  let summary = "Measure the zero pattern of every constant kernel weight";
+  let description = [{
+    For each fused_matmul/fused_conv with a constant f32 weight, records in
+    a `sparq.sparsity` attribute (#sparq.sparsity) its density and best
+    structural fit: R x C blocks with no fill, else the sparsest N:M pattern
+    (1:4, 2:8, 2:4, 4:8) along the reduction dim, else unstructured. Works
+    on weights pruned by any tool, since zeros are all it looks at.
+  }];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
+def SparqSelectSparseFormatPass
+    : Pass<"sparq-select-sparse-format", "::mlir::func::FuncOp"> {
+  let summary = "Choose dense or a sparse format per kernel with a cost model";
+  let description = [{
+    Estimates each analyzed kernel's time as dense and in every sparse
+    format its weight allows (CSR, its block shape, its N:M pattern) from
+    the shape, the measured pattern and the activation rows per call, and
+    records the fastest as `sparq.format` with the reason in
+    `sparq.format_reason`. A sparse format is only chosen when it is
+    estimated at least 10% faster than dense. `mode=off` keeps everything
+    dense; `mode=force` picks the best sparse format for every sparse
+    weight regardless of the estimate.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "auto, off or force">
+  ];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
+def SparqPackSparseWeightsPass
+    : Pass<"sparq-pack-sparse-weights", "::mlir::func::FuncOp"> {
+  let summary = "Pack sparse weights and form sparse kernel ops";
+  let description = [{
+    Kernels whose `sparq.format` is sparse get their weight packed at
+    compile time (values plus compact indices: 16-bit column indices or
+    block offsets, 4-bit N:M positions; see sparq_sparse_format.h) into an
+    i8 constant, and become sparq.sparse_matmul / sparq.sparse_conv.
+  }];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
 def SparqPlanMemoryPass : Pass<"sparq-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one arena by liveness";
   let description = [{
@@ -69,6 +135,35 @@ def SparqApproximateMathPass : Pass<"sparq-approximate-math"> {
   let dependentDialects = ["::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def SparqParallelizeLoopsPass : Pass<"sparq-parallelize-loops", "::mlir::ModuleOp"> {
+  let summary = "Run large scf.parallel loop nests on the runtime's thread pool";
+  let description = [{
+    Runs after linalg ops became loops (`scf.parallel` for parallel
+    dimensions, `scf.for` for reductions). Every outermost `scf.parallel` in
+    the entry function with static bounds whose estimated work (scalar
+    iterations times body ops) reaches `min-work` is outlined into a private
+    function `@<entry>_par_<N>(closure, begin, end)` that runs the
+    iterations [begin, end) of its leading parallel dimensions, linearized;
+    the remaining dimensions become `scf.for` loops inside. The loop itself
+    is replaced by a call to the runtime's `sparq_rt_parallel_for` with a
+    closure on the caller's stack holding the captured buffers (as aligned
+    pointers, rebuilt into statically shaped memrefs in the outlined
+    function) and scalars. Smaller loops and loops elsewhere stay serial.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "estimated scalar iterations x body ops below which a loop nest "
+           "stays serial">,
+    Option<"entryName", "entry", "std::string", /*default=*/"\"main\"",
+           "name of the entry function">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_TD

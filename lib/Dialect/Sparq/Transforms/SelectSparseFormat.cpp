@@ -1,0 +1,113 @@
+//===- SelectSparseFormat.cpp - Per-layer dense/sparse choice -------------===//
+//
+// The cost model (SparsityModel.cpp) estimates each kernel dense and in the
+// sparse formats its measured pattern allows; the fastest wins, and sparse
+// only when it is clearly faster, so sparsity never slows a layer down by
+// the model's estimate. The reason is recorded for the compile report.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelWeights.h"
+
+#include "sparq/Dialect/Sparq/Transforms/Passes.h"
+
+#include "llvm/Support/Format.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_SPARQSELECTSPARSEFORMATPASS
+#include "sparq/Dialect/Sparq/Transforms/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+using namespace sparq;
+
+namespace {
+
+/// Sparse formats a weight with this measured attribute can use.
+SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
+  SmallVector<SparsePattern> out;
+  SparsePattern csr;
+  csr.format = SparseFormat::Csr;
+  out.push_back(csr);
+  if (attr.getKind() == SparsityKind::Block) {
+    SparsePattern block;
+    block.format = SparseFormat::Block;
+    block.blockRows = attr.getBlockRows();
+    block.blockCols = attr.getBlockCols();
+    out.push_back(block);
+  }
+  std::optional<std::pair<int64_t, int64_t>> nm;
+  if (attr.getKind() == SparsityKind::NM)
+    nm = {attr.getN(), attr.getM()};
+  else if (auto fit = op->getAttrOfType<StringAttr>("sparq.nm_fit")) {
+    int64_t n, m;
+    auto [a, b] = fit.getValue().drop_front(3).split(':');
+    if (!a.getAsInteger(10, n) && !b.getAsInteger(10, m))
+      nm = {n, m};
+  }
+  if (nm) {
+    SparsePattern p;
+    p.format = SparseFormat::NM;
+    p.n = nm->first;
+    p.m = nm->second;
+    out.push_back(p);
+  }
+  return out;
+}
+
+struct SparqSelectSparseFormatPass
+    : sparq::impl::SparqSelectSparseFormatPassBase<
+          SparqSelectSparseFormatPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (mode != "auto" && mode != "off" && mode != "force") {
+      getOperation().emitError("sparq-select-sparse-format: mode must be "
+                               "auto, off or force, got '")
+          << mode << "'";
+      return signalPassFailure();
+    }
+    MLIRContext *context = &getContext();
+    getOperation().walk([&](Operation *op) {
+      auto attr = op->getAttrOfType<SparsityAttr>("sparq.sparsity");
+      if (!attr)
+        return;
+      auto record = [&](StringRef format, const Twine &reason) {
+        op->setAttr("sparq.format", StringAttr::get(context, format));
+        op->setAttr("sparq.format_reason",
+                    StringAttr::get(context, reason.str()));
+      };
+      if (attr.isDense())
+        return record("dense", "weight has no zeros to exploit");
+      if (mode == "off")
+        return record("dense", "sparse kernels disabled (--sparsity=off)");
+      std::optional<WeightMatrix> w = readKernelWeight(op);
+      if (!w)
+        return record("dense", "weight is not a constant matrix");
+      int64_t batch = kernelBatchRows(op);
+      double dense = estimateDenseMicros(w->rows, w->cols, batch);
+      std::optional<SparsePattern> best;
+      double bestMicros = 0;
+      for (const SparsePattern &p : candidates(attr, op)) {
+        double t = estimateSparseMicros(*w, p, batch);
+        if (!best || t < bestMicros) {
+          best = p;
+          bestMicros = t;
+        }
+      }
+      std::string numbers;
+      llvm::raw_string_ostream os(numbers);
+      os << "density " << llvm::format("%.3f", attr.getDensityValue())
+         << ", " << batch << " rows/call: estimated dense "
+         << llvm::format("%.1f", dense) << " us, " << best->str() << " "
+         << llvm::format("%.1f", bestMicros) << " us";
+      if (mode == "force")
+        return record(best->str(), "forced; " + os.str());
+      if (bestMicros < 0.9 * dense)
+        return record(best->str(), os.str());
+      record("dense", "sparse not faster: " + os.str());
+    });
+  }
+};
+
+} // namespace

@@ -1,0 +1,461 @@
+//===- SparsityModel.cpp - weight sparsity patterns, pruning, formats -----===//
+//
+// Pattern measurement, magnitude pruning, the dense-vs-sparse cost model and
+// the packer of sparq_sparse_format.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparq/Dialect/Sparq/Transforms/SparsityModel.h"
+
+#include "sparq/Runtime/sparq_sparse_format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+using namespace sparq;
+
+std::string SparsePattern::str() const {
+  switch (format) {
+  case SparseFormat::Dense:
+    return "dense";
+  case SparseFormat::Csr:
+    return "csr";
+  case SparseFormat::Block:
+    return "block " + std::to_string(blockRows) + "x" +
+           std::to_string(blockCols);
+  case SparseFormat::NM:
+    return "nm " + std::to_string(n) + ":" + std::to_string(m);
+  }
+  return "?";
+}
+
+std::optional<SparsePattern> SparsePattern::parse(llvm::StringRef text) {
+  SparsePattern p;
+  if (text == "dense")
+    return p;
+  if (text == "csr") {
+    p.format = SparseFormat::Csr;
+    return p;
+  }
+  if (text.consume_front("block ")) {
+    auto [r, c] = text.split('x');
+    p.format = SparseFormat::Block;
+    if (r.getAsInteger(10, p.blockRows) || c.getAsInteger(10, p.blockCols))
+      return std::nullopt;
+    return p;
+  }
+  if (text.consume_front("nm ")) {
+    auto [n, m] = text.split(':');
+    p.format = SparseFormat::NM;
+    if (n.getAsInteger(10, p.n) || m.getAsInteger(10, p.m))
+      return std::nullopt;
+    return p;
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Analysis
+//===----------------------------------------------------------------------===//
+
+static int64_t nonZeroBlocks(const WeightMatrix &w, int64_t br, int64_t bc) {
+  int64_t count = 0;
+  for (int64_t r0 = 0; r0 < w.rows; r0 += br)
+    for (int64_t c0 = 0; c0 < w.cols; c0 += bc) {
+      bool any = false;
+      for (int64_t r = r0; r < r0 + br && !any; ++r)
+        for (int64_t c = c0; c < c0 + bc && !any; ++c)
+          any = w.at(r, c) != 0.0f;
+      count += any;
+    }
+  return count;
+}
+
+static bool fitsNM(const WeightMatrix &w, int64_t n, int64_t m) {
+  if (w.cols % m)
+    return false;
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t g = 0; g < w.cols; g += m) {
+      int64_t nz = 0;
+      for (int64_t c = g; c < g + m; ++c)
+        nz += w.at(r, c) != 0.0f;
+      if (nz > n)
+        return false;
+    }
+  return true;
+}
+
+PatternReport sparq::analyzeWeight(const WeightMatrix &w) {
+  PatternReport report;
+  int64_t total = w.rows * w.cols;
+  int64_t nz = 0;
+  for (float v : w.values)
+    nz += v != 0.0f;
+  report.density = total ? (double)nz / total : 1.0;
+  report.detected.format =
+      report.density >= 0.999 ? SparseFormat::Dense : SparseFormat::Csr;
+  if (report.detected.format == SparseFormat::Dense)
+    return report;
+
+  // N:M along the reduction dim, sparsest first.
+  static const int64_t nmCandidates[][2] = {{1, 4}, {2, 8}, {2, 4}, {4, 8}};
+  for (auto [n, m] : nmCandidates) {
+    if (fitsNM(w, n, m)) {
+      SparsePattern p;
+      p.format = SparseFormat::NM;
+      p.n = n;
+      p.m = m;
+      report.nm = p;
+      break;
+    }
+  }
+  // Blocks: the largest block whose non-zero blocks hold at most ~5% fill.
+  static const int64_t blockCandidates[][2] = {
+      {4, 4}, {16, 1}, {8, 1}, {4, 1}, {1, 4}};
+  for (auto [br, bc] : blockCandidates) {
+    if (w.rows % br || w.cols % bc)
+      continue;
+    double stored = (double)nonZeroBlocks(w, br, bc) * br * bc / total;
+    if (stored <= report.density * 1.05 + 1e-9) {
+      SparsePattern p;
+      p.format = SparseFormat::Block;
+      p.blockRows = br;
+      p.blockCols = bc;
+      report.block = p;
+      report.blockDensity = stored;
+      break;
+    }
+  }
+  if (report.block)
+    report.detected = *report.block;
+  else if (report.nm)
+    report.detected = *report.nm;
+  return report;
+}
+
+//===----------------------------------------------------------------------===//
+// Pruning
+//===----------------------------------------------------------------------===//
+
+std::optional<PruneSpec> sparq::parsePruneSpec(llvm::StringRef text,
+                                               std::string &error) {
+  PruneSpec spec;
+  spec.text = text.str();
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, ':');
+  auto fraction = [&](llvm::StringRef s, double &out) {
+    if (s.getAsDouble(out) || out < 0.0 || out >= 1.0) {
+      error = "sparsity '" + s.str() + "' must be a fraction in [0, 1)";
+      return false;
+    }
+    return true;
+  };
+  if (parts[0] == "unstructured" && parts.size() == 2) {
+    spec.pattern.format = SparseFormat::Csr;
+    if (!fraction(parts[1], spec.sparsity))
+      return std::nullopt;
+    return spec;
+  }
+  if (parts[0] == "nm" && parts.size() == 3) {
+    spec.pattern.format = SparseFormat::NM;
+    if (parts[1].getAsInteger(10, spec.pattern.n) ||
+        parts[2].getAsInteger(10, spec.pattern.m) || spec.pattern.n <= 0 ||
+        spec.pattern.m > 16 || spec.pattern.n > spec.pattern.m) {
+      error = "bad N:M in '" + text.str() + "' (need 0 < N <= M <= 16)";
+      return std::nullopt;
+    }
+    spec.sparsity = 1.0 - (double)spec.pattern.n / spec.pattern.m;
+    return spec;
+  }
+  if (parts[0] == "block" && parts.size() == 3) {
+    spec.pattern.format = SparseFormat::Block;
+    auto [r, c] = parts[1].split('x');
+    if (r.getAsInteger(10, spec.pattern.blockRows) ||
+        c.getAsInteger(10, spec.pattern.blockCols) ||
+        spec.pattern.blockRows <= 0 || spec.pattern.blockCols <= 0) {
+      error = "bad block shape '" + parts[1].str() + "', expected RxC";
+      return std::nullopt;
+    }
+    if (!fraction(parts[2], spec.sparsity))
+      return std::nullopt;
+    return spec;
+  }
+  error = "bad prune spec '" + text.str() +
+          "', expected unstructured:S, nm:N:M or block:RxC:S";
+  return std::nullopt;
+}
+
+bool sparq::pruneWeight(WeightMatrix &w, const PruneSpec &spec,
+                        std::string &error) {
+  const SparsePattern &p = spec.pattern;
+  if (p.format == SparseFormat::Csr) {
+    int64_t total = w.values.size();
+    int64_t remove = (int64_t)std::llround(spec.sparsity * total);
+    if (remove <= 0)
+      return true;
+    std::vector<int64_t> order(total);
+    std::iota(order.begin(), order.end(), 0);
+    std::nth_element(order.begin(), order.begin() + (remove - 1), order.end(),
+                     [&](int64_t a, int64_t b) {
+                       return std::fabs(w.values[a]) < std::fabs(w.values[b]);
+                     });
+    for (int64_t i = 0; i < remove; ++i)
+      w.values[order[i]] = 0.0f;
+    return true;
+  }
+  if (p.format == SparseFormat::NM) {
+    if (w.cols % p.m) {
+      error = "reduction size " + std::to_string(w.cols) +
+              " is not a multiple of M = " + std::to_string(p.m);
+      return false;
+    }
+    std::vector<int64_t> idx(p.m);
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t g = 0; g < w.cols; g += p.m) {
+        std::iota(idx.begin(), idx.end(), g);
+        std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
+          return std::fabs(w.at(r, a)) > std::fabs(w.at(r, b));
+        });
+        for (int64_t i = p.n; i < p.m; ++i)
+          w.values[r * w.cols + idx[i]] = 0.0f;
+      }
+    return true;
+  }
+  if (p.format == SparseFormat::Block) {
+    int64_t br = p.blockRows, bc = p.blockCols;
+    if (w.rows % br || w.cols % bc) {
+      error = "weight " + std::to_string(w.rows) + "x" +
+              std::to_string(w.cols) + " is not divisible into " +
+              std::to_string(br) + "x" + std::to_string(bc) + " blocks";
+      return false;
+    }
+    int64_t blockCols = w.cols / bc, numBlocks = (w.rows / br) * blockCols;
+    std::vector<double> norm(numBlocks, 0.0);
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t c = 0; c < w.cols; ++c)
+        norm[(r / br) * blockCols + c / bc] += std::fabs(w.at(r, c));
+    int64_t remove = (int64_t)std::llround(spec.sparsity * numBlocks);
+    if (remove <= 0)
+      return true;
+    std::vector<int64_t> order(numBlocks);
+    std::iota(order.begin(), order.end(), 0);
+    std::nth_element(order.begin(), order.begin() + (remove - 1), order.end(),
+                     [&](int64_t a, int64_t b) { return norm[a] < norm[b]; });
+    for (int64_t i = 0; i < remove; ++i) {
+      int64_t b = order[i];
+      int64_t r0 = (b / blockCols) * br, c0 = (b % blockCols) * bc;
+      for (int64_t r = r0; r < r0 + br; ++r)
+        for (int64_t c = c0; c < c0 + bc; ++c)
+          w.values[r * w.cols + c] = 0.0f;
+    }
+    return true;
+  }
+  error = "nothing to prune for a dense pattern";
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Cost model
+//===----------------------------------------------------------------------===//
+
+// Throughputs of the runtime kernels on 2 threads (AVX2+FMA), in
+// multiply-adds per nanosecond, measured with sparq-sparse-bench and
+// sparq-kernel-bench. Skinny products are memory bound: their cost follows
+// the bytes of weights streamed.
+namespace {
+struct KernelCost {
+  double macsPerNs;    // compute-bound rate for large batches
+  double bytesPerNs;   // weight streaming rate for batch 1
+  double fixedMicros;  // per-call overhead
+};
+constexpr KernelCost kDense{75.0, 20.0, 2.0};
+constexpr KernelCost kCsr{12.0, 6.0, 2.0};
+constexpr KernelCost kBlock{30.0, 14.0, 2.0};
+constexpr KernelCost kNM{22.0, 12.0, 2.0};
+} // namespace
+
+static double estimate(const KernelCost &k, double macs, double bytes,
+                       int64_t batchRows) {
+  // Interpolate between the streaming cost (batch 1) and the compute cost.
+  double compute = macs / k.macsPerNs / 1000.0;
+  double stream = bytes / k.bytesPerNs / 1000.0;
+  return k.fixedMicros + std::max(compute, stream / std::max<int64_t>(
+                                                       1, batchRows / 8));
+}
+
+int64_t sparq::storedValues(const WeightMatrix &w, const SparsePattern &p) {
+  switch (p.format) {
+  case SparseFormat::Dense:
+    return w.rows * w.cols;
+  case SparseFormat::Csr: {
+    int64_t nz = 0;
+    for (float v : w.values)
+      nz += v != 0.0f;
+    return nz;
+  }
+  case SparseFormat::Block:
+    if (w.rows % p.blockRows || w.cols % p.blockCols)
+      return w.rows * w.cols;
+    return nonZeroBlocks(w, p.blockRows, p.blockCols) * p.blockRows *
+           p.blockCols;
+  case SparseFormat::NM:
+    return w.rows * (w.cols / p.m) * p.n;
+  }
+  return w.rows * w.cols;
+}
+
+double sparq::estimateDenseMicros(int64_t rows, int64_t cols,
+                                  int64_t batchRows) {
+  double macs = (double)rows * cols * batchRows;
+  return estimate(kDense, macs, 4.0 * rows * cols, batchRows);
+}
+
+double sparq::estimateSparseMicros(const WeightMatrix &w,
+                                   const SparsePattern &p, int64_t batchRows) {
+  double stored = storedValues(w, p);
+  double macs = stored * batchRows;
+  switch (p.format) {
+  case SparseFormat::Dense:
+    return estimateDenseMicros(w.rows, w.cols, batchRows);
+  case SparseFormat::Csr:
+    return estimate(kCsr, macs, stored * 6.0, batchRows);
+  case SparseFormat::Block:
+    return estimate(kBlock, macs,
+                    stored * 4.0 + stored / (p.blockRows * p.blockCols) * 2.0,
+                    batchRows);
+  case SparseFormat::NM:
+    return estimate(kNM, macs, stored * 4.5, batchRows);
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Appends arrays at 16-byte aligned offsets.
+class BlobWriter {
+public:
+  BlobWriter() { bytes.resize(sizeof(sparq_sparse_header), 0); }
+  template <typename T> uint64_t append(const std::vector<T> &data) {
+    size_t offset = (bytes.size() + 15) / 16 * 16;
+    bytes.resize(offset + data.size() * sizeof(T), 0);
+    if (!data.empty())
+      std::memcpy(bytes.data() + offset, data.data(), data.size() * sizeof(T));
+    return offset;
+  }
+  std::vector<char> finish(sparq_sparse_header header) {
+    bytes.resize((bytes.size() + 15) / 16 * 16, 0);
+    header.total_bytes = bytes.size();
+    std::memcpy(bytes.data(), &header, sizeof(header));
+    return std::move(bytes);
+  }
+
+private:
+  std::vector<char> bytes;
+};
+
+template <typename Index>
+uint64_t appendIndices(BlobWriter &writer, const std::vector<uint32_t> &idx) {
+  std::vector<Index> narrow(idx.begin(), idx.end());
+  return writer.append(narrow);
+}
+} // namespace
+
+bool sparq::packWeight(const WeightMatrix &w, const SparsePattern &p,
+                       std::vector<char> &blob, std::string &error) {
+  sparq_sparse_header h{};
+  h.magic = SPARQ_SPARSE_MAGIC;
+  h.version = SPARQ_SPARSE_VERSION;
+  h.rows = (uint32_t)w.rows;
+  h.cols = (uint32_t)w.cols;
+  h.block_rows = h.block_cols = 1;
+  BlobWriter writer;
+  bool wideIndex = w.cols > 65536;
+  if (p.format == SparseFormat::Csr || p.format == SparseFormat::Block) {
+    int64_t br = p.format == SparseFormat::Block ? p.blockRows : 1;
+    int64_t bc = p.format == SparseFormat::Block ? p.blockCols : 1;
+    if (w.rows % br || w.cols % bc) {
+      error = "weight is not divisible into blocks";
+      return false;
+    }
+    std::vector<uint32_t> rowPtr = {0}, col;
+    std::vector<float> values;
+    for (int64_t r0 = 0; r0 < w.rows; r0 += br) {
+      for (int64_t c0 = 0; c0 < w.cols; c0 += bc) {
+        bool any = false;
+        for (int64_t r = r0; r < r0 + br && !any; ++r)
+          for (int64_t c = c0; c < c0 + bc && !any; ++c)
+            any = w.at(r, c) != 0.0f;
+        if (!any)
+          continue;
+        col.push_back((uint32_t)(c0 / bc));
+        for (int64_t r = r0; r < r0 + br; ++r)
+          for (int64_t c = c0; c < c0 + bc; ++c)
+            values.push_back(w.at(r, c));
+      }
+      rowPtr.push_back((uint32_t)col.size());
+    }
+    h.format = p.format == SparseFormat::Block ? SPARQ_SPARSE_BLOCK
+                                                : SPARQ_SPARSE_CSR;
+    h.block_rows = (uint32_t)br;
+    h.block_cols = (uint32_t)bc;
+    h.index_bytes = wideIndex ? 4 : 2;
+    h.nnz = values.size();
+    h.row_ptr_offset = writer.append(rowPtr);
+    h.col_offset = wideIndex ? appendIndices<uint32_t>(writer, col)
+                             : appendIndices<uint16_t>(writer, col);
+    h.values_offset = writer.append(values);
+    blob = writer.finish(h);
+    return true;
+  }
+  if (p.format == SparseFormat::NM) {
+    if (p.m <= 0 || p.m > 16 || p.n <= 0 || p.n > p.m || w.cols % p.m) {
+      error = "bad N:M pattern for this weight";
+      return false;
+    }
+    int64_t groups = w.cols / p.m;
+    std::vector<float> values;
+    std::vector<uint8_t> positions;
+    values.reserve(w.rows * groups * p.n);
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        llvm::SmallVector<int64_t, 16> slots;
+        for (int64_t j = 0; j < p.m; ++j)
+          if (w.at(r, g * p.m + j) != 0.0f)
+            slots.push_back(j);
+        if ((int64_t)slots.size() > p.n) {
+          error = "row " + std::to_string(r) + " has more than " +
+                  std::to_string(p.n) + " non-zeros in a group of " +
+                  std::to_string(p.m);
+          return false;
+        }
+        // Pad with zero-valued slots at distinct unused positions.
+        for (int64_t j = 0; (int64_t)slots.size() < p.n && j < p.m; ++j)
+          if (!llvm::is_contained(slots, j))
+            slots.push_back(j);
+        llvm::sort(slots);
+        for (int64_t j : slots) {
+          values.push_back(w.at(r, g * p.m + j));
+          positions.push_back((uint8_t)j);
+        }
+      }
+    std::vector<uint8_t> nibbles((positions.size() + 1) / 2, 0);
+    for (size_t i = 0; i < positions.size(); ++i)
+      nibbles[i / 2] |= (uint8_t)(positions[i] << ((i % 2) * 4));
+    h.format = SPARQ_SPARSE_NM;
+    h.n = (uint32_t)p.n;
+    h.m = (uint32_t)p.m;
+    h.index_bytes = 0;
+    h.nnz = values.size();
+    h.col_offset = writer.append(nibbles);
+    h.values_offset = writer.append(values);
+    blob = writer.finish(h);
+    return true;
+  }
+  error = "dense weights are not packed";
+  return false;
+}

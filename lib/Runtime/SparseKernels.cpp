@@ -1,0 +1,548 @@
+//===- SparseKernels.cpp - Sparse matmul and conv2d micro-kernel entries --===//
+//
+// sparq_uk_sparse_matmul_f32 and sparq_uk_sparse_conv2d_f32: products of a
+// packed sparse weight (sparq_sparse_format.h) with dense activations.
+//  - The blob is validated once per model and address; the validated view
+//    lives in the model's packed-weight cache, so steady-state calls cost one
+//    cache lookup. A malformed blob makes the kernel return without writing.
+//  - matmul, CSR/BLOCK (and N:M without a row kernel): X is transposed once
+//    per call into K-major tiles of 8, 16 or 32 rows (model scratch); threads
+//    split the weight rows; each group of >= 8 rows is computed per tile in
+//    registers and stored transposed into Y, and the bias/residual/activation
+//    epilogue runs over Y's rows. Long rows are split into reduction chunks
+//    whose tile rows fit in L1 (a per-row table of chunk starts is derived
+//    once and cached; it needs sorted columns). With M == 1 a vector kernel
+//    (gather-dot, or R x 1 column blocks) is used where one fits.
+//  - matmul, N:M with M = 4 or 8 (AVX2): an interleaved copy of the weights
+//    (cached) feeds a kernel vectorized over 8 output rows that picks the
+//    activations with permutes; X and Y are used in place.
+//  - conv: threads split (image, pixel tile, channel range); each packs its
+//    pixel tile of the im2col matrix K-major (a plain copy for 1x1 convs)
+//    and runs the same tile kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparq/Runtime/sparq_runtime.h"
+#include "sparq/Runtime/sparq_sparse_format.h"
+
+#include "Kernels.h"
+#include "Model.h"
+#include "SparseKernels.h"
+#include "SparsePack.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+using namespace sparq::rt;
+
+namespace {
+
+/// Tags of the sparse entries in the packed-weight cache.
+constexpr int64_t kSparseCopyTag = 0x53505101;
+constexpr int64_t kSparseViewTag = 0x53505102;
+constexpr int64_t kSparseChunkTag = 0x53505103;
+constexpr int64_t kSparseNmPanelTag = 0x53505104;
+
+std::atomic<const SparseKernelSet *> sparseForcedSet{nullptr};
+
+/// The validated view of a blob, as stored in the packed-weight cache.
+struct SparseCachedView {
+  uint32_t valid;
+  SparseMatrix matrix;
+};
+
+/// Looks up (validating on first use) the view of the blob at w; null when
+/// the blob is malformed or memory ran out.
+const SparseMatrix *sparseLookup(Context &context, const void *w) {
+  sparq_sparse_header h;
+  std::memcpy(&h, w, sizeof(h));
+  if (h.magic != SPARQ_SPARSE_MAGIC || h.version != SPARQ_SPARSE_VERSION ||
+      h.total_bytes < sizeof(h) || h.total_bytes > (uint64_t(1) << 40))
+    return nullptr;
+  // The header is part of the key so that a different blob later placed at
+  // the same address (tests) is not mistaken for the cached one.
+  std::vector<int64_t> key = {kSparseViewTag,
+                              reinterpret_cast<int64_t>(w),
+                              int64_t(h.format) << 32 | h.index_bytes,
+                              int64_t(h.rows) << 32 | h.cols,
+                              int64_t(h.block_rows) << 32 | h.block_cols,
+                              int64_t(h.n) << 32 | h.m,
+                              int64_t(h.nnz),
+                              int64_t(h.total_bytes)};
+  const void *blob = w;
+  if (reinterpret_cast<uintptr_t>(w) % 4 != 0) {
+    // Blobs are emitted aligned; copy a misaligned one once.
+    key[0] = kSparseCopyTag;
+    size_t bytes = static_cast<size_t>(h.total_bytes);
+    blob = context.cachedPack(key, (bytes + 3) / 4,
+                              [&](float *dst) { std::memcpy(dst, w, bytes); });
+    if (!blob)
+      return nullptr;
+    key[0] = kSparseViewTag;
+  }
+  constexpr size_t viewFloats = (sizeof(SparseCachedView) + 3) / 4;
+  const float *cached = context.cachedPack(key, viewFloats, [&](float *dst) {
+    SparseCachedView view;
+    view.valid = readSparseBlob(blob, view.matrix) ? 1 : 0;
+    std::memcpy(dst, &view, sizeof(view));
+  });
+  if (!cached)
+    return nullptr;
+  const auto *view = reinterpret_cast<const SparseCachedView *>(cached);
+  return view->valid ? &view->matrix : nullptr;
+}
+
+int64_t sparseDivCeil(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Output rows handled together: a multiple of the block height, >= 8.
+int64_t sparseGroupRows(const SparseMatrix &w) {
+  return w.blockRows * sparseDivCeil(8, w.blockRows);
+}
+
+/// Width of the tile holding `count` activations: 8, 16 or 32, at most
+/// maxTile.
+int64_t sparseTileWidth(int64_t count, int64_t maxTile) {
+  int64_t t = count <= 8 ? 8 : (count <= 16 ? 16 : 32);
+  return std::min(t, maxTile);
+}
+
+/// Number of chunks a parallel loop over `units` should use: a few per
+/// thread for balance, or one when the work is too small to split.
+int64_t sparseGrain(int64_t units, int threads, double macs) {
+  if (threads <= 1 || macs < 64.0 * 1024)
+    return std::max<int64_t>(units, 1);
+  return std::max<int64_t>(1, units / (4 * threads));
+}
+
+struct SparseEpilogue {
+  const float *bias, *residual;
+  int act;
+  float actA, actB;
+  bool trivial() const { return !bias && !residual && act == 0; }
+};
+
+void sparseMatmulVec(Context &context, const SparseMatrix &w, SparseVecFn vec, const float *x,
+                     float *y, const SparseEpilogue &epi) {
+  const int64_t groupRows = sparseGroupRows(w);
+  const int64_t groups = sparseDivCeil(w.rows, groupRows);
+  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
+  context.threads().parallelFor(
+      groups, sparseGrain(groups, context.numThreads(), double(w.nnz)),
+      [&](int64_t g0, int64_t g1) {
+        const int64_t r0 = g0 * groupRows;
+        const int64_t r1 = std::min(w.rows, g1 * groupRows);
+        vec(w, x, r0, r1 - r0, y + r0);
+        if (!epi.trivial())
+          epilogueRow(y + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
+                      epi.residual ? epi.residual + r0 : nullptr, r1 - r0,
+                      epi.act, epi.actA, epi.actB);
+      });
+}
+
+/// Bytes of activation tile rows a reduction chunk may span: half of L1.
+constexpr int64_t kSparseChunkBytes = 16 * 1024;
+/// Most output rows one thread accumulates before storing them.
+constexpr int64_t kSparseMaxChunkRows = 256;
+
+/// A split of the reduction dimension into chunks of whole blocks (CSR,
+/// BLOCK) or groups (NM) whose activation rows fit kSparseChunkBytes.
+struct SparseKSplit {
+  int64_t chunks = 1, kc = 0, cols = 0;
+  const uint32_t *blockPtr = nullptr; ///< see SparseKRange
+
+  SparseKRange range(int64_t c) const {
+    SparseKRange r;
+    if (chunks == 1)
+      return r;
+    r.blockPtr = blockPtr;
+    r.chunks = chunks;
+    r.chunk = c;
+    r.k0 = c * kc;
+    r.k1 = std::min(cols, (c + 1) * kc);
+    return r;
+  }
+};
+
+/// Plans the reduction split for tiles of width T; CSR/BLOCK need sorted
+/// rows and a per-row table of chunk starts, derived once and cached.
+SparseKSplit sparsePlanKSplit(Context &context, const void *blob,
+                              const SparseMatrix &w, int64_t T) {
+  SparseKSplit split;
+  const int64_t unit = w.format == SPARQ_SPARSE_NM ? w.m : w.blockCols;
+  const int64_t kc =
+      std::max<int64_t>(1, kSparseChunkBytes / (4 * T) / unit) * unit;
+  if (w.cols <= kc + kc / 2 ||
+      (w.format != SPARQ_SPARSE_NM && !w.sortedColumns))
+    return split;
+  split.kc = kc;
+  split.cols = w.cols;
+  split.chunks = sparseDivCeil(w.cols, kc);
+  if (w.format == SPARQ_SPARSE_NM) {
+    // The last chunk ends at cols, a multiple of M.
+    return split;
+  }
+  const int64_t blockRows = w.rows / w.blockRows;
+  const int64_t stride = split.chunks + 1;
+  const int64_t kcBlocks = kc / w.blockCols;
+  std::vector<int64_t> key = {kSparseChunkTag, reinterpret_cast<int64_t>(blob),
+                              w.rows, w.cols, w.nnz, kc};
+  const float *table = context.cachedPack(
+      key, static_cast<size_t>(blockRows * stride), [&](float *dst) {
+        uint32_t *p = reinterpret_cast<uint32_t *>(dst);
+        for (int64_t br = 0; br < blockRows; ++br) {
+          uint32_t *row = p + br * stride;
+          int64_t b = w.rowPtr[br];
+          const int64_t end = w.rowPtr[br + 1];
+          for (int64_t c = 0; c < split.chunks; ++c) {
+            row[c] = static_cast<uint32_t>(b);
+            const int64_t limit = (c + 1) * kcBlocks;
+            while (b < end && (w.indexBytes == 2
+                                   ? int64_t(static_cast<const uint16_t *>(
+                                         w.col)[b])
+                                   : int64_t(static_cast<const uint32_t *>(
+                                         w.col)[b])) < limit)
+              ++b;
+          }
+          row[split.chunks] = static_cast<uint32_t>(end);
+        }
+      });
+  if (!table)
+    return SparseKSplit();
+  split.blockPtr = reinterpret_cast<const uint32_t *>(table);
+  return split;
+}
+
+/// Parallel loop grain over row groups: a few chunks per thread, at most
+/// kSparseMaxChunkRows rows each.
+int64_t sparseRowGrain(int64_t groups, int64_t groupRows, int threads,
+                       double macs) {
+  return std::min(sparseGrain(groups, threads, macs),
+                  std::max<int64_t>(1, kSparseMaxChunkRows / groupRows));
+}
+
+/// Builds (once, cached) the interleaved panel of the row-vectorized N:M
+/// kernel: per block of 8 rows, group and slot, 8 values then 8 int32
+/// positions; rows past the end are zero.
+const float *sparseNmRowPanel(Context &context, const void *blob,
+                              const SparseMatrix &w) {
+  const int64_t groups = w.cols / w.m, rowBlocks = sparseDivCeil(w.rows, 8);
+  const int64_t slots = groups * w.n;
+  std::vector<int64_t> key = {kSparseNmPanelTag,
+                              reinterpret_cast<int64_t>(blob), w.rows, w.cols,
+                              w.n, w.m};
+  return context.cachedPack(
+      key, static_cast<size_t>(rowBlocks * slots * 16), [&](float *dst) {
+        const uint8_t *nib = static_cast<const uint8_t *>(w.col);
+        for (int64_t rb = 0; rb < rowBlocks; ++rb)
+          for (int64_t q = 0; q < slots; ++q) {
+            float *vals = dst + (rb * slots + q) * 16;
+            int32_t pos[8];
+            for (int64_t i = 0; i < 8; ++i) {
+              const int64_t r = rb * 8 + i;
+              const int64_t e = r * slots + q;
+              vals[i] = r < w.rows ? w.values[e] : 0.f;
+              pos[i] = r < w.rows ? (nib[e >> 1] >> ((e & 1) * 4)) & 15 : 0;
+            }
+            std::memcpy(vals + 8, pos, sizeof(pos));
+          }
+      });
+}
+
+/// N:M matmul on the row-vectorized kernel: threads split blocks of 8
+/// output rows; X and Y are used in place.
+void sparseMatmulNmRows(Context &context, SparseNmRowsFn fn,
+                        const float *panel, const SparseMatrix &w,
+                        const float *X, float *Y, int64_t M,
+                        const SparseEpilogue &epi) {
+  const int64_t N = w.rows, K = w.cols, groups = K / w.m;
+  const int64_t rowBlocks = sparseDivCeil(N, 8);
+  const int64_t blockFloats = groups * w.n * 16;
+  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
+  context.threads().parallelFor(
+      rowBlocks,
+      sparseRowGrain(rowBlocks, 8, context.numThreads(),
+                     double(w.nnz) * double(M)),
+      [&](int64_t b0, int64_t b1) {
+        const int64_t r0 = b0 * 8, r1 = std::min(N, b1 * 8);
+        for (int64_t rb = b0; rb < b1; ++rb)
+          fn(panel + rb * blockFloats, groups, w.n, X, K, M, Y + rb * 8, N,
+             std::min<int64_t>(8, N - rb * 8));
+        if (epi.trivial())
+          return;
+        for (int64_t m = 0; m < M; ++m)
+          epilogueRow(Y + m * N + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
+                      epi.residual ? epi.residual + m * N + r0 : nullptr,
+                      r1 - r0, epi.act, epi.actA, epi.actB);
+      });
+}
+
+void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
+                       const void *blob, const SparseMatrix &w, const float *X,
+                       float *Y, int64_t M, const SparseEpilogue &epi) {
+  const int64_t N = w.rows, K = w.cols;
+  const int64_t maxTile = M == 1 ? 8 : ks.maxTile(w);
+  // Tiles of maxTile rows of X, the last one narrowed to its row count.
+  const int64_t numTiles = sparseDivCeil(M, maxTile);
+  const int64_t lastCount = M - (numTiles - 1) * maxTile;
+  const int64_t lastWidth = sparseTileWidth(lastCount, maxTile);
+  const SparseKSplit splitFull = sparsePlanKSplit(context, blob, w, maxTile);
+  const SparseKSplit splitLast = sparsePlanKSplit(context, blob, w, lastWidth);
+  float *xt = context.scratch(
+      ScratchSlot::SharedB, static_cast<size_t>((M - lastCount + lastWidth) * K));
+  if (!xt)
+    return;
+  const int threads = context.numThreads();
+  const double macs = double(w.nnz) * double(M);
+
+  // Transpose X into the tiles, in chunks of 256 columns.
+  constexpr int64_t kChunk = 256;
+  const int64_t kChunks = sparseDivCeil(K, kChunk);
+  context.threads().parallelFor(
+      numTiles * kChunks,
+      sparseGrain(numTiles * kChunks, threads, double(M) * double(K) * 8),
+      [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t t = u / kChunks, k0 = (u % kChunks) * kChunk;
+          const int64_t m0 = t * maxTile;
+          const int64_t count = std::min(maxTile, M - m0);
+          const int64_t width = t + 1 == numTiles ? lastWidth : maxTile;
+          ks.packRows(X + m0 * K + k0, K, count, std::min(kChunk, K - k0),
+                      width, xt + m0 * K + k0 * width);
+        }
+      });
+
+  const SparseTileFn tileFull = ks.selectTile(w, maxTile);
+  const SparseTileFn tileLast = ks.selectTile(w, lastWidth);
+  const int64_t groupRows = sparseGroupRows(w);
+  const int64_t groups = sparseDivCeil(N, groupRows);
+  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
+  context.threads().parallelFor(
+      groups, sparseRowGrain(groups, groupRows, threads, macs),
+      [&](int64_t g0, int64_t g1) {
+        const int64_t r0 = g0 * groupRows;
+        const int64_t r1 = std::min(N, g1 * groupRows);
+        // Raw products of rows [r0, r1) for one tile, [row][width].
+        float *out = context.scratch(
+            ScratchSlot::PackA, static_cast<size_t>((r1 - r0) * maxTile));
+        if (!out)
+          return;
+        for (int64_t t = 0; t < numTiles; ++t) {
+          const int64_t m0 = t * maxTile;
+          const bool last = t + 1 == numTiles;
+          const int64_t width = last ? lastWidth : maxTile;
+          const SparseTileFn tile = last ? tileLast : tileFull;
+          const SparseKSplit &split = last ? splitLast : splitFull;
+          for (int64_t c = 0; c < split.chunks; ++c) {
+            const SparseKRange range = split.range(c);
+            for (int64_t r = r0; r < r1; r += groupRows)
+              tile(w, xt + m0 * K, r, std::min(groupRows, r1 - r), range,
+                   out + (r - r0) * width, width, c > 0);
+          }
+          for (int64_t r = r0; r < r1; r += groupRows)
+            ks.storeTransposed(out + (r - r0) * width, width,
+                               std::min(groupRows, r1 - r),
+                               last ? lastCount : maxTile, Y + m0 * N + r, N);
+        }
+        if (epi.trivial())
+          return;
+        for (int64_t m = 0; m < M; ++m)
+          epilogueRow(Y + m * N + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
+                      epi.residual ? epi.residual + m * N + r0 : nullptr,
+                      r1 - r0, epi.act, epi.actA, epi.actB);
+      });
+}
+
+struct SparseConvGeometry {
+  int64_t C, H, W, KH, KW, OH, OW, sH, sW, pT, pL, dH, dW;
+};
+
+/// Writes im2col rows (c, kh, kw) x pixels [p0, p0 + count) of one image
+/// into dst[k * T + j], zero for padding and for lanes count..T.
+void sparsePackIm2colTile(const float *x, const SparseConvGeometry &g,
+                          int64_t p0, int64_t count, int64_t T, float *dst) {
+  struct Run {
+    int64_t j, len, ih0, iw0;
+  };
+  Run runs[kSparseMaxTile];
+  int numRuns = 0;
+  for (int64_t j = 0; j < count;) {
+    const int64_t oh = (p0 + j) / g.OW, ow = (p0 + j) % g.OW;
+    const int64_t len = std::min(count - j, g.OW - ow);
+    runs[numRuns++] = {j, len, oh * g.sH - g.pT, ow * g.sW - g.pL};
+    j += len;
+  }
+  float *row = dst;
+  for (int64_t c = 0; c < g.C; ++c) {
+    const float *plane = x + c * g.H * g.W;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw, row += T) {
+        for (int r = 0; r < numRuns; ++r) {
+          const Run &run = runs[r];
+          float *o = row + run.j;
+          const int64_t ih = run.ih0 + kh * g.dH;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(o, o + run.len, 0.f);
+            continue;
+          }
+          const float *line = plane + ih * g.W;
+          const int64_t iw0 = run.iw0 + kw * g.dW;
+          // Pixels [lo, hi) of the run read inside the input row.
+          int64_t lo = iw0 >= 0 ? 0 : sparseDivCeil(-iw0, g.sW);
+          int64_t hi = iw0 >= g.W ? 0 : (g.W - 1 - iw0) / g.sW + 1;
+          lo = std::min(lo, run.len);
+          hi = std::max(lo, std::min(hi, run.len));
+          std::fill(o, o + lo, 0.f);
+          if (g.sW == 1) {
+            std::memcpy(o + lo, line + iw0 + lo, (hi - lo) * sizeof(float));
+          } else {
+            for (int64_t t = lo; t < hi; ++t)
+              o[t] = line[iw0 + t * g.sW];
+          }
+          std::fill(o + hi, o + run.len, 0.f);
+        }
+        std::fill(row + count, row + T, 0.f);
+      }
+  }
+}
+
+} // namespace
+
+const SparseKernelSet &sparq::rt::sparseKernels() {
+  if (const SparseKernelSet *forced = sparseForcedSet.load())
+    return *forced;
+  static const SparseKernelSet &best = avx2SparseKernelSet()
+                                           ? *avx2SparseKernelSet()
+                                           : genericSparseKernelSet();
+  return best;
+}
+
+void sparq::rt::setSparseKernelsForTesting(const SparseKernelSet *set) {
+  sparseForcedSet.store(set);
+}
+
+extern "C" SPARQ_API void
+sparq_uk_sparse_matmul_f32(void *ctx, const void *w, const float *X,
+                           const float *bias, const float *residual, float *Y,
+                           int64_t M, int64_t act, float actA, float actB) {
+  if (!w || !X || !Y || M <= 0)
+    return;
+  Context &context = contextFromHandle(ctx);
+  const SparseMatrix *matrix = sparseLookup(context, w);
+  if (!matrix)
+    return;
+  const SparseKernelSet &ks = sparseKernels();
+  const SparseEpilogue epi = {bias, residual, static_cast<int>(act), actA,
+                              actB};
+  if (SparseNmRowsFn nmRows = ks.selectNmRows(*matrix)) {
+    const float *panel = sparseNmRowPanel(context, w, *matrix);
+    if (!panel)
+      return;
+    sparseMatmulNmRows(context, nmRows, panel, *matrix, X, Y, M, epi);
+    return;
+  }
+  if (M == 1) {
+    if (SparseVecFn vec = ks.selectVec(*matrix)) {
+      sparseMatmulVec(context, *matrix, vec, X, Y, epi);
+      return;
+    }
+  }
+  sparseMatmulTiles(context, ks, w, *matrix, X, Y, M, epi);
+}
+
+extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
+    void *ctx, const void *w, const float *X, const float *bias,
+    const float *residual, float *Y, int64_t N, int64_t C, int64_t H,
+    int64_t Wd, int64_t K, int64_t OH, int64_t OW, int64_t KH, int64_t KW,
+    int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft,
+    int64_t dilH, int64_t dilW, int64_t act, float actA, float actB) {
+  if (!w || !X || !Y || N <= 0 || C <= 0 || H <= 0 || Wd <= 0 || K <= 0 ||
+      OH <= 0 || OW <= 0 || KH <= 0 || KW <= 0 || strideH <= 0 ||
+      strideW <= 0 || dilH <= 0 || dilW <= 0)
+    return;
+  Context &context = contextFromHandle(ctx);
+  const SparseMatrix *matrix = sparseLookup(context, w);
+  if (!matrix || matrix->rows != K || matrix->cols != C * KH * KW)
+    return;
+  const SparseMatrix &wm = *matrix;
+  const SparseKernelSet &ks = sparseKernels();
+  const SparseConvGeometry g = {C,  H,       Wd,      KH,   KW,  OH,  OW,
+                                strideH, strideW, padTop, padLeft, dilH, dilW};
+  const bool pointwise = KH == 1 && KW == 1 && strideH == 1 && strideW == 1 &&
+                         padTop == 0 && padLeft == 0 && OH == H && OW == Wd;
+  const int64_t P = OH * OW, CKK = wm.cols;
+  const int64_t maxTile = ks.maxTile(wm);
+  const int64_t pixelTiles = sparseDivCeil(P, maxTile);
+  const int64_t groupRows = sparseGroupRows(wm);
+  const int64_t groups = sparseDivCeil(K, groupRows);
+  const int threads = context.numThreads();
+  // Split output channels too when images x pixel tiles are too few.
+  int64_t channelSplits = 1;
+  while (N * pixelTiles * channelSplits < 4 * threads &&
+         channelSplits * 2 <= groups)
+    channelSplits *= 2;
+  const int64_t groupsPerSplit = sparseDivCeil(groups, channelSplits);
+  const int64_t units = N * pixelTiles * channelSplits;
+  const double macs = double(wm.nnz) * double(P) * double(N);
+  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
+  const SparseEpilogue epi = {bias, residual, static_cast<int>(act), actA,
+                              actB};
+
+  const int64_t lastWidth =
+      sparseTileWidth(P - (pixelTiles - 1) * maxTile, maxTile);
+  const SparseKSplit splitFull = sparsePlanKSplit(context, w, wm, maxTile);
+  const SparseKSplit splitLast = sparsePlanKSplit(context, w, wm, lastWidth);
+
+  context.threads().parallelFor(
+      units, sparseGrain(units, threads, macs), [&](int64_t u0, int64_t u1) {
+        float *xt = context.scratch(ScratchSlot::PackB,
+                                    static_cast<size_t>(CKK * maxTile));
+        // Raw products of one channel range for one pixel tile.
+        float *out = context.scratch(
+            ScratchSlot::PackA,
+            static_cast<size_t>(groupsPerSplit * groupRows * maxTile));
+        if (!xt || !out)
+          return;
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t split = u % channelSplits;
+          const int64_t tile = (u / channelSplits) % pixelTiles;
+          const int64_t img = u / (channelSplits * pixelTiles);
+          const int64_t r0 = split * groupsPerSplit * groupRows;
+          const int64_t r1 = std::min(K, r0 + groupsPerSplit * groupRows);
+          if (r0 >= r1)
+            continue;
+          const int64_t p0 = tile * maxTile;
+          const int64_t count = std::min(maxTile, P - p0);
+          const bool last = tile + 1 == pixelTiles;
+          const int64_t width = last ? lastWidth : maxTile;
+          const SparseKSplit &ksplit = last ? splitLast : splitFull;
+          const float *x = X + img * C * H * Wd;
+          if (pointwise) {
+            for (int64_t c = 0; c < C; ++c) {
+              std::memcpy(xt + c * width, x + c * P + p0,
+                          count * sizeof(float));
+              std::fill(xt + c * width + count, xt + (c + 1) * width, 0.f);
+            }
+          } else {
+            sparsePackIm2colTile(x, g, p0, count, width, xt);
+          }
+          const SparseTileFn tileFn = ks.selectTile(wm, width);
+          for (int64_t c = 0; c < ksplit.chunks; ++c) {
+            const SparseKRange range = ksplit.range(c);
+            for (int64_t r = r0; r < r1; r += groupRows)
+              tileFn(wm, xt, r, std::min(groupRows, r1 - r), range,
+                     out + (r - r0) * width, width, c > 0);
+          }
+          float *y = Y + img * K * P;
+          const float *res = epi.residual ? epi.residual + img * K * P : nullptr;
+          for (int64_t i = r0; i < r1; ++i) {
+            float *yi = y + i * P + p0;
+            std::memcpy(yi, out + (i - r0) * width, count * sizeof(float));
+            if (!epi.trivial())
+              epilogueRow(yi, epi.bias ? epi.bias[i] : 0.f, nullptr,
+                          res ? res + i * P + p0 : nullptr, count, epi.act,
+                          epi.actA, epi.actB);
+          }
+        }
+      });
+}

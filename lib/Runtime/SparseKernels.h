@@ -1,0 +1,101 @@
+//===- SparseKernels.h - Inner kernels of the sparse micro-kernels -*- C++ -*-===//
+//
+// The ISA-specific building blocks of sparq_uk_sparse_matmul_f32 and
+// sparq_uk_sparse_conv2d_f32 (SparseKernels.cpp drives them):
+//  - tile kernels: raw products of a range of weight rows with one
+//    activation tile, a K-major panel xt[cols][T] of T independent
+//    activation vectors (batch rows of a matmul, pixels of a convolution),
+//    so every stored weight is one broadcast times T/8 vector FMAs;
+//  - vector kernels for a single activation row (batch-1 matmul), which
+//    read the activation at the weights' indices (gathers);
+//  - the transposes between row-major activations/outputs and tiles.
+// An AVX2+FMA set and a portable set exist; sparseKernels() picks one with
+// the same CPU check as the dense kernels (kernels() in Kernels.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
+#define SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
+
+#include <cstdint>
+
+namespace sparq {
+namespace rt {
+
+struct SparseMatrix;
+
+/// Widest activation tile any kernel set uses (floats).
+constexpr int64_t kSparseMaxTile = 32;
+
+/// The columns of W a tile kernel call covers: all of them, or one chunk
+/// [k0, k1) of a split of the reduction dimension (so that the activation
+/// rows of a chunk stay in L1 across many weight rows).
+struct SparseKRange {
+  /// CSR/BLOCK chunk c of block row br holds the blocks [p[c], p[c + 1]) with
+  /// p = blockPtr + br * (chunks + 1); null covers whole rows.
+  const uint32_t *blockPtr = nullptr;
+  int64_t chunks = 1, chunk = 0;
+  /// NM: the column range, multiples of M (k1 == 0: all columns).
+  int64_t k0 = 0, k1 = 0;
+};
+
+/// out[(r - row0) * ldo + j] (+)= sum_{k in range} W[r, k] * xt[k * T + j]
+/// for weight rows r in [row0, row0 + rows) and j < T; accumulate adds to
+/// out instead of overwriting it. row0 and rows are multiples of the block
+/// height; T is the tile width the kernel was selected for.
+using SparseTileFn = void (*)(const SparseMatrix &w, const float *xt,
+                              int64_t row0, int64_t rows,
+                              const SparseKRange &range, float *out,
+                              int64_t ldo, bool accumulate);
+
+/// y[r - row0] = sum_k W[r, k] * x[k] for r in [row0, row0 + rows).
+using SparseVecFn = void (*)(const SparseMatrix &w, const float *x,
+                             int64_t row0, int64_t rows, float *y);
+
+/// dst[k * T + j] = x[j * ld + k] for k < kc, j < cnt; lanes cnt..T are 0.
+using SparsePackRowsFn = void (*)(const float *x, int64_t ld, int64_t cnt,
+                                  int64_t kc, int64_t T, float *dst);
+
+/// y[j * ldy + r] = out[r * T + j] for r < rows, j < cnt.
+using SparseStoreTransposedFn = void (*)(const float *out, int64_t T,
+                                         int64_t rows, int64_t cnt, float *y,
+                                         int64_t ldy);
+
+/// N:M with M = 4 or 8, vectorized over blocks of 8 output rows instead of
+/// activations, on an interleaved panel (see sparseNmRowPanelFloats): for
+/// every row block, group g and slot s, 8 values (lane i: row 8b + i) then
+/// 8 int32 positions. Computes y[m * ldy + i] = sum over the block's row i
+/// for activation rows x[m * ldx + k], m < mCount, i < liveRows, for the
+/// row block whose panel starts at `panel`. Selects activation elements
+/// with in-register permutes, so X stays row-major and Y is stored directly.
+using SparseNmRowsFn = void (*)(const float *panel, int64_t groups,
+                                int64_t n, const float *x, int64_t ldx,
+                                int64_t mCount, float *y, int64_t ldy,
+                                int64_t liveRows);
+
+struct SparseKernelSet {
+  /// Widest tile (8, 16 or 32) worth using for w; tiles are 8, 16 or 32.
+  int64_t (*maxTile)(const SparseMatrix &w);
+  /// Tile kernel for w and tile width T (never null).
+  SparseTileFn (*selectTile)(const SparseMatrix &w, int64_t T);
+  /// Vector kernel for w, or null when the tile path with T = 8 is used.
+  SparseVecFn (*selectVec)(const SparseMatrix &w);
+  /// Row-vectorized N:M kernel for w (M = 4 or 8), or null.
+  SparseNmRowsFn (*selectNmRows)(const SparseMatrix &w);
+  SparsePackRowsFn packRows;
+  SparseStoreTransposedFn storeTransposed;
+  const char *name;
+};
+
+/// The set for this CPU (or the one forced by setSparseKernelsForTesting).
+const SparseKernelSet &sparseKernels();
+const SparseKernelSet &genericSparseKernelSet();
+/// Null where the CPU or the build lacks AVX2+FMA.
+const SparseKernelSet *avx2SparseKernelSet();
+/// Forces a kernel set (null restores the automatic choice); tests only.
+void setSparseKernelsForTesting(const SparseKernelSet *set);
+
+} // namespace rt
+} // namespace sparq
+
+#endif // SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
