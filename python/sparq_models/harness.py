@@ -26,6 +26,13 @@ TORCH_MODELS = ["resnet18", "mobilenet_v2", "bert_encoder", "bert_encoder_op17",
                 "gpt2_block", "mlp"]
 HELPER_MODELS = ["onnx_gemm_mlp", "onnx_small_cnn", "onnx_external_data",
                  "onnx_dynamic_batch"]
+try:
+    from sparq_models import prune_onnx
+except ImportError:  # run as a script from python/sparq_models
+    import prune_onnx
+
+# Pruned variants of the models above (prune_onnx.py), named <base>_<pattern>.
+PRUNED_MODELS = prune_onnx.PRUNED_MODELS
 
 
 def repo_root():
@@ -125,11 +132,17 @@ def ensure_models(names, out_dir=None, log=print):
     RuntimeError when a generator fails."""
     out_dir = out_dir or default_models_dir()
     os.makedirs(out_dir, exist_ok=True)
+    pruned = [n for n in names if n in PRUNED_MODELS]
+    bases = {prune_onnx.split_name(n)[0] for n in pruned}
+    torch_wanted = sorted({n for n in names if n in TORCH_MODELS} | bases)
     jobs = [(os.path.join(MODELS_PKG, "export_torch.py"), SYSTEM_PYTHON,
-             [n for n in names if n in TORCH_MODELS]),
+             torch_wanted),
             (os.path.join(MODELS_PKG, "make_onnx_models.py"), sys.executable,
-             [n for n in names if n in HELPER_MODELS])]
-    unknown = set(names) - set(TORCH_MODELS) - set(HELPER_MODELS)
+             [n for n in names if n in HELPER_MODELS]),
+            (os.path.join(MODELS_PKG, "prune_onnx.py"), sys.executable,
+             pruned)]
+    unknown = (set(names) - set(TORCH_MODELS) - set(HELPER_MODELS) -
+               set(PRUNED_MODELS))
     if unknown:
         raise RuntimeError("unknown model(s): " + ", ".join(sorted(unknown)))
     for script, python, wanted in jobs:

@@ -31,6 +31,10 @@ class Case:
     model: str                                  # model name in the cache
     seed: int = 0                               # input seed
     shapes: dict = dataclasses.field(default_factory=dict)  # pinned inputs
+    flags: list = dataclasses.field(default_factory=list)   # sparq-compile flags
+    # Compile-time pruning changes the weights: the reference then runs the
+    # model pruned the same way by prune_onnx.py (this pattern name).
+    reference_prune: str = ""
 
 
 CASES = [
@@ -47,6 +51,19 @@ CASES = [
     Case("onnx_dynamic_batch", "onnx_dynamic_batch", seed=0),        # N -> 1
     Case("onnx_dynamic_batch_n5", "onnx_dynamic_batch", seed=3,
          shapes={"x": [5, 64]}),                                      # pinned
+    # Pruned models (prune_onnx.py): sparse kernels chosen by the cost model,
+    # and forced, so every sparse format runs against onnxruntime.
+    Case("mlp_csr90", "mlp_csr90", seed=0),
+    Case("mlp_block4x1_80", "mlp_block4x1_80", seed=0),
+    Case("mlp_nm2_4_forced", "mlp_nm2_4", seed=0, flags=["--sparsity=force"]),
+    Case("resnet18_csr80", "resnet18_csr80", seed=0),
+    Case("resnet18_csr80_forced", "resnet18_csr80", seed=1,
+         flags=["--sparsity=force"]),
+    Case("bert_encoder_nm2_4_forced", "bert_encoder_nm2_4", seed=0,
+         flags=["--sparsity=force"]),
+    Case("bert_encoder_csr90", "bert_encoder_csr90", seed=0),
+    Case("mlp_pruned_at_compile", "mlp", seed=0,
+         flags=["--prune=block:8x1:0.8"], reference_prune="block8x1_80"),
 ]
 
 
@@ -56,13 +73,20 @@ def shape_flag(name, shape):
 
 def check_case(case, model_path, work, args):
     """Returns (ok, detail)."""
-    sess = harness.ort_session(model_path, args.threads, optimize=False)
+    if case.reference_prune:
+        from sparq_models import prune_onnx
+        reference = os.path.join(work, "reference.onnx")
+        prune_onnx.prune_model(model_path, reference, case.reference_prune)
+        sess = harness.ort_session(reference, args.threads, optimize=False)
+    else:
+        sess = harness.ort_session(model_path, args.threads, optimize=False)
     feeds = harness.make_feeds(model_path, sess, case.seed, shapes=case.shapes)
     ref = sess.run(None, feeds)
 
     so = os.path.join(work, case.name + ".so")
     cmd = [harness.tool("sparq-compile"), model_path, "-o", so]
     cmd += [shape_flag(n, s) for n, s in case.shapes.items()]
+    cmd += case.flags
     res = harness.run(cmd, args.compile_timeout)
     if res.rc != 0:
         return False, "sparq-compile %s: %s" % (res.describe(), res.message())

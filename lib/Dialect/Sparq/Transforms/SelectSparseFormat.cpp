@@ -55,6 +55,45 @@ SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
   return out;
 }
 
+/// Convolution-specific costs the matrix model does not see: dense 3x3
+/// stride-1 convolutions run as Winograd (fewer multiply-adds), and every
+/// k x k or strided convolution pays an im2col copy in the sparse kernel
+/// (and in the dense GEMM path when Winograd does not apply).
+struct ConvCosts {
+  double denseScale = 1.0;
+  double denseExtraMicros = 0.0;
+  double sparseExtraMicros = 0.0;
+};
+
+// im2col copies about 6 floats per ns on two threads.
+constexpr double kIm2colFloatsPerMicro = 6000.0;
+
+ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows) {
+  ConvCosts costs;
+  auto conv = dyn_cast<FusedConvOp>(op);
+  if (!conv)
+    return costs;
+  auto weight = cast<RankedTensorType>(conv.getWeight().getType());
+  int64_t kh = weight.getDimSize(2), kw = weight.getDimSize(3);
+  bool unitStride = llvm::all_of(conv.getStrides(),
+                                 [](int64_t s) { return s == 1; });
+  bool unitDilation = llvm::all_of(conv.getDilations(),
+                                   [](int64_t d) { return d == 1; });
+  bool noPad = llvm::all_of(conv.getPads(), [](int64_t p) { return p == 0; });
+  bool pointwise = kh == 1 && kw == 1 && unitStride && noPad;
+  double im2col =
+      pointwise ? 0.0 : (double)w.cols * batchRows / kIm2colFloatsPerMicro;
+  costs.sparseExtraMicros = im2col;
+  int64_t inChannels = w.cols / (kh * kw);
+  bool winograd = kh == 3 && kw == 3 && unitStride && unitDilation &&
+                  inChannels >= 16 && w.rows >= 16;
+  if (winograd)
+    costs.denseScale = batchRows >= 196 ? 1.0 / 2.2 : 1.0 / 1.7;
+  else
+    costs.denseExtraMicros = im2col;
+  return costs;
+}
+
 struct SparqSelectSparseFormatPass
     : sparq::impl::SparqSelectSparseFormatPassBase<
           SparqSelectSparseFormatPass> {
@@ -85,11 +124,14 @@ struct SparqSelectSparseFormatPass
       if (!w)
         return record("dense", "weight is not a constant matrix");
       int64_t batch = kernelBatchRows(op);
-      double dense = estimateDenseMicros(w->rows, w->cols, batch);
+      ConvCosts conv = convCosts(op, *w, batch);
+      double dense =
+          estimateDenseMicros(w->rows, w->cols, batch) * conv.denseScale +
+          conv.denseExtraMicros;
       std::optional<SparsePattern> best;
       double bestMicros = 0;
       for (const SparsePattern &p : candidates(attr, op)) {
-        double t = estimateSparseMicros(*w, p, batch);
+        double t = estimateSparseMicros(*w, p, batch) + conv.sparseExtraMicros;
         if (!best || t < bestMicros) {
           best = p;
           bestMicros = t;

@@ -260,30 +260,35 @@ bool sparq::pruneWeight(WeightMatrix &w, const PruneSpec &spec,
 // Cost model
 //===----------------------------------------------------------------------===//
 
-// Throughputs of the runtime kernels on 2 threads (AVX2+FMA), in
-// multiply-adds per nanosecond, measured with sparq-sparse-bench and
-// sparq-kernel-bench. Skinny products are memory bound: their cost follows
-// the bytes of weights streamed.
+// Rates of the runtime kernels in multiply-adds per nanosecond, fitted to
+// sparq-sparse-bench and sparq-kernel-bench on the development machine (AMD
+// Zen 4, AVX2+FMA, one thread) at 1 and at >= 16 activation rows per call;
+// two threads scale them by kThreadScale. Times are overhead + MACs / rate.
 namespace {
-struct KernelCost {
-  double macsPerNs;    // compute-bound rate for large batches
-  double bytesPerNs;   // weight streaming rate for batch 1
-  double fixedMicros;  // per-call overhead
+struct KernelRate {
+  double singleRow; // rows per call == 1 (GEMV-like, memory bound)
+  double manyRows;  // rows per call >= 16
 };
-constexpr KernelCost kDense{75.0, 20.0, 2.0};
-constexpr KernelCost kCsr{12.0, 6.0, 2.0};
-constexpr KernelCost kBlock{30.0, 14.0, 2.0};
-constexpr KernelCost kNM{22.0, 12.0, 2.0};
-} // namespace
+constexpr KernelRate kDenseRate{15.2, 53.8};
+constexpr KernelRate kCsrRate{2.73, 19.5};
+constexpr KernelRate kBlock4Rate{11.9, 40.0}; // 4x1 and other small blocks
+constexpr KernelRate kBlock8Rate{17.3, 37.1}; // 8x1, 16x1
+constexpr KernelRate kNMRate{10.1, 22.2};
+constexpr double kThreadScale = 1.8;
+constexpr double kOverheadMicros = 1.0;
 
-static double estimate(const KernelCost &k, double macs, double bytes,
-                       int64_t batchRows) {
-  // Interpolate between the streaming cost (batch 1) and the compute cost.
-  double compute = macs / k.macsPerNs / 1000.0;
-  double stream = bytes / k.bytesPerNs / 1000.0;
-  return k.fixedMicros + std::max(compute, stream / std::max<int64_t>(
-                                                       1, batchRows / 8));
+double rateAt(const KernelRate &r, int64_t rows) {
+  if (rows >= 16)
+    return r.manyRows;
+  // Geometric interpolation between 1 and 16 rows.
+  double t = std::log2((double)std::max<int64_t>(rows, 1)) / 4.0;
+  return r.singleRow * std::pow(r.manyRows / r.singleRow, t);
 }
+
+double micros(const KernelRate &r, double macs, int64_t rows) {
+  return kOverheadMicros + macs / (rateAt(r, rows) * kThreadScale) / 1000.0;
+}
+} // namespace
 
 int64_t sparq::storedValues(const WeightMatrix &w, const SparsePattern &p) {
   switch (p.format) {
@@ -308,25 +313,22 @@ int64_t sparq::storedValues(const WeightMatrix &w, const SparsePattern &p) {
 
 double sparq::estimateDenseMicros(int64_t rows, int64_t cols,
                                   int64_t batchRows) {
-  double macs = (double)rows * cols * batchRows;
-  return estimate(kDense, macs, 4.0 * rows * cols, batchRows);
+  return micros(kDenseRate, (double)rows * cols * batchRows, batchRows);
 }
 
 double sparq::estimateSparseMicros(const WeightMatrix &w,
                                    const SparsePattern &p, int64_t batchRows) {
-  double stored = storedValues(w, p);
-  double macs = stored * batchRows;
+  double macs = (double)storedValues(w, p) * batchRows;
   switch (p.format) {
   case SparseFormat::Dense:
     return estimateDenseMicros(w.rows, w.cols, batchRows);
   case SparseFormat::Csr:
-    return estimate(kCsr, macs, stored * 6.0, batchRows);
+    return micros(kCsrRate, macs, batchRows);
   case SparseFormat::Block:
-    return estimate(kBlock, macs,
-                    stored * 4.0 + stored / (p.blockRows * p.blockCols) * 2.0,
-                    batchRows);
+    return micros(p.blockRows >= 8 ? kBlock8Rate : kBlock4Rate, macs,
+                  batchRows);
   case SparseFormat::NM:
-    return estimate(kNM, macs, stored * 4.5, batchRows);
+    return micros(kNMRate, macs, batchRows);
   }
   return 0;
 }

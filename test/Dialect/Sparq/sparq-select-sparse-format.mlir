@@ -1,0 +1,12 @@
+// RUN: %python %S/Inputs/sparse_weight_func.py > %t.mlir
+// RUN: sparq-opt %t.mlir --pass-pipeline='builtin.module(func.func(sparq-sparsity-analysis,sparq-select-sparse-format))' | FileCheck %s --check-prefix=AUTO
+// RUN: sparq-opt %t.mlir --pass-pipeline='builtin.module(func.func(sparq-sparsity-analysis,sparq-select-sparse-format{mode=off}))' | FileCheck %s --check-prefix=OFF
+// RUN: sparq-opt %t.mlir --pass-pipeline='builtin.module(func.func(sparq-sparsity-analysis,sparq-select-sparse-format{mode=force}))' | FileCheck %s --check-prefix=FORCE
+
+// A 90%-sparse 256x128 weight at 16 rows per call is estimated faster as
+// CSR; a half-empty 4x4 weight is too small to gain anything.
+// AUTO: sparq.fused_matmul {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.{{[0-9]+}}, 16 rows/call: estimated dense
+// AUTO: sparq.fused_matmul {{.*}}sparq.format = "dense", sparq.format_reason = "sparse not faster:
+// OFF: sparq.format = "dense", sparq.format_reason = "sparse kernels disabled (--sparsity=off)"
+// FORCE: sparq.format = "csr", sparq.format_reason = "forced;
+// FORCE: sparq.format = "{{csr|nm 2:4}}", sparq.format_reason = "forced;
