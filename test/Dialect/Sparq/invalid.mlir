@@ -157,3 +157,21 @@ func.func @bad_kind(%a: tensor<8x8xf32, #sparq.sparsity<diagonal>>) {
 func.func @bad_quant() attributes {q = #sparq.quant<storage = f8E4M3FN, expressed = f32, axis = -1, block_size = 0, scales = dense<[0.5, 0.25]> : tensor<2xf32>>} {
   return
 }
+
+// -----
+
+func.func @sparse_matmul_cols(%x: tensor<2x8xf32>, %blob: tensor<64xi8>) {
+  // expected-error@+1 {{lhs reduction dim 8 differs from cols 6}}
+  %0 = sparq.sparse_matmul %x, %blob {encoding = #sparq.sparsity<unstructured, density = 0.25>, rows = 4 : i64, cols = 6 : i64}
+      : (tensor<2x8xf32>, tensor<64xi8>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @sparse_matmul_blob(%x: tensor<2x8xf32>, %blob: tensor<64xf32>) {
+  // expected-error@+1 {{packed_weight must be a 1-d i8 tensor}}
+  %0 = sparq.sparse_matmul %x, %blob {encoding = #sparq.sparsity<unstructured, density = 0.25>, rows = 4 : i64, cols = 8 : i64}
+      : (tensor<2x8xf32>, tensor<64xf32>) -> tensor<2x4xf32>
+  return
+}
