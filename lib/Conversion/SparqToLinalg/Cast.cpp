@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Patterns.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -39,6 +41,22 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
       return op.emitOpError("unsupported constant attribute kind for "
                             "unsigned element type ")
              << value.getElementType();
+    }
+    // Weights become 1-d globals viewed with their shape: LLVM then holds
+    // each as one flat data array instead of nested arrays of constants,
+    // which made code generation of large models slow.
+    auto resource = dyn_cast<DenseResourceElementsAttr>(converted);
+    if (resource && type.getRank() > 1) {
+      auto flatType =
+          RankedTensorType::get({type.getNumElements()}, type.getElementType());
+      Value flat = arith::ConstantOp::create(
+          rewriter, op.getLoc(), flatType,
+          DenseResourceElementsAttr::get(flatType, resource.getRawHandle()));
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        all[0].push_back(d);
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, flat, all);
+      return success();
     }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, converted);
     return success();
