@@ -213,6 +213,146 @@ def Sparq_ConvOp : Sparq_InferredOp<"conv", "inferConv"> {
                        "functional-type(operands, results)";
 }
 
+// Quantization ----------------------------------------------------------------
+//
+// ONNX's quantized ops, computed exactly: round half to even, saturation to
+// the integer type, integer accumulation. A scale or zero point holds one
+// element (per-tensor) or is a 1-D tensor along one dim (per-axis, per-row or
+// per-column as each op says). The importer materializes absent zero points
+// as constant zeros, so every op takes all of its operands.
+
+def Sparq_QuantizeLinearOp
+    : Sparq_InferredOp<"quantize_linear", "inferQuantizeLinear"> {
+  let summary = "saturate(round_half_to_even(input / scale) + zero_point)";
+  let description = [{
+    `scale` and `zero_point` are per-tensor or 1-D along the non-negative
+    `axis` of `input`. The result has `zero_point`'s integer element type;
+    `input` and `scale` share one float element type.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                       AnyRankedTensor:$zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale `,` $zero_point attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_DequantizeLinearOp
+    : Sparq_InferredOp<"dequantize_linear", "inferDequantizeLinear"> {
+  let summary = "(input - zero_point) * scale";
+  let description = [{
+    `scale` and `zero_point` are per-tensor or 1-D along the non-negative
+    `axis` of `input`; `zero_point` has `input`'s integer element type and the
+    result has `scale`'s float element type.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                       AnyRankedTensor:$zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale `,` $zero_point attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_DynamicQuantizeLinearOp
+    : Sparq_InferredOp<"dynamic_quantize_linear",
+                       "inferDynamicQuantizeLinear"> {
+  let summary = "uint8 quantization with a scale and zero point from the data";
+  let description = [{
+    scale = (max(0, max(x)) - min(0, min(x))) / 255, zero_point =
+    saturate(round_half_to_even(-min(0, min(x)) / scale)), result =
+    saturate(round_half_to_even(x / scale) + zero_point), as ONNX's
+    DynamicQuantizeLinear. `input` is f32; scale and zero point are rank 0.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$scale,
+                      AnyRankedTensor:$zero_point);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Sparq_MatMulIntegerOp
+    : Sparq_InferredOp<"matmul_integer", "inferMatMulInteger"> {
+  let summary = "(lhs - lhs_zero_point) * (rhs - rhs_zero_point), i32 result";
+  let description = [{
+    Numpy matmul of 8-bit integers accumulated in i32. `lhs_zero_point` is
+    per-tensor; `rhs_zero_point` is per-tensor or per-column (N elements).
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       AnyRankedTensor:$lhs_zero_point,
+                       AnyRankedTensor:$rhs_zero_point);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $lhs_zero_point `,` $rhs_zero_point "
+                       "attr-dict `:` functional-type(operands, results)";
+}
+
+def Sparq_ConvIntegerOp
+    : Sparq_InferredOp<"conv_integer", "inferConvInteger"> {
+  let summary = "conv of (input - input_zero_point) and (weight - "
+                "weight_zero_point), i32 result";
+  let description = [{
+    Like `sparq.conv` on 8-bit integers accumulated in i32. Padding reads the
+    input's zero point. `input_zero_point` is per-tensor; `weight_zero_point`
+    is per-tensor or per output channel.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       AnyRankedTensor:$input_zero_point,
+                       AnyRankedTensor:$weight_zero_point,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight `,` $input_zero_point `,` "
+                       "$weight_zero_point attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_QLinearMatMulOp
+    : Sparq_InferredOp<"qlinear_matmul", "inferQLinearMatMul"> {
+  let summary = "quantized matmul with requantization";
+  let description = [{
+    acc = matmul_integer(lhs, rhs) in i32, then result =
+    saturate(round_half_to_even(acc * (lhs_scale * rhs_scale / result_scale))
+    + result_zero_point) with the multiplier computed in f32. `lhs` and
+    `result` parameters are per-tensor; `rhs` ones per-tensor or per-column.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$lhs_scale,
+                       AnyRankedTensor:$lhs_zero_point, AnyRankedTensor:$rhs,
+                       AnyRankedTensor:$rhs_scale,
+                       AnyRankedTensor:$rhs_zero_point,
+                       AnyRankedTensor:$result_scale,
+                       AnyRankedTensor:$result_zero_point);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $lhs_scale `,` $lhs_zero_point `,` $rhs `,` "
+                       "$rhs_scale `,` $rhs_zero_point `,` $result_scale `,` "
+                       "$result_zero_point attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_QLinearConvOp
+    : Sparq_InferredOp<"qlinear_conv", "inferQLinearConv"> {
+  let summary = "quantized convolution with an i32 bias and requantization";
+  let description = [{
+    acc = conv_integer(input, weight) + bias in i32, then requantized as
+    `sparq.qlinear_matmul` does. `weight_scale` and `weight_zero_point` are
+    per-tensor or per output channel; the rest are per-tensor.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$input_scale,
+                       AnyRankedTensor:$input_zero_point,
+                       AnyRankedTensor:$weight, AnyRankedTensor:$weight_scale,
+                       AnyRankedTensor:$weight_zero_point,
+                       AnyRankedTensor:$result_scale,
+                       AnyRankedTensor:$result_zero_point,
+                       Optional<AnyRankedTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $input_scale `,` $input_zero_point `,` "
+                       "$weight `,` $weight_scale `,` $weight_zero_point `,` "
+                       "$result_scale `,` $result_zero_point "
+                       "(`bias` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 // Kernel-level ops ------------------------------------------------------------
 
 def Sparq_FusedConvOp : Sparq_InferredOp<"fused_conv", "inferFusedConv",
