@@ -428,6 +428,7 @@ const OpImporterRegistry &sparq::onnx_import::getOpImporters() {
     registerReductionImporters(r);
     registerShapeImporters(r);
     registerDataMovementImporters(r);
+    registerQuantizationImporters(r);
     return r;
   }();
   return registry;

@@ -127,45 +127,13 @@ LogicalResult importConv(NodeContext &n) {
   if (failed(n.checkInputs(2, 3)))
     return failure();
   Value x = n.input(0), weight = n.input(1);
-  RankedTensorType xType = NodeContext::typeOf(x);
-  RankedTensorType wType = NodeContext::typeOf(weight);
-  int64_t spatial = xType.getRank() - 2;
-  if (spatial < 1)
-    return n.fail("input must have rank >= 3, got " + Twine(xType.getRank()));
-  if (wType.getRank() != xType.getRank())
-    return n.fail("weight has rank " + Twine(wType.getRank()) +
-                  " but the input has rank " + Twine(xType.getRank()));
-  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
-  if (n.hasAttr("kernel_shape")) {
-    FailureOr<SmallVector<int64_t>> ks = n.intsAttr("kernel_shape", {});
-    if (failed(ks))
-      return failure();
-    if ((int64_t)ks->size() != spatial)
-      return n.fail("kernel_shape has " + Twine(ks->size()) +
-                    " entries but the weight has " + Twine(spatial) +
-                    " spatial dims");
-    for (int64_t i = 0; i < spatial; ++i) {
-      if ((*ks)[i] <= 0)
-        return n.fail("kernel_shape entries must be positive");
-      if (kernel[i] != kDyn && kernel[i] != (*ks)[i])
-        return n.fail("kernel_shape[" + Twine(i) + "] = " + Twine((*ks)[i]) +
-                      " differs from the weight's dim " + Twine(kernel[i]));
-      kernel[i] = (*ks)[i];
-    }
-  }
-  FailureOr<int64_t> group = n.intAttr("group", 1);
-  if (failed(group))
-    return failure();
-  if (*group <= 0)
-    return n.fail("group must be positive, got " + Twine(*group));
-  FailureOr<Window> w = resolveWindow(n, xType.getShape().drop_front(2),
-                                      kernel, /*hasDilations=*/true);
+  FailureOr<ConvWindow> w = readConvWindow(n, x, weight);
   if (failed(w))
     return failure();
   FailureOr<Value> r =
       n.create<ConvOp>(x, weight, n.input(2), n.i64Array(w->strides),
                        n.i64Array(w->pads), n.i64Array(w->dilations),
-                       n.i64(*group));
+                       n.i64(w->group));
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -341,6 +309,47 @@ LogicalResult importSoftmax(NodeContext &n) {
 }
 
 } // namespace
+
+FailureOr<ConvWindow> sparq::onnx_import::readConvWindow(NodeContext &n,
+                                                         Value x,
+                                                         Value weight) {
+  RankedTensorType xType = NodeContext::typeOf(x);
+  RankedTensorType wType = NodeContext::typeOf(weight);
+  int64_t spatial = xType.getRank() - 2;
+  if (spatial < 1)
+    return n.fail("input must have rank >= 3, got " + Twine(xType.getRank()));
+  if (wType.getRank() != xType.getRank())
+    return n.fail("weight has rank " + Twine(wType.getRank()) +
+                  " but the input has rank " + Twine(xType.getRank()));
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  if (n.hasAttr("kernel_shape")) {
+    FailureOr<SmallVector<int64_t>> ks = n.intsAttr("kernel_shape", {});
+    if (failed(ks))
+      return failure();
+    if ((int64_t)ks->size() != spatial)
+      return n.fail("kernel_shape has " + Twine(ks->size()) +
+                    " entries but the weight has " + Twine(spatial) +
+                    " spatial dims");
+    for (int64_t i = 0; i < spatial; ++i) {
+      if ((*ks)[i] <= 0)
+        return n.fail("kernel_shape entries must be positive");
+      if (kernel[i] != kDyn && kernel[i] != (*ks)[i])
+        return n.fail("kernel_shape[" + Twine(i) + "] = " + Twine((*ks)[i]) +
+                      " differs from the weight's dim " + Twine(kernel[i]));
+      kernel[i] = (*ks)[i];
+    }
+  }
+  FailureOr<int64_t> group = n.intAttr("group", 1);
+  if (failed(group))
+    return failure();
+  if (*group <= 0)
+    return n.fail("group must be positive, got " + Twine(*group));
+  FailureOr<Window> w = resolveWindow(n, xType.getShape().drop_front(2),
+                                      kernel, /*hasDilations=*/true);
+  if (failed(w))
+    return failure();
+  return ConvWindow{w->strides, w->pads, w->dilations, *group};
+}
 
 void sparq::onnx_import::registerNeuralNetImporters(
     OpImporterRegistry &registry) {

@@ -273,6 +273,16 @@ FailureOr<Value> NodeContext::finish(OperationState &state) {
   return op->getResult(0);
 }
 
+FailureOr<llvm::SmallVector<Value>>
+NodeContext::finishMultiResult(OperationState &state) {
+  Operation *op = builder.create(state);
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
+    op->erase();
+    return failure();
+  }
+  return llvm::SmallVector<Value>(op->getResults());
+}
+
 FailureOr<Value> NodeContext::reshape(Value v, llvm::ArrayRef<int64_t> shape) {
   RankedTensorType type = typeOf(v);
   if (type.getShape() == shape)

@@ -125,18 +125,21 @@ public:
   template <typename OpTy, typename... Args>
   mlir::FailureOr<mlir::Value> create(Args &&...args) {
     mlir::OperationState state(loc, OpTy::getOperationName());
-    mlir::Type placeholder = builder.getNoneType();
-    OpTy::build(builder, state, mlir::TypeRange(placeholder),
-                std::forward<Args>(args)...);
-    state.types.clear();
-    llvm::SmallVector<mlir::Type, 1> types;
-    if (mlir::failed(OpTy::inferReturnTypes(
-            getContext(), loc, mlir::ValueRange(state.operands),
-            state.attributes.getDictionary(getContext()),
-            state.getRawProperties(), state.regions, types)))
+    if (mlir::failed(
+            buildInferred<OpTy>(state, 1, std::forward<Args>(args)...)))
       return mlir::failure();
-    state.addTypes(types);
     return finish(state);
+  }
+
+  /// Like create, for an op with several results (not folded).
+  template <typename OpTy, typename... Args>
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  createMultiResult(unsigned numResults, Args &&...args) {
+    mlir::OperationState state(loc, OpTy::getOperationName());
+    if (mlir::failed(buildInferred<OpTy>(state, numResults,
+                                         std::forward<Args>(args)...)))
+      return mlir::failure();
+    return finishMultiResult(state);
   }
 
   /// Builds an op whose result type is given (reshape, expand).
@@ -166,12 +169,47 @@ public:
   mlir::BoolAttr boolean(bool v) { return builder.getBoolAttr(v); }
 
 private:
+  /// Fills `state` with the op's operands and attributes and its inferred
+  /// result types (`numResults` placeholders are given to the builder).
+  template <typename OpTy, typename... Args>
+  mlir::LogicalResult buildInferred(mlir::OperationState &state,
+                                    unsigned numResults, Args &&...args) {
+    llvm::SmallVector<mlir::Type> placeholders(numResults,
+                                               builder.getNoneType());
+    OpTy::build(builder, state, mlir::TypeRange(placeholders),
+                std::forward<Args>(args)...);
+    state.types.clear();
+    llvm::SmallVector<mlir::Type, 1> types;
+    if (mlir::failed(OpTy::inferReturnTypes(
+            getContext(), loc, mlir::ValueRange(state.operands),
+            state.attributes.getDictionary(getContext()),
+            state.getRawProperties(), state.regions, types)))
+      return mlir::failure();
+    state.addTypes(types);
+    return mlir::success();
+  }
+
   mlir::FailureOr<mlir::Value> finish(mlir::OperationState &state);
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  finishMultiResult(mlir::OperationState &state);
 
   llvm::StringMap<mlir::Value> &values;
   const llvm::StringSet<> &usedNames;
   InitializerLoader &loader;
 };
+
+/// The explicit window of a Conv-like node (ConvInteger, QLinearConv too):
+/// kernel_shape checked against the weight, auto_pad resolved into pads,
+/// default strides/dilations filled in.
+struct ConvWindow {
+  llvm::SmallVector<int64_t> strides, pads, dilations;
+  int64_t group = 1;
+};
+
+/// Reads the window attributes of a Conv-like node with input `x` and
+/// weight `weight`.
+mlir::FailureOr<ConvWindow> readConvWindow(NodeContext &n, mlir::Value x,
+                                           mlir::Value weight);
 
 /// Imports one node; outputs are recorded through NodeContext::setOutput.
 using OpImporterFn = mlir::LogicalResult (*)(NodeContext &);
@@ -182,6 +220,7 @@ void registerNeuralNetImporters(OpImporterRegistry &registry);
 void registerReductionImporters(OpImporterRegistry &registry);
 void registerShapeImporters(OpImporterRegistry &registry);
 void registerDataMovementImporters(OpImporterRegistry &registry);
+void registerQuantizationImporters(OpImporterRegistry &registry);
 
 /// The registry of every supported ai.onnx op type.
 const OpImporterRegistry &getOpImporters();

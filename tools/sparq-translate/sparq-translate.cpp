@@ -43,6 +43,11 @@ static cl::opt<std::string> entryName("entry", cl::desc("Entry function name"),
                                       cl::init("main"));
 static cl::opt<bool> genericForm("mlir-print-op-generic",
                                  cl::desc("Print the generic op form"));
+static cl::opt<int64_t> elideResources(
+    "elide-resources-larger-than",
+    cl::desc("print weights larger than this many bytes as an elided "
+             "placeholder (0: print everything)"),
+    cl::init(0));
 
 /// Parses NAME:D1xD2x... (a scalar is NAME:).
 static bool parseShape(StringRef spec, sparq::ImportOptions &options) {
@@ -113,6 +118,8 @@ int main(int argc, char **argv) {
   mlir::OpPrintingFlags flags;
   if (genericForm)
     flags.printGenericOpForm();
+  if (elideResources > 0)
+    flags.elideLargeResourceString(elideResources);
   module->print(output->os(), flags);
   output->os() << "\n";
   output->keep();

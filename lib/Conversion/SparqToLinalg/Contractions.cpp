@@ -74,6 +74,31 @@ Value lowering::buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return result;
 }
 
+Value lowering::buildNumpyMatmul(OpBuilder &b, Location loc, Value lhs,
+                                 Value rhs, RankedTensorType resultType) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (lhsType.getRank() == 1)
+    lhs = reshapeTensor(b, loc, lhs,
+                        RankedTensorType::get({1, lhsType.getDimSize(0)},
+                                              lhsType.getElementType()));
+  if (rhsType.getRank() == 1)
+    rhs = reshapeTensor(b, loc, rhs,
+                        RankedTensorType::get({rhsType.getDimSize(0), 1},
+                                              rhsType.getElementType()));
+  lhsType = cast<RankedTensorType>(lhs.getType());
+  rhsType = cast<RankedTensorType>(rhs.getType());
+  SmallVector<int64_t> shape;
+  // The op's type inference has checked that the batch dims broadcast.
+  (void)broadcastShapes(lhsType.getShape().drop_back(2),
+                        rhsType.getShape().drop_back(2), shape);
+  shape.push_back(lhsType.getDimSize(lhsType.getRank() - 2));
+  shape.push_back(rhsType.getDimSize(rhsType.getRank() - 1));
+  auto fullType = RankedTensorType::get(shape, resultType.getElementType());
+  Value result = buildMatmul(b, loc, lhs, rhs, false, false, fullType);
+  return reshapeTensor(b, loc, result, resultType);
+}
+
 bool lowering::supportsActivation(Activation activation, Type elementType) {
   if (isa<FloatType>(elementType))
     return true;
@@ -187,28 +212,8 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     if (type.getElementType().isInteger(1))
       return op.emitOpError("matmul over bool is not supported");
-    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
-    auto lhsType = cast<RankedTensorType>(lhs.getType());
-    auto rhsType = cast<RankedTensorType>(rhs.getType());
-    if (lhsType.getRank() == 1)
-      lhs = reshapeTensor(rewriter, loc, lhs,
-                          RankedTensorType::get({1, lhsType.getDimSize(0)},
-                                                lhsType.getElementType()));
-    if (rhsType.getRank() == 1)
-      rhs = reshapeTensor(rewriter, loc, rhs,
-                          RankedTensorType::get({rhsType.getDimSize(0), 1},
-                                                rhsType.getElementType()));
-    lhsType = cast<RankedTensorType>(lhs.getType());
-    rhsType = cast<RankedTensorType>(rhs.getType());
-    SmallVector<int64_t> shape;
-    if (failed(broadcastShapes(lhsType.getShape().drop_back(2),
-                               rhsType.getShape().drop_back(2), shape)))
-      return op.emitOpError("batch dims do not broadcast");
-    shape.push_back(lhsType.getDimSize(lhsType.getRank() - 2));
-    shape.push_back(rhsType.getDimSize(rhsType.getRank() - 1));
-    auto fullType = RankedTensorType::get(shape, type.getElementType());
-    Value result = buildMatmul(rewriter, loc, lhs, rhs, false, false, fullType);
-    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, result, type));
+    rewriter.replaceOp(op, buildNumpyMatmul(rewriter, loc, adaptor.getLhs(),
+                                            adaptor.getRhs(), type));
     return success();
   }
 };

@@ -43,6 +43,8 @@ void populateDataMovementPatterns(mlir::TypeConverter &typeConverter,
                                   mlir::RewritePatternSet &patterns);
 void populateIndexingPatterns(mlir::TypeConverter &typeConverter,
                               mlir::RewritePatternSet &patterns);
+void populateQuantizationPatterns(mlir::TypeConverter &typeConverter,
+                                  mlir::RewritePatternSet &patterns);
 
 //===----------------------------------------------------------------------===//
 // Shared helpers (BuilderUtils.cpp)
@@ -178,6 +180,12 @@ mlir::Value reshapeTensor(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildMatmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
                         mlir::Value rhs, bool transA, bool transB,
                         mlir::RankedTensorType resultType);
+
+/// Numpy matmul of two operands of rank >= 1 (1-D ones are promoted to
+/// matrices and the promoted dims dropped again) into `resultType`.
+mlir::Value buildNumpyMatmul(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value lhs, mlir::Value rhs,
+                             mlir::RankedTensorType resultType);
 
 /// Direct N-d convolution (NC[spatial] input, [K, C/group, kernel...]
 /// weight) with explicit begin/end pads, strides, dilations and groups.

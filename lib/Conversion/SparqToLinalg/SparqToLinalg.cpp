@@ -136,4 +136,5 @@ void sparq::populateSparqToLinalgPatterns(TypeConverter &typeConverter,
   lowering::populateKernelCallPatterns(typeConverter, patterns);
   lowering::populateDataMovementPatterns(typeConverter, patterns);
   lowering::populateIndexingPatterns(typeConverter, patterns);
+  lowering::populateQuantizationPatterns(typeConverter, patterns);
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ShapeInference.h"
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
 
 #include "mlir/IR/Builders.h"
@@ -49,7 +50,7 @@ LogicalResult sparq::broadcastShapes(ArrayRef<int64_t> lhs,
   return success();
 }
 
-static std::string shapeStr(ArrayRef<int64_t> shape) {
+std::string sparq::detail::shapeStr(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (auto [i, d] : llvm::enumerate(shape)) {
     if (i)
@@ -58,6 +59,8 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
   }
   return s + "]";
 }
+
+using sparq::detail::shapeStr;
 
 //===----------------------------------------------------------------------===//
 // Generic helpers (templated on the op adaptor)
@@ -147,16 +150,12 @@ static LogicalResult inferCast(std::optional<Location>, CastOp::Adaptor adaptor,
 //===----------------------------------------------------------------------===//
 
 // Numpy matmul: 1-D operands are promoted and the promoted dim is dropped.
-static LogicalResult inferMatMulShapes(std::optional<Location> loc,
-                                       RankedTensorType lhs,
-                                       RankedTensorType rhs, bool transB,
-                                       SmallVectorImpl<int64_t> &result) {
+LogicalResult detail::inferMatMulShapes(std::optional<Location> loc,
+                                        RankedTensorType lhs,
+                                        RankedTensorType rhs, bool transB,
+                                        SmallVectorImpl<int64_t> &result) {
   if (lhs.getRank() == 0 || rhs.getRank() == 0)
     return emitOptionalError(loc, "matmul operands must have rank >= 1");
-  if (lhs.getElementType() != rhs.getElementType())
-    return emitOptionalError(loc, "operand element types differ: ",
-                             lhs.getElementType(), " vs ",
-                             rhs.getElementType());
   SmallVector<int64_t> a(lhs.getShape()), b(rhs.getShape());
   bool lhsVec = a.size() == 1, rhsVec = b.size() == 1;
   if (lhsVec)
@@ -184,13 +183,25 @@ static LogicalResult inferMatMulShapes(std::optional<Location> loc,
   return success();
 }
 
+static LogicalResult checkSameElementType(std::optional<Location> loc,
+                                          RankedTensorType lhs,
+                                          RankedTensorType rhs) {
+  if (lhs.getElementType() != rhs.getElementType())
+    return emitOptionalError(loc, "operand element types differ: ",
+                             lhs.getElementType(), " vs ",
+                             rhs.getElementType());
+  return success();
+}
+
 static LogicalResult inferMatMul(std::optional<Location> loc,
                                  MatMulOp::Adaptor adaptor,
                                  SmallVectorImpl<Type> &types) {
   auto lhs = rankedType(adaptor.getLhs());
+  auto rhs = rankedType(adaptor.getRhs());
   SmallVector<int64_t> shape;
-  if (failed(inferMatMulShapes(loc, lhs, rankedType(adaptor.getRhs()),
-                               /*transB=*/false, shape)))
+  if (failed(checkSameElementType(loc, lhs, rhs)) ||
+      failed(detail::inferMatMulShapes(loc, lhs, rhs, /*transB=*/false,
+                                       shape)))
     return failure();
   types.push_back(tensorOf(shape, lhs.getElementType()));
   return success();
@@ -204,7 +215,9 @@ static LogicalResult inferFusedMatMul(std::optional<Location> loc,
   if (lhs.getRank() < 2 || rhs.getRank() < 2)
     return emitOptionalError(loc, "fused_matmul operands must have rank >= 2");
   SmallVector<int64_t> shape;
-  if (failed(inferMatMulShapes(loc, lhs, rhs, adaptor.getTransB(), shape)))
+  if (failed(checkSameElementType(loc, lhs, rhs)) ||
+      failed(detail::inferMatMulShapes(loc, lhs, rhs, adaptor.getTransB(),
+                                       shape)))
     return failure();
   if (Value bias = adaptor.getBias()) {
     auto biasType = rankedType(bias);
@@ -296,12 +309,13 @@ static LogicalResult checkWindowAttrs(std::optional<Location> loc,
   return success();
 }
 
-static LogicalResult inferConvShape(std::optional<Location> loc, Value input,
-                                    Value weight, Value bias,
-                                    ArrayRef<int64_t> strides,
-                                    ArrayRef<int64_t> pads,
-                                    ArrayRef<int64_t> dilations, int64_t group,
-                                    SmallVectorImpl<Type> &types) {
+LogicalResult detail::inferConvShape(std::optional<Location> loc,
+                                     Value input, Value weight, Value bias,
+                                     ArrayRef<int64_t> strides,
+                                     ArrayRef<int64_t> pads,
+                                     ArrayRef<int64_t> dilations,
+                                     int64_t group,
+                                     SmallVectorImpl<int64_t> &result) {
   auto x = rankedType(input);
   auto w = rankedType(weight);
   if (x.getRank() < 3)
@@ -310,8 +324,6 @@ static LogicalResult inferConvShape(std::optional<Location> loc, Value input,
   if (w.getRank() != x.getRank())
     return emitOptionalError(loc, "conv weight rank ", w.getRank(),
                              " differs from input rank ", x.getRank());
-  if (x.getElementType() != w.getElementType())
-    return emitOptionalError(loc, "conv input and weight element types differ");
   int64_t spatial = x.getRank() - 2;
   if (failed(checkWindowAttrs(loc, spatial, strides, pads, dilations)))
     return failure();
@@ -345,26 +357,39 @@ static LogicalResult inferConvShape(std::optional<Location> loc, Value input,
                                i);
     shape.push_back(out);
   }
-  types.push_back(tensorOf(shape, x.getElementType()));
+  result = shape;
+  return success();
+}
+
+/// A float or integer convolution whose input, weight and result share one
+/// element type.
+template <typename Adaptor>
+static LogicalResult inferSameTypeConv(std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  Type element = rankedType(adaptor.getInput()).getElementType();
+  if (element != rankedType(adaptor.getWeight()).getElementType())
+    return emitOptionalError(loc, "conv input and weight element types differ");
+  SmallVector<int64_t> shape;
+  if (failed(detail::inferConvShape(
+          loc, adaptor.getInput(), adaptor.getWeight(), adaptor.getBias(),
+          adaptor.getStrides(), adaptor.getPads(), adaptor.getDilations(),
+          adaptor.getGroup(), shape)))
+    return failure();
+  types.push_back(tensorOf(shape, element));
   return success();
 }
 
 static LogicalResult inferConv(std::optional<Location> loc,
                                ConvOp::Adaptor adaptor,
                                SmallVectorImpl<Type> &types) {
-  return inferConvShape(loc, adaptor.getInput(), adaptor.getWeight(),
-                        adaptor.getBias(), adaptor.getStrides(),
-                        adaptor.getPads(), adaptor.getDilations(),
-                        adaptor.getGroup(), types);
+  return inferSameTypeConv(loc, adaptor, types);
 }
 
 static LogicalResult inferFusedConv(std::optional<Location> loc,
                                     FusedConvOp::Adaptor adaptor,
                                     SmallVectorImpl<Type> &types) {
-  if (failed(inferConvShape(loc, adaptor.getInput(), adaptor.getWeight(),
-                            adaptor.getBias(), adaptor.getStrides(),
-                            adaptor.getPads(), adaptor.getDilations(),
-                            adaptor.getGroup(), types)))
+  if (failed(inferSameTypeConv(loc, adaptor, types)))
     return failure();
   if (rankedType(adaptor.getInput()).getRank() != 4)
     return emitOptionalError(loc, "fused_conv is 2-d (rank-4 operands)");

@@ -1,0 +1,397 @@
+//===- Quantization.cpp - Lower ONNX's quantized ops exactly --------------===//
+//
+// sparq.quantize_linear / dequantize_linear / dynamic_quantize_linear become
+// elementwise generics (true f32 division, math.roundeven, saturation in
+// float before the conversion); the integer contractions widen their
+// operands to i32 minus the zero points and reuse the matmul and convolution
+// builders; qlinear_matmul / qlinear_conv requantize the i32 accumulator
+// with an f32 multiplier (a_scale * b_scale / y_scale), as onnxruntime does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace sparq::lowering;
+
+namespace sparq {
+namespace {
+
+/// A scale or zero point and where it is read: per-tensor, or along `dim` of
+/// the loop nest it is used in.
+struct QuantParam {
+  Value value;   // the converted (signless) tensor
+  Type original; // its sparq element type (signedness of integers)
+  bool perTensor;
+};
+
+QuantParam makeParam(Value converted, Value original) {
+  auto type = cast<RankedTensorType>(original.getType());
+  return {converted, type.getElementType(),
+          type.getRank() <= 1 && type.getNumElements() == 1};
+}
+
+/// The indexing map of `param` inside a rank-`rank` loop nest: constant 0s
+/// when per-tensor, else `dim`.
+AffineMap paramMap(const QuantParam &param, int64_t rank, int64_t dim,
+                   MLIRContext *ctx) {
+  auto type = cast<RankedTensorType>(param.value.getType());
+  if (param.perTensor)
+    return AffineMap::get(
+        rank, 0,
+        SmallVector<AffineExpr>(type.getRank(), getAffineConstantExpr(0, ctx)),
+        ctx);
+  return AffineMap::get(rank, 0, getAffineDimExpr(dim, ctx));
+}
+
+/// A parallel generic over `resultType` reading `identityInputs` with the
+/// identity map and `params` through paramMap along `dim`.
+Value buildQuantGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType,
+    ValueRange identityInputs, ArrayRef<QuantParam> params, int64_t dim,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = resultType.getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<Value> inputs(identityInputs);
+  SmallVector<AffineMap> maps(identityInputs.size(), identity);
+  for (const QuantParam &param : params) {
+    inputs.push_back(param.value);
+    maps.push_back(paramMap(param, rank, dim, ctx));
+  }
+  maps.push_back(identity);
+  Value init = createEmptyTensor(b, loc, resultType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, init, maps,
+      getParallelIterators(rank), "", "",
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+/// saturate(round_half_to_even(real) + zeroPoint) as the integer `storage`
+/// type (a sparq type: its signedness picks the range); `real` and
+/// `zeroPoint` are f32.
+Value saturateToStorage(OpBuilder &b, Location loc, Value real,
+                        Value zeroPoint, Type storage) {
+  auto intType = cast<IntegerType>(storage);
+  unsigned width = intType.getWidth();
+  bool isUnsigned = intType.isUnsigned();
+  double lo = isUnsigned ? 0 : -std::ldexp(1.0, width - 1);
+  double hi = isUnsigned ? std::ldexp(1.0, width) - 1
+                         : std::ldexp(1.0, width - 1) - 1;
+  Type f32 = b.getF32Type();
+  Value v = math::RoundEvenOp::create(b, loc, real);
+  v = arith::AddFOp::create(b, loc, v, zeroPoint);
+  v = arith::MaximumFOp::create(b, loc, v, createScalarConstant(b, loc, f32, lo));
+  v = arith::MinimumFOp::create(b, loc, v, createScalarConstant(b, loc, f32, hi));
+  return castScalar(b, loc, v, f32, storage);
+}
+
+/// An integer scalar of sparq type `type` as f32.
+Value intToF32(OpBuilder &b, Location loc, Value v, Type type) {
+  return castScalar(b, loc, v, type, b.getF32Type());
+}
+
+/// True when `zeroPoint` (an operand of the sparq op) is a constant zero.
+bool isZeroConstant(Value zeroPoint) {
+  DenseElementsAttr attr;
+  return matchPattern(zeroPoint, m_Constant(&attr)) &&
+         llvm::all_of(attr.getValues<APInt>(),
+                      [](const APInt &v) { return v.isZero(); });
+}
+
+/// `operand` widened to i32 minus its zero point (per-tensor, or along
+/// `dim`); `original` and `zeroPoint` are the sparq op's operands.
+Value widenMinusZeroPoint(OpBuilder &b, Location loc, Value operand,
+                          Value original, Value convertedZeroPoint,
+                          Value zeroPoint, int64_t dim) {
+  auto type = cast<RankedTensorType>(original.getType());
+  Type element = type.getElementType();
+  Type i32 = b.getI32Type();
+  auto resultType = RankedTensorType::get(type.getShape(), i32);
+  bool skipZeroPoint = isZeroConstant(zeroPoint);
+  SmallVector<QuantParam> params;
+  if (!skipZeroPoint)
+    params.push_back(makeParam(convertedZeroPoint, zeroPoint));
+  return buildQuantGeneric(
+      b, loc, resultType, operand, params, dim,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value x = castScalar(nb, nl, args[0], element, i32);
+        if (skipZeroPoint)
+          return x;
+        Value zp = castScalar(nb, nl, args[1], element, i32);
+        return arith::SubIOp::create(nb, nl, x, zp).getResult();
+      });
+}
+
+/// Requantizes the i32 `acc`: saturate(round_half_to_even(acc * (inScale *
+/// weightScale / outScale)) + outZeroPoint); `weightScale` may vary along
+/// result dim `dim`.
+Value requantize(OpBuilder &b, Location loc, Value acc, QuantParam inScale,
+                 QuantParam weightScale, QuantParam outScale,
+                 QuantParam outZeroPoint, int64_t dim,
+                 RankedTensorType resultType, Type storage) {
+  return buildQuantGeneric(
+      b, loc, resultType, acc, {inScale, weightScale, outScale, outZeroPoint},
+      dim, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value a = promoteHalf(nb, nl, args[1]);
+        Value w = promoteHalf(nb, nl, args[2]);
+        Value y = promoteHalf(nb, nl, args[3]);
+        Value multiplier = arith::DivFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, a, w), y);
+        Value real = arith::MulFOp::create(
+            nb, nl, intToF32(nb, nl, args[0], nb.getI32Type()), multiplier);
+        Value zp = intToF32(nb, nl, args[4], outZeroPoint.original);
+        return saturateToStorage(nb, nl, real, zp, storage);
+      });
+}
+
+struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    Type storage = op.getType().getElementType();
+    QuantParam scale = makeParam(adaptor.getScale(), op.getScale());
+    QuantParam zp = makeParam(adaptor.getZeroPoint(), op.getZeroPoint());
+    Value result = buildQuantGeneric(
+        rewriter, op.getLoc(), type, adaptor.getInput(), {scale, zp},
+        op.getAxis(), [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value x = promoteHalf(b, loc, args[0]);
+          Value s = promoteHalf(b, loc, args[1]);
+          Value real = arith::DivFOp::create(b, loc, x, s);
+          return saturateToStorage(b, loc, real,
+                                   intToF32(b, loc, args[2], zp.original),
+                                   storage);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DequantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    Type element = op.getInput().getType().getElementType();
+    Type real = type.getElementType();
+    QuantParam scale = makeParam(adaptor.getScale(), op.getScale());
+    QuantParam zp = makeParam(adaptor.getZeroPoint(), op.getZeroPoint());
+    Value result = buildQuantGeneric(
+        rewriter, op.getLoc(), type, adaptor.getInput(), {scale, zp},
+        op.getAxis(), [&](OpBuilder &b, Location loc, ValueRange args) {
+          Type i32 = b.getI32Type();
+          Value diff = arith::SubIOp::create(
+              b, loc, castScalar(b, loc, args[0], element, i32),
+              castScalar(b, loc, args[2], element, i32));
+          Value v = arith::MulFOp::create(b, loc,
+                                          intToF32(b, loc, diff, i32),
+                                          promoteHalf(b, loc, args[1]));
+          return demoteHalf(b, loc, v, real);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct DynamicQuantizeLinearLowering
+    : OpConversionPattern<DynamicQuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DynamicQuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    Type f32 = rewriter.getF32Type();
+    Type storage = op.getResult().getType().getElementType();
+    SmallVector<int64_t> all;
+    for (int64_t d = 0; d < xType.getRank(); ++d)
+      all.push_back(d);
+    Value zero = createScalarConstant(rewriter, loc, f32, 0);
+    // min(0, min(x)) and max(0, max(x)) as rank-0 tensors.
+    Value lo = reduceGeneric(rewriter, loc, x, all, zero, {},
+                             [](OpBuilder &b, Location l, ValueRange args) {
+                               return createMin(b, l, args[0], args[1], false);
+                             });
+    Value hi = reduceGeneric(rewriter, loc, x, all, zero, {},
+                             [](OpBuilder &b, Location l, ValueRange args) {
+                               return createMax(b, l, args[0], args[1], false);
+                             });
+    auto scalarType = RankedTensorType::get({}, f32);
+    Value scale = createBroadcastGeneric(
+        rewriter, loc, scalarType, {lo, hi},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value range = arith::SubFOp::create(b, l, args[1], args[0]);
+          Value empty = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                              args[1], args[0]);
+          range = arith::SelectOp::create(
+              b, l, empty, createScalarConstant(b, l, f32, 1), range);
+          return arith::DivFOp::create(b, l, range,
+                                       createScalarConstant(b, l, f32, 255));
+        });
+    // The zero point, rounded, as f32: rint(clamp(-lo / scale, 0, 255)).
+    Value zeroPoint = createBroadcastGeneric(
+        rewriter, loc, scalarType, {lo, scale},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value v = arith::SubFOp::create(
+              b, l, createScalarConstant(b, l, f32, 0),
+              arith::DivFOp::create(b, l, args[0], args[1]));
+          v = arith::MaximumFOp::create(b, l, v,
+                                        createScalarConstant(b, l, f32, 0));
+          v = arith::MinimumFOp::create(b, l, v,
+                                        createScalarConstant(b, l, f32, 255));
+          return math::RoundEvenOp::create(b, l, v);
+        });
+    auto resultType = convertTensorType(*getTypeConverter(),
+                                        op.getResult().getType());
+    Value y = createBroadcastGeneric(
+        rewriter, loc, resultType, {x, scale, zeroPoint},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value real = arith::DivFOp::create(b, l, args[0], args[1]);
+          return saturateToStorage(b, l, real, args[2], storage);
+        });
+    auto zpType = convertTensorType(*getTypeConverter(),
+                                    op.getZeroPoint().getType());
+    Value zp = createBroadcastGeneric(
+        rewriter, loc, zpType, zeroPoint,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          return castScalar(b, l, args[0], f32, storage);
+        });
+    rewriter.replaceOp(op, {y, scale, zp});
+    return success();
+  }
+};
+
+/// The i32 product of the zero-point-corrected operands of a matmul_integer
+/// or qlinear_matmul (rhs zero point per-tensor or per-column).
+template <typename OpTy, typename Adaptor>
+Value buildIntegerMatmul(OpBuilder &b, OpTy op, Adaptor adaptor,
+                         ArrayRef<int64_t> shape) {
+  Location loc = op.getLoc();
+  int64_t rhsRank = op.getRhs().getType().getRank();
+  Value lhs = widenMinusZeroPoint(b, loc, adaptor.getLhs(), op.getLhs(),
+                                  adaptor.getLhsZeroPoint(),
+                                  op.getLhsZeroPoint(), 0);
+  Value rhs = widenMinusZeroPoint(b, loc, adaptor.getRhs(), op.getRhs(),
+                                  adaptor.getRhsZeroPoint(),
+                                  op.getRhsZeroPoint(), rhsRank - 1);
+  return buildNumpyMatmul(b, loc, lhs, rhs,
+                          RankedTensorType::get(shape, b.getI32Type()));
+}
+
+/// The i32 convolution of the zero-point-corrected operands of a
+/// conv_integer or qlinear_conv (weight zero point per output channel or
+/// per-tensor); padding reads zeros, that is the input's zero point.
+template <typename OpTy, typename Adaptor>
+Value buildIntegerConv(OpBuilder &b, OpTy op, Adaptor adaptor,
+                       ArrayRef<int64_t> shape) {
+  Location loc = op.getLoc();
+  Value input = widenMinusZeroPoint(b, loc, adaptor.getInput(), op.getInput(),
+                                    adaptor.getInputZeroPoint(),
+                                    op.getInputZeroPoint(), 1);
+  Value weight = widenMinusZeroPoint(b, loc, adaptor.getWeight(),
+                                     op.getWeight(),
+                                     adaptor.getWeightZeroPoint(),
+                                     op.getWeightZeroPoint(), 0);
+  return buildConvolution(b, loc, input, weight, op.getStrides(),
+                          op.getPads(), op.getDilations(), op.getGroup(),
+                          RankedTensorType::get(shape, b.getI32Type()));
+}
+
+struct MatMulIntegerLowering : OpConversionPattern<MatMulIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MatMulIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, buildIntegerMatmul(rewriter, op, adaptor,
+                                              op.getType().getShape()));
+    return success();
+  }
+};
+
+struct ConvIntegerLowering : OpConversionPattern<ConvIntegerOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, buildIntegerConv(rewriter, op, adaptor,
+                                            op.getType().getShape()));
+    return success();
+  }
+};
+
+struct QLinearMatMulLowering : OpConversionPattern<QLinearMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QLinearMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    Value acc =
+        buildIntegerMatmul(rewriter, op, adaptor, op.getType().getShape());
+    Value result = requantize(
+        rewriter, op.getLoc(), acc,
+        makeParam(adaptor.getLhsScale(), op.getLhsScale()),
+        makeParam(adaptor.getRhsScale(), op.getRhsScale()),
+        makeParam(adaptor.getResultScale(), op.getResultScale()),
+        makeParam(adaptor.getResultZeroPoint(), op.getResultZeroPoint()),
+        type.getRank() - 1, type, op.getType().getElementType());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct QLinearConvLowering : OpConversionPattern<QLinearConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QLinearConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    auto accType = RankedTensorType::get(type.getShape(),
+                                         rewriter.getI32Type());
+    Value acc =
+        buildIntegerConv(rewriter, op, adaptor, op.getType().getShape());
+    if (Value bias = adaptor.getBias())
+      acc = applyEpilogue(rewriter, loc, acc, bias, 1, Value(),
+                          Activation::None, 0, 0, accType);
+    Value result = requantize(
+        rewriter, loc, acc,
+        makeParam(adaptor.getInputScale(), op.getInputScale()),
+        makeParam(adaptor.getWeightScale(), op.getWeightScale()),
+        makeParam(adaptor.getResultScale(), op.getResultScale()),
+        makeParam(adaptor.getResultZeroPoint(), op.getResultZeroPoint()), 1,
+        type, op.getType().getElementType());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateQuantizationPatterns(TypeConverter &typeConverter,
+                                            RewritePatternSet &patterns) {
+  patterns.add<QuantizeLinearLowering, DequantizeLinearLowering,
+               DynamicQuantizeLinearLowering, MatMulIntegerLowering,
+               ConvIntegerLowering, QLinearMatMulLowering,
+               QLinearConvLowering>(typeConverter, patterns.getContext());
+}
+
+} // namespace sparq
