@@ -114,8 +114,7 @@ LogicalResult importQuantizeLinear(NodeContext &n) {
     return failure();
   Value x = n.input(0), scale = n.input(1);
   if (!isa<FloatType>(elementTypeOf(x)))
-    return n.fail("quantizing a " +
-                  typeName(elementTypeOf(x)) +
+    return n.fail("quantizing a " + typeName(elementTypeOf(x)) +
                   " input is unsupported (float inputs are)");
   FailureOr<Type> type = quantizedType(n);
   FailureOr<int64_t> axis = quantAxis(n, x, scale);
@@ -192,8 +191,9 @@ LogicalResult importMatMulInteger(NodeContext &n) {
     return failure();
   if (n.hasInput(2) && !isPerTensor(n.input(2)))
     return n.fail("a per-row a_zero_point is unsupported");
-  FailureOr<Value> r = n.create<MatMulIntegerOp>(a, b, zeroPointOf(n, 2, a),
-                                                 zeroPointOf(n, 3, b));
+  Value zeroA = zeroPointOf(n, 2, a);
+  Value zeroB = zeroPointOf(n, 3, b);
+  FailureOr<Value> r = n.create<MatMulIntegerOp>(a, b, zeroA, zeroB);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -209,9 +209,10 @@ LogicalResult importConvInteger(NodeContext &n) {
   FailureOr<ConvWindow> window = readConvWindow(n, x, w);
   if (failed(window))
     return failure();
+  Value zeroX = zeroPointOf(n, 2, x);
+  Value zeroW = zeroPointOf(n, 3, w);
   FailureOr<Value> r = n.create<ConvIntegerOp>(
-      x, w, zeroPointOf(n, 2, x), zeroPointOf(n, 3, w),
-      n.i64Array(window->strides), n.i64Array(window->pads),
+      x, w, zeroX, zeroW, n.i64Array(window->strides), n.i64Array(window->pads),
       n.i64Array(window->dilations), n.i64(window->group));
   if (failed(r))
     return failure();
@@ -226,9 +227,9 @@ LogicalResult importQLinearMatMul(NodeContext &n) {
       failed(checkEightBit(n, n.input(3), "b")) ||
       failed(checkEightBit(n, n.input(7), "y_zero_point")))
     return failure();
-  FailureOr<Value> r = n.create<QLinearMatMulOp>(
-      n.input(0), n.input(1), n.input(2), n.input(3), n.input(4), n.input(5),
-      n.input(6), n.input(7));
+  FailureOr<Value> r =
+      n.create<QLinearMatMulOp>(n.input(0), n.input(1), n.input(2), n.input(3),
+                                n.input(4), n.input(5), n.input(6), n.input(7));
   if (failed(r))
     return failure();
   n.setOutput(0, *r);

@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace sparq::lowering;
 
@@ -78,19 +80,21 @@ Value buildQuantGeneric(
 /// saturate(round_half_to_even(real) + zeroPoint) as the integer `storage`
 /// type (a sparq type: its signedness picks the range); `real` and
 /// `zeroPoint` are f32.
-Value saturateToStorage(OpBuilder &b, Location loc, Value real,
-                        Value zeroPoint, Type storage) {
+Value saturateToStorage(OpBuilder &b, Location loc, Value real, Value zeroPoint,
+                        Type storage) {
   auto intType = cast<IntegerType>(storage);
   unsigned width = intType.getWidth();
   bool isUnsigned = intType.isUnsigned();
   double lo = isUnsigned ? 0 : -std::ldexp(1.0, width - 1);
-  double hi = isUnsigned ? std::ldexp(1.0, width) - 1
-                         : std::ldexp(1.0, width - 1) - 1;
+  double hi =
+      isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
   Type f32 = b.getF32Type();
   Value v = math::RoundEvenOp::create(b, loc, real);
   v = arith::AddFOp::create(b, loc, v, zeroPoint);
-  v = arith::MaximumFOp::create(b, loc, v, createScalarConstant(b, loc, f32, lo));
-  v = arith::MinimumFOp::create(b, loc, v, createScalarConstant(b, loc, f32, hi));
+  v = arith::MaximumFOp::create(b, loc, v,
+                                createScalarConstant(b, loc, f32, lo));
+  v = arith::MinimumFOp::create(b, loc, v,
+                                createScalarConstant(b, loc, f32, hi));
   return castScalar(b, loc, v, f32, storage);
 }
 
@@ -169,9 +173,8 @@ struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
           Value x = promoteHalf(b, loc, args[0]);
           Value s = promoteHalf(b, loc, args[1]);
           Value real = arith::DivFOp::create(b, loc, x, s);
-          return saturateToStorage(b, loc, real,
-                                   intToF32(b, loc, args[2], zp.original),
-                                   storage);
+          return saturateToStorage(
+              b, loc, real, intToF32(b, loc, args[2], zp.original), storage);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -196,8 +199,7 @@ struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
           Value diff = arith::SubIOp::create(
               b, loc, castScalar(b, loc, args[0], element, i32),
               castScalar(b, loc, args[2], element, i32));
-          Value v = arith::MulFOp::create(b, loc,
-                                          intToF32(b, loc, diff, i32),
+          Value v = arith::MulFOp::create(b, loc, intToF32(b, loc, diff, i32),
                                           promoteHalf(b, loc, args[1]));
           return demoteHalf(b, loc, v, real);
         });
@@ -256,21 +258,21 @@ struct DynamicQuantizeLinearLowering
                                         createScalarConstant(b, l, f32, 255));
           return math::RoundEvenOp::create(b, l, v);
         });
-    auto resultType = convertTensorType(*getTypeConverter(),
-                                        op.getResult().getType());
+    auto resultType =
+        convertTensorType(*getTypeConverter(), op.getResult().getType());
     Value y = createBroadcastGeneric(
         rewriter, loc, resultType, {x, scale, zeroPoint},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value real = arith::DivFOp::create(b, l, args[0], args[1]);
           return saturateToStorage(b, l, real, args[2], storage);
         });
-    auto zpType = convertTensorType(*getTypeConverter(),
-                                    op.getZeroPoint().getType());
-    Value zp = createBroadcastGeneric(
-        rewriter, loc, zpType, zeroPoint,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          return castScalar(b, l, args[0], f32, storage);
-        });
+    auto zpType =
+        convertTensorType(*getTypeConverter(), op.getZeroPoint().getType());
+    Value zp =
+        createBroadcastGeneric(rewriter, loc, zpType, zeroPoint,
+                               [&](OpBuilder &b, Location l, ValueRange args) {
+                                 return castScalar(b, l, args[0], f32, storage);
+                               });
     rewriter.replaceOp(op, {y, scale, zp});
     return success();
   }
@@ -283,9 +285,9 @@ Value buildIntegerMatmul(OpBuilder &b, OpTy op, Adaptor adaptor,
                          ArrayRef<int64_t> shape) {
   Location loc = op.getLoc();
   int64_t rhsRank = op.getRhs().getType().getRank();
-  Value lhs = widenMinusZeroPoint(b, loc, adaptor.getLhs(), op.getLhs(),
-                                  adaptor.getLhsZeroPoint(),
-                                  op.getLhsZeroPoint(), 0);
+  Value lhs =
+      widenMinusZeroPoint(b, loc, adaptor.getLhs(), op.getLhs(),
+                          adaptor.getLhsZeroPoint(), op.getLhsZeroPoint(), 0);
   Value rhs = widenMinusZeroPoint(b, loc, adaptor.getRhs(), op.getRhs(),
                                   adaptor.getRhsZeroPoint(),
                                   op.getRhsZeroPoint(), rhsRank - 1);
@@ -303,12 +305,11 @@ Value buildIntegerConv(OpBuilder &b, OpTy op, Adaptor adaptor,
   Value input = widenMinusZeroPoint(b, loc, adaptor.getInput(), op.getInput(),
                                     adaptor.getInputZeroPoint(),
                                     op.getInputZeroPoint(), 1);
-  Value weight = widenMinusZeroPoint(b, loc, adaptor.getWeight(),
-                                     op.getWeight(),
-                                     adaptor.getWeightZeroPoint(),
-                                     op.getWeightZeroPoint(), 0);
-  return buildConvolution(b, loc, input, weight, op.getStrides(),
-                          op.getPads(), op.getDilations(), op.getGroup(),
+  Value weight = widenMinusZeroPoint(
+      b, loc, adaptor.getWeight(), op.getWeight(), adaptor.getWeightZeroPoint(),
+      op.getWeightZeroPoint(), 0);
+  return buildConvolution(b, loc, input, weight, op.getStrides(), op.getPads(),
+                          op.getDilations(), op.getGroup(),
                           RankedTensorType::get(shape, b.getI32Type()));
 }
 
@@ -318,8 +319,8 @@ struct MatMulIntegerLowering : OpConversionPattern<MatMulIntegerOp> {
   LogicalResult
   matchAndRewrite(MatMulIntegerOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, buildIntegerMatmul(rewriter, op, adaptor,
-                                              op.getType().getShape()));
+    rewriter.replaceOp(
+        op, buildIntegerMatmul(rewriter, op, adaptor, op.getType().getShape()));
     return success();
   }
 };
@@ -330,8 +331,8 @@ struct ConvIntegerLowering : OpConversionPattern<ConvIntegerOp> {
   LogicalResult
   matchAndRewrite(ConvIntegerOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, buildIntegerConv(rewriter, op, adaptor,
-                                            op.getType().getShape()));
+    rewriter.replaceOp(
+        op, buildIntegerConv(rewriter, op, adaptor, op.getType().getShape()));
     return success();
   }
 };
@@ -365,8 +366,8 @@ struct QLinearConvLowering : OpConversionPattern<QLinearConvOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = convertTensorType(*getTypeConverter(), op.getType());
-    auto accType = RankedTensorType::get(type.getShape(),
-                                         rewriter.getI32Type());
+    auto accType =
+        RankedTensorType::get(type.getShape(), rewriter.getI32Type());
     Value acc =
         buildIntegerConv(rewriter, op, adaptor, op.getType().getShape());
     if (Value bias = adaptor.getBias())
@@ -390,8 +391,8 @@ void lowering::populateQuantizationPatterns(TypeConverter &typeConverter,
                                             RewritePatternSet &patterns) {
   patterns.add<QuantizeLinearLowering, DequantizeLinearLowering,
                DynamicQuantizeLinearLowering, MatMulIntegerLowering,
-               ConvIntegerLowering, QLinearMatMulLowering,
-               QLinearConvLowering>(typeConverter, patterns.getContext());
+               ConvIntegerLowering, QLinearMatMulLowering, QLinearConvLowering>(
+      typeConverter, patterns.getContext());
 }
 
 } // namespace sparq

@@ -37,7 +37,8 @@ static bool isPerTensor(RankedTensorType type) {
 /// given, is 1-D with as many elements as `dim` (a dim of size `size`,
 /// described by `dimWhat`).
 static LogicalResult checkParamShape(std::optional<Location> loc, Value param,
-                                     StringRef what, std::optional<int64_t> size,
+                                     StringRef what,
+                                     std::optional<int64_t> size,
                                      StringRef dimWhat) {
   auto type = rankedType(param);
   if (isPerTensor(type))
@@ -45,9 +46,8 @@ static LogicalResult checkParamShape(std::optional<Location> loc, Value param,
   if (!size)
     return emitOptionalError(loc, what, " must hold one element, got shape ",
                              shapeStr(type.getShape()));
-  if (type.getRank() != 1 ||
-      (type.getDimSize(0) != kDyn && *size != kDyn &&
-       type.getDimSize(0) != *size))
+  if (type.getRank() != 1 || (type.getDimSize(0) != kDyn && *size != kDyn &&
+                              type.getDimSize(0) != *size))
     return emitOptionalError(loc, what, " must hold one element or have shape ",
                              shapeStr({*size}), " (one per ", dimWhat,
                              "), got ", shapeStr(type.getShape()));
@@ -56,12 +56,9 @@ static LogicalResult checkParamShape(std::optional<Location> loc, Value param,
 
 /// A scale and zero point pair: float scale, integer zero point of one of
 /// `widths` bits, compatible shapes (checked by checkParamShape each).
-static LogicalResult checkScaleAndZeroPoint(std::optional<Location> loc,
-                                            Value scale, Value zeroPoint,
-                                            StringRef prefix,
-                                            ArrayRef<unsigned> widths,
-                                            std::optional<int64_t> size,
-                                            StringRef dimWhat) {
+static LogicalResult checkScaleAndZeroPoint(
+    std::optional<Location> loc, Value scale, Value zeroPoint, StringRef prefix,
+    ArrayRef<unsigned> widths, std::optional<int64_t> size, StringRef dimWhat) {
   std::string scaleName = (prefix + "scale").str();
   std::string zpName = (prefix + "zero_point").str();
   if (!isa<FloatType>(rankedType(scale).getElementType()))
@@ -83,9 +80,9 @@ static LogicalResult checkScaleAndZeroPoint(std::optional<Location> loc,
 
 /// The size of dim `axis` of `type` when `scale` is not per-tensor; checks
 /// the axis.
-static FailureOr<std::optional<int64_t>>
-axisSize(std::optional<Location> loc, RankedTensorType type, Value scale,
-         int64_t axis) {
+static FailureOr<std::optional<int64_t>> axisSize(std::optional<Location> loc,
+                                                  RankedTensorType type,
+                                                  Value scale, int64_t axis) {
   if (isPerTensor(rankedType(scale)))
     return std::optional<int64_t>();
   if (axis < 0 || axis >= type.getRank())
@@ -100,8 +97,9 @@ static LogicalResult checkZeroPointType(std::optional<Location> loc,
                                         StringRef what) {
   Type element = rankedType(operand).getElementType();
   if (rankedType(zeroPoint).getElementType() != element)
-    return emitOptionalError(loc, what, "zero_point must have the element type ",
-                             element, " of ", what.drop_back());
+    return emitOptionalError(loc, what,
+                             "zero_point must have the element type ", element,
+                             " of ", what.drop_back());
   return success();
 }
 
@@ -109,8 +107,8 @@ static LogicalResult checkQuantizedOperand(std::optional<Location> loc,
                                            Value operand, StringRef what) {
   Type element = rankedType(operand).getElementType();
   if (!isIntegerOfWidth(element, {8}))
-    return emitOptionalError(loc, what, " must be an 8-bit integer tensor, got ",
-                             element);
+    return emitOptionalError(loc, what,
+                             " must be an 8-bit integer tensor, got ", element);
   return success();
 }
 
@@ -124,10 +122,9 @@ LogicalResult sparq::inferQuantizeLinear(std::optional<Location> loc,
     return emitOptionalError(loc, "scale must have the input's element type");
   FailureOr<std::optional<int64_t>> size =
       axisSize(loc, x, adaptor.getScale(), adaptor.getAxis());
-  if (failed(size) ||
-      failed(checkScaleAndZeroPoint(loc, adaptor.getScale(),
-                                    adaptor.getZeroPoint(), "", {8, 16}, *size,
-                                    "element along the axis")))
+  if (failed(size) || failed(checkScaleAndZeroPoint(
+                          loc, adaptor.getScale(), adaptor.getZeroPoint(), "",
+                          {8, 16}, *size, "element along the axis")))
     return failure();
   types.push_back(RankedTensorType::get(
       x.getShape(), rankedType(adaptor.getZeroPoint()).getElementType()));
@@ -139,8 +136,9 @@ LogicalResult sparq::inferDequantizeLinear(std::optional<Location> loc,
                                            SmallVectorImpl<Type> &types) {
   auto x = rankedType(adaptor.getInput());
   if (!isIntegerOfWidth(x.getElementType(), {8, 16, 32}))
-    return emitOptionalError(loc, "input must be an 8-, 16- or 32-bit integer "
-                                  "tensor, got ",
+    return emitOptionalError(loc,
+                             "input must be an 8-, 16- or 32-bit integer "
+                             "tensor, got ",
                              x.getElementType());
   FailureOr<std::optional<int64_t>> size =
       axisSize(loc, x, adaptor.getScale(), adaptor.getAxis());
@@ -148,8 +146,8 @@ LogicalResult sparq::inferDequantizeLinear(std::optional<Location> loc,
       failed(checkScaleAndZeroPoint(loc, adaptor.getScale(),
                                     adaptor.getZeroPoint(), "", {8, 16, 32},
                                     *size, "element along the axis")) ||
-      failed(checkZeroPointType(loc, adaptor.getInput(),
-                                adaptor.getZeroPoint(), "input_")))
+      failed(checkZeroPointType(loc, adaptor.getInput(), adaptor.getZeroPoint(),
+                                "input_")))
     return failure();
   types.push_back(RankedTensorType::get(
       x.getShape(), rankedType(adaptor.getScale()).getElementType()));
@@ -193,7 +191,8 @@ LogicalResult sparq::inferMatMulInteger(std::optional<Location> loc,
       failed(checkParamShape(loc, adaptor.getRhsZeroPoint(), "rhs_zero_point",
                              columns, "column of rhs")))
     return failure();
-  types.push_back(RankedTensorType::get(shape, IntegerType::get(lhs.getContext(), 32)));
+  types.push_back(
+      RankedTensorType::get(shape, IntegerType::get(lhs.getContext(), 32)));
   return success();
 }
 
@@ -216,8 +215,7 @@ LogicalResult sparq::inferConvInteger(std::optional<Location> loc,
   if (failed(checkParamShape(loc, adaptor.getInputZeroPoint(),
                              "input_zero_point", std::nullopt, "")) ||
       failed(checkParamShape(loc, adaptor.getWeightZeroPoint(),
-                             "weight_zero_point", channels,
-                             "output channel")))
+                             "weight_zero_point", channels, "output channel")))
     return failure();
   types.push_back(RankedTensorType::get(
       shape, IntegerType::get(adaptor.getInput().getContext(), 32)));
@@ -287,8 +285,8 @@ LogicalResult sparq::inferQLinearConv(std::optional<Location> loc,
     return failure();
   int64_t channels = rankedType(adaptor.getWeight()).getDimSize(0);
   if (failed(checkScaleAndZeroPoint(loc, adaptor.getInputScale(),
-                                    adaptor.getInputZeroPoint(), "input_",
-                                    {8}, std::nullopt, "")) ||
+                                    adaptor.getInputZeroPoint(), "input_", {8},
+                                    std::nullopt, "")) ||
       failed(checkScaleAndZeroPoint(loc, adaptor.getWeightScale(),
                                     adaptor.getWeightZeroPoint(), "weight_",
                                     {8}, channels, "output channel")) ||
@@ -303,9 +301,9 @@ LogicalResult sparq::inferQLinearConv(std::optional<Location> loc,
   if (rankedType(adaptor.getWeightScale()).getElementType() !=
       rankedType(adaptor.getInputScale()).getElementType())
     return emitOptionalError(loc, "all scales must have one element type");
-  FailureOr<Type> element = checkRequantization(
-      loc, adaptor.getInputScale(), adaptor.getResultScale(),
-      adaptor.getResultZeroPoint());
+  FailureOr<Type> element = checkRequantization(loc, adaptor.getInputScale(),
+                                                adaptor.getResultScale(),
+                                                adaptor.getResultZeroPoint());
   if (failed(element))
     return failure();
   types.push_back(RankedTensorType::get(shape, *element));

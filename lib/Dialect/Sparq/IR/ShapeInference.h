@@ -56,18 +56,16 @@ llvm::LogicalResult
 inferMatMulInteger(std::optional<mlir::Location> loc,
                    MatMulIntegerOp::Adaptor adaptor,
                    llvm::SmallVectorImpl<mlir::Type> &types);
-llvm::LogicalResult
-inferConvInteger(std::optional<mlir::Location> loc,
-                 ConvIntegerOp::Adaptor adaptor,
-                 llvm::SmallVectorImpl<mlir::Type> &types);
+llvm::LogicalResult inferConvInteger(std::optional<mlir::Location> loc,
+                                     ConvIntegerOp::Adaptor adaptor,
+                                     llvm::SmallVectorImpl<mlir::Type> &types);
 llvm::LogicalResult
 inferQLinearMatMul(std::optional<mlir::Location> loc,
                    QLinearMatMulOp::Adaptor adaptor,
                    llvm::SmallVectorImpl<mlir::Type> &types);
-llvm::LogicalResult
-inferQLinearConv(std::optional<mlir::Location> loc,
-                 QLinearConvOp::Adaptor adaptor,
-                 llvm::SmallVectorImpl<mlir::Type> &types);
+llvm::LogicalResult inferQLinearConv(std::optional<mlir::Location> loc,
+                                     QLinearConvOp::Adaptor adaptor,
+                                     llvm::SmallVectorImpl<mlir::Type> &types);
 
 } // namespace sparq
 
