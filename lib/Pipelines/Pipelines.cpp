@@ -70,7 +70,6 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   SparqParallelizeLoopsPassOptions parallelize;
   parallelize.entryName = options.entry;
-  if (const char *w = getenv("SPARQ_TMP_MINWORK")) parallelize.minWork = atoll(w); // TMP
   pm.addPass(createSparqParallelizeLoopsPass(parallelize));
   pm.addPass(createLowerAffinePass());
   pm.addPass(memref::createExpandStridedMetadataPass());

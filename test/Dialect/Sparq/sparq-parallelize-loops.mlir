@@ -1,5 +1,6 @@
 // RUN: sparq-opt %s --sparq-parallelize-loops | FileCheck %s
 // RUN: sparq-opt %s --sparq-parallelize-loops=min-work=1000000000 | FileCheck %s --check-prefix=SERIAL
+// RUN: sparq-opt %s --sparq-parallelize-loops=entry=model | FileCheck %s --check-prefix=LIN
 // Large outermost scf.parallel loops of the entry become parallel_for calls
 // over an outlined body; small loops and other functions stay serial.
 
@@ -78,6 +79,7 @@ func.func @main(%in: memref<1x128x256xf32>, %out: memref<1x128x256xf32>,
 // global rematerialized, the chunk [begin, end) over rows.
 // CHECK-LABEL: func.func private @main_par_0(
 // CHECK-SAME: %[[CL:[^:]+]]: !llvm.ptr, %[[BEGIN:[^:]+]]: i64, %[[END:[^:]+]]: i64)
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
 // CHECK: %[[G0:.+]] = llvm.getelementptr %[[CL]][0, 0]
 // CHECK: %[[PIN:.+]] = llvm.load %[[G0]] : !llvm.ptr -> !llvm.ptr
 // CHECK: llvm.insertvalue %[[PIN]], %{{.+}}[1] : !llvm.struct<(ptr, ptr, i64, array<3 x i64>, array<3 x i64>)>
@@ -87,7 +89,8 @@ func.func @main(%in: memref<1x128x256xf32>, %out: memref<1x128x256xf32>,
 // CHECK: %[[BIAS:.+]] = memref.get_global @bias
 // CHECK: %[[LO:.+]] = arith.index_cast %[[BEGIN]] : i64 to index
 // CHECK: %[[HI:.+]] = arith.index_cast %[[END]] : i64 to index
-// CHECK: scf.for %[[ROW:.+]] = %[[LO]] to %[[HI]]
+// CHECK: scf.for %[[CHUNK:.+]] = %[[LO]] to %[[HI]]
+// CHECK: %[[ROW:.+]] = arith.remui %[[CHUNK]], %{{.+}} : index
 // CHECK: scf.for %[[COL:.+]] = %{{.+}} to %{{.+}} step
 // CHECK: memref.load %[[MIN]][%{{.+}}, %[[ROW]], %[[COL]]]
 // CHECK: memref.load %[[BIAS]][%[[COL]]]
@@ -101,7 +104,8 @@ func.func @main(%in: memref<1x128x256xf32>, %out: memref<1x128x256xf32>,
 // CHECK-LABEL: func.func private @main_par_1(
 // CHECK: %[[ARENA1:.+]] = builtin.unrealized_conversion_cast %{{.+}} to memref<4096xi8>
 // CHECK: %[[ACC:.+]] = memref.view %[[ARENA1]]
-// CHECK: scf.for %[[R:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for %[[C1:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[R:.+]] = arith.remui %[[C1]]
 // CHECK: scf.for
 // CHECK: memref.store %{{.+}}, %[[ACC]][%{{.+}}, %[[R]]]
 // CHECK: return
@@ -116,6 +120,41 @@ func.func @helper(%buf: memref<1024x1024xf32>, %v: f32) {
   %c1024 = arith.constant 1024 : index
   scf.parallel (%i, %j) = (%c0, %c0) to (%c1024, %c1024) step (%c1, %c1) {
     memref.store %v, %buf[%i, %j] : memref<1024x1024xf32>
+    scf.reduce
+  }
+  return
+}
+
+// With another entry, only that function's loops are outlined. Leading
+// dimensions are linearized until they give 64 chunks (2 x 4 x 8 here), the
+// innermost one stays a loop.
+// LIN-LABEL: func.func @main(
+// LIN-NOT: sparq_rt_parallel_for
+// LIN-LABEL: func.func @model(
+// LIN: %[[N:.+]] = arith.constant 64 : i64
+// LIN: %[[FN:.+]] = constant @model_par_0
+// LIN: call @sparq_rt_parallel_for(%{{.+}}, %[[N]], %[[FN]], %{{.+}})
+// LIN-LABEL: func.func private @model_par_0(
+// LIN: scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step
+// LIN: %[[D2:.+]] = arith.remui %[[I]], %[[C8:.+]] : index
+// LIN: %[[Q2:.+]] = arith.divui %[[I]], %[[C8]] : index
+// LIN: %[[D1:.+]] = arith.remui %[[Q2]], %[[C4:.+]] : index
+// LIN: %[[Q1:.+]] = arith.divui %[[Q2]], %[[C4]] : index
+// LIN: %[[D0:.+]] = arith.remui %[[Q1]], %{{.+}} : index
+// LIN: scf.for %[[D3:.+]] = %{{.+}} to %{{.+}} step
+// LIN: memref.load %{{.+}}[%[[D0]], %[[D1]], %[[D2]], %[[D3]]]
+func.func @model(%a: memref<2x4x8x512xf32>, %b: memref<2x4x8x512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c512 = arith.constant 512 : index
+  scf.parallel (%i, %j, %k, %l) = (%c0, %c0, %c0, %c0) to (%c2, %c4, %c8, %c512)
+      step (%c1, %c1, %c1, %c1) {
+    %x = memref.load %a[%i, %j, %k, %l] : memref<2x4x8x512xf32>
+    %y = arith.mulf %x, %x : f32
+    memref.store %y, %b[%i, %j, %k, %l] : memref<2x4x8x512xf32>
     scf.reduce
   }
   return

@@ -51,6 +51,15 @@ int64_t mulSat(int64_t a, int64_t b) {
   return llvm::MulOverflow(a, b, result) ? INT64_MAX : result;
 }
 
+/// Iterations of the parallel range: the product of the leading
+/// `numLinearized` trip counts.
+int64_t linearizedIterations(ArrayRef<int64_t> trips, unsigned numLinearized) {
+  int64_t iterations = 1;
+  for (int64_t t : trips.take_front(numLinearized))
+    iterations = mulSat(iterations, t);
+  return iterations;
+}
+
 /// Trip count of a loop dimension with constant bounds, or -1.
 int64_t constantTripCount(Value lb, Value ub, Value step) {
   std::optional<int64_t> l = getConstantIntValue(lb);
@@ -68,9 +77,9 @@ int64_t estimateWork(Block &block) {
   for (Operation &op : block.without_terminator()) {
     int64_t trips = 1;
     if (auto forOp = dyn_cast<scf::ForOp>(op)) {
-      trips = std::max<int64_t>(
-          1, constantTripCount(forOp.getLowerBound(), forOp.getUpperBound(),
-                               forOp.getStep()));
+      trips = std::max<int64_t>(1, constantTripCount(forOp.getLowerBound(),
+                                                     forOp.getUpperBound(),
+                                                     forOp.getStep()));
     } else if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
       for (auto [lb, ub, step] :
            llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
@@ -111,8 +120,8 @@ Type closureFieldType(Value value) {
                                        : Type();
   if (isa<IndexType>(type))
     return IntegerType::get(ctx, 64);
-  if (isa<IntegerType, LLVM::LLVMPointerType, Float16Type, BFloat16Type, Float32Type, Float64Type>(
-          type))
+  if (isa<IntegerType, LLVM::LLVMPointerType, Float16Type, BFloat16Type,
+          Float32Type, Float64Type>(type))
     return type;
   return Type();
 }
@@ -228,8 +237,8 @@ public:
     for (Value value : captures.fields)
       fieldTypes.push_back(closureFieldType(value));
     auto closureType = LLVM::LLVMStructType::getLiteral(ctx, fieldTypes);
-    func::FuncOp body = createBody(loop, captures, closureType, trips,
-                                   numLinearized);
+    func::FuncOp body =
+        createBody(loop, captures, closureType, trips, numLinearized);
 
     // The closure lives in the entry block, so a loop nested in a serial
     // loop does not grow the stack on every iteration.
@@ -243,14 +252,12 @@ public:
       Value field = fieldAddress(b, loc, closureType, closure, i);
       LLVM::StoreOp::create(b, loc, toFieldValue(b, loc, value), field);
     }
-    Value context =
-        func::CallOp::create(b, loc, kContextFn, TypeRange{ptrType},
-                             ValueRange{})
-            .getResult(0);
-    int64_t iterations = 1;
-    for (unsigned d = 0; d < numLinearized; ++d)
-      iterations *= trips[d];
-    Value n = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(iterations));
+    Value context = func::CallOp::create(b, loc, kContextFn, TypeRange{ptrType},
+                                         ValueRange{})
+                        .getResult(0);
+    Value n = arith::ConstantOp::create(
+        b, loc,
+        b.getI64IntegerAttr(linearizedIterations(trips, numLinearized)));
     Value fn = func::ConstantOp::create(b, loc, body.getFunctionType(),
                                         body.getSymName());
     func::CallOp::create(b, loc, kParallelForFn, TypeRange{},
@@ -275,8 +282,7 @@ private:
     if (isa<MemRefType>(value.getType())) {
       Value index =
           memref::ExtractAlignedPointerAsIndexOp::create(b, loc, value);
-      Value i64 =
-          arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+      Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
       return LLVM::IntToPtrOp::create(b, loc, ptrType, i64);
     }
     if (isa<IndexType>(value.getType()))
@@ -307,6 +313,9 @@ private:
     } while (symbols.lookup(name));
     auto fn = func::FuncOp::create(moduleBuilder, loc, name, bodyType());
     fn.setPrivate();
+    // Private to the model's object file too, not only to the module.
+    fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
+                                    fn.getContext(), LLVM::Linkage::Internal));
     symbols.insert(fn);
     lastOutlined = fn;
 
@@ -353,23 +362,23 @@ private:
     b.setInsertionPointToStart(outer.getBody());
 
     // Delinearize the chunk index over the leading dimensions, innermost
-    // first; the outermost dimension with more than one iteration takes the
-    // quotient as is.
+    // first. Every index is taken modulo its trip count, the outermost one
+    // too although the runtime keeps it in range: a remainder by a constant
+    // tells LLVM the index range, without which it cannot prove the accesses
+    // of the inner loops disjoint and leaves some (pooling) unvectorized.
     ValueRange ivs = loop.getInductionVars();
     Value rest = outer.getInductionVar();
     for (int d = numLinearized - 1; d >= 0; --d) {
-      int64_t outerTrips = 1;
-      for (int o = 0; o < d; ++o)
-        outerTrips *= trips[o];
+      bool outermost =
+          llvm::all_of(trips.take_front(d), [](int64_t t) { return t == 1; });
       Value index;
       if (trips[d] == 1) {
         index = indexConstant(0);
-      } else if (outerTrips == 1) {
-        index = rest;
       } else {
         Value t = indexConstant(trips[d]);
         index = arith::RemUIOp::create(b, loc, rest, t);
-        rest = arith::DivUIOp::create(b, loc, rest, t);
+        if (!outermost)
+          rest = arith::DivUIOp::create(b, loc, rest, t);
       }
       mapping.map(ivs[d], inductionValue(d, index));
     }
@@ -426,10 +435,7 @@ struct SparqParallelizeLoopsPass
       if (!planLoop(loop, trips))
         continue;
       unsigned numLinearized = chooseLinearizedDims(loop, trips);
-      int64_t iterations = 1;
-      for (unsigned d = 0; d < numLinearized; ++d)
-        iterations *= trips[d];
-      if (iterations < 2)
+      if (linearizedIterations(trips, numLinearized) < 2)
         continue;
       Captures captures;
       if (failed(collectCaptures(loop, captures)))
@@ -438,8 +444,8 @@ struct SparqParallelizeLoopsPass
         MLIRContext *ctx = &getContext();
         Type ptr = LLVM::LLVMPointerType::get(ctx);
         Type i64 = IntegerType::get(ctx, 64);
-        if (failed(declareRuntimeFunction(
-                module, kContextFn, FunctionType::get(ctx, {}, {ptr}))) ||
+        if (failed(declareRuntimeFunction(module, kContextFn,
+                                          FunctionType::get(ctx, {}, {ptr}))) ||
             failed(declareRuntimeFunction(
                 module, kParallelForFn,
                 FunctionType::get(ctx, {ptr, i64, outliner.bodyType(), ptr},
@@ -455,6 +461,12 @@ struct SparqParallelizeLoopsPass
   /// counts.
   bool planLoop(scf::ParallelOp loop, SmallVectorImpl<int64_t> &trips) {
     if (loop.getNumReductions() != 0)
+      return false;
+    // The body's stack allocations are scoped by the scf.parallel; the
+    // outlined scf.for would not release them per iteration.
+    if (loop.getBody()
+            ->walk([](memref::AllocaOp) { return WalkResult::interrupt(); })
+            .wasInterrupted())
       return false;
     int64_t iterations = 1;
     for (auto [lb, ub, step] : llvm::zip(
@@ -482,7 +494,7 @@ struct SparqParallelizeLoopsPass
     unsigned count = 0;
     int64_t iterations = 1;
     while (count < limit && iterations < kMinParallelIterations)
-      iterations *= trips[count++];
+      iterations = mulSat(iterations, trips[count++]);
     if (iterations < 2)
       return rank;
     return count;
