@@ -3,10 +3,13 @@
 
 For each model: compile it with sparq-compile, then for R rounds alternate
   onnxruntime  session.run  (intra_op=T, inter_op=1, sequential, ORT_ENABLE_ALL)
-  sparq        the compiled library, in-process through sparq.load (default)
-               or `sparq-run --bench --json --threads T` (--mode cli)
-K timed calls each per round (time.perf_counter around every call) after a
-warmup. Prints a markdown table of median latencies and ort_ms/sparq_ms
+  sparq        the compiled library with T threads
+K timed calls each per round after a warmup. By default (--mode cli) each
+round of each engine runs in a fresh process (benchmarks/ort_bench.py and
+`sparq-run --bench --json`), so neither engine's idle, spin-waiting worker
+threads steal cores from the other's timed runs; --mode inproc times both in
+this process (sparq through sparq.load), which penalizes whichever runs
+right after the other. Prints a markdown table of median latencies and ort_ms/sparq_ms
 (> 1 means sparq is faster), plus the machine and thread count. Also checks
 once that both produce the same numbers (rel_l2), so no one benchmarks a
 wrong answer. A benchmark, never a test: it asserts nothing about speed.
@@ -92,6 +95,16 @@ class SparqCli:
         return [float(stats["median_ms"])]  # one median per round
 
 
+def ort_cli_median(path, feeds_npz, args):
+    """One onnxruntime round in a fresh process (benchmarks/ort_bench.py)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "ort_bench.py")
+    res = subprocess.run([sys.executable, script, path, feeds_npz,
+                          str(args.threads), str(args.runs), str(args.warmup)],
+                         check=True, capture_output=True, text=True)
+    return float(json.loads(res.stdout.strip().splitlines()[-1])["median_ms"])
+
+
 def machine_info():
     cpu = platform.processor() or "unknown cpu"
     try:
@@ -137,8 +150,15 @@ def bench_model(name, path, args, work):
     for _ in range(args.warmup):
         sess.run(None, feeds)
     ort_samples, sparq_samples = [], []
+    feeds_npz = os.path.join(work, name + "_feeds.npz")
+    np.savez(feeds_npz, **feeds)
+    if args.mode == "cli":
+        del sess  # its idle pool must not compete with sparq-run
     for _ in range(args.rounds):  # interleave so drift hits both alike
-        ort_samples += time_calls(lambda: sess.run(None, feeds), args.runs)
+        if args.mode == "cli":
+            ort_samples.append(ort_cli_median(path, feeds_npz, args))
+        else:
+            ort_samples += time_calls(lambda: sess.run(None, feeds), args.runs)
         if sparq is not None:
             try:
                 sparq_samples += sparq.samples(feeds, args.runs, args.warmup)
@@ -162,7 +182,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--runs", type=int, default=10, help="timed calls per round")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--mode", choices=["inproc", "cli"], default="inproc",
+    parser.add_argument("--mode", choices=["inproc", "cli"], default="cli",
                         help="time sparq in this process via sparq.load (default) "
                              "or through sparq-run --bench")
     parser.add_argument("--models-dir", default=harness.default_models_dir())

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "python"))
@@ -61,16 +60,17 @@ def bench(name, path, args, work):
     nsparse, nlayers = compile_model(path, sparse_so, ["--sparsity=auto"],
                                      args.compile_timeout)
     compile_model(path, dense_so, ["--sparsity=off"], args.compile_timeout)
+    feeds_npz = os.path.join(work, name + "_feeds.npz")
+    np.savez(feeds_npz, **feeds)
+    del sess  # timed in fresh processes, like sparq-run
+    ort_script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "ort_bench.py")
     ort, dense, sparse = [], [], []
     for _ in range(args.rounds):
-        for _ in range(2):
-            sess.run(None, feeds)
-        samples = []
-        for _ in range(args.runs):
-            t = time.perf_counter()
-            sess.run(None, feeds)
-            samples.append((time.perf_counter() - t) * 1e3)
-        ort.append(statistics.median(samples))
+        res = subprocess.run([sys.executable, ort_script, path, feeds_npz,
+                              str(args.threads), str(args.runs), "2"],
+                             check=True, capture_output=True, text=True)
+        ort.append(float(json.loads(res.stdout.strip().splitlines()[-1])["median_ms"]))
         dense.append(sparq_median(dense_so, args, feeds_args))
         sparse.append(sparq_median(sparse_so, args, feeds_args))
     return {"model": name, "layers": "%d/%d" % (nsparse, nlayers),
@@ -96,8 +96,9 @@ def main(argv=None):
         for name in names:
             print("benchmarking %s ..." % name, file=sys.stderr)
             rows.append(bench(name, paths[name], args, work))
-    print("\nthreads: %d, rounds: %d x %d runs (medians; sparq via sparq-run "
-          "--bench, onnxruntime in-process)\n" % (args.threads, args.rounds, args.runs))
+    print("\nthreads: %d, rounds: %d x %d runs (medians; each engine's round in "
+          "a fresh process: sparq-run --bench, ort_bench.py)\n" % (
+              args.threads, args.rounds, args.runs))
     print("| model | sparse layers | onnxruntime ms | sparq dense ms | sparq sparse ms "
           "| dense/sparse | ort/sparse |")
     print("|---|---:|---:|---:|---:|---:|---:|")
