@@ -243,10 +243,14 @@ struct GemmRunner {
           if (!first)
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(tile + r * kNR, c + r * a.ldc, cols * sizeof(float));
+          // A panel with few live columns takes the half-width kernels.
+          const bool narrow = cols <= kNRNarrow;
           if (fuse)
-            ks.microEpi[rows](kc, aPanel, bPanel, tile, kNR, !first, te);
+            (narrow ? ks.microEpiNarrow : ks.microEpi)[rows](
+                kc, aPanel, bPanel, tile, kNR, !first, te);
           else
-            ks.micro[rows](kc, aPanel, bPanel, tile, kNR, !first);
+            (narrow ? ks.microNarrow : ks.micro)[rows](kc, aPanel, bPanel, tile,
+                                                       kNR, !first);
           for (int64_t r = 0; r < rows; ++r)
             std::memcpy(c + r * a.ldc, tile + r * kNR, cols * sizeof(float));
         }

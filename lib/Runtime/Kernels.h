@@ -19,6 +19,9 @@ namespace rt {
 /// Register tile of the GEMM micro-kernel: kMR rows by kNR columns.
 constexpr int kMR = 6;
 constexpr int kNR = 16;
+/// Columns of the narrow micro-kernels, which finish a last B panel that has
+/// at most this many live columns at half the cost of a full tile.
+constexpr int kNRNarrow = 8;
 
 /// Fused epilogue parameters: y = act(acc + bias + residual).
 struct Epilogue {
@@ -71,6 +74,10 @@ using DotFn = float (*)(const float *x, const float *y, int64_t n);
 struct KernelSet {
   MicroKernelFn micro[kMR + 1]; ///< indexed by live row count 1..kMR
   MicroKernelEpiFn microEpi[kMR + 1]; ///< same, with the fused epilogue
+  /// The same two, computing and storing only columns [0, kNRNarrow) of the
+  /// tile; B panels keep their kNR stride.
+  MicroKernelFn microNarrow[kMR + 1];
+  MicroKernelEpiFn microEpiNarrow[kMR + 1];
   EpilogueRowFn epilogueRow;
   AxpyFn axpy;
   DotFn dot;

@@ -8,8 +8,10 @@
 // The micro-kernel keeps a 6x16 tile of C in 12 ymm accumulators and streams
 // one packed A column (6 broadcasts) and one packed B row (2 loads) per step
 // of k; its fused variant adds bias/residual and activates in registers
-// before storing. The activations use vectorized polynomial approximations of exp and
-// erf that are accurate to a few float ulps (erf to ~1.5e-7 absolute).
+// before storing. Narrow 6x8 variants finish B panels with at most 8 live
+// columns (N = 49 or 196 pixels leaves one) at half the cost. The activations
+// use vectorized polynomial approximations of exp and erf that are accurate
+// to a few float ulps (erf to ~1.5e-7 absolute).
 //
 //===----------------------------------------------------------------------===//
 
@@ -258,6 +260,80 @@ SPARQ_AVX2 void microKernelEpiAvx2(int64_t kc, const float *a, const float *b,
   }
 }
 
+/// The narrow tile product: acc[i] holds columns 0-7 of row i. Even and odd
+/// steps of k feed separate accumulators, so 2R independent FMA chains hide
+/// the FMA latency that R chains alone would expose.
+template <int R>
+SPARQ_AVX2_INLINE void tileProductNarrowAvx2(int64_t kc, const float *a,
+                                             const float *b, __m256 (&acc)[R]) {
+  __m256 odd[R];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    acc[i] = _mm256_setzero_ps();
+    odd[i] = _mm256_setzero_ps();
+  }
+  int64_t k = 0;
+#pragma GCC unroll 2
+  for (; k + 2 <= kc; k += 2) {
+    __m256 b0 = _mm256_load_ps(b);
+    __m256 b1 = _mm256_load_ps(b + kNR);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + i), b0, acc[i]);
+      odd[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + kMR + i), b1, odd[i]);
+    }
+    a += 2 * kMR;
+    b += 2 * kNR;
+  }
+  if (k < kc) {
+    __m256 b0 = _mm256_load_ps(b);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i)
+      acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + i), b0, acc[i]);
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i)
+    acc[i] = _mm256_add_ps(acc[i], odd[i]);
+}
+
+template <int R>
+SPARQ_AVX2 void microKernelNarrowAvx2(int64_t kc, const float *a,
+                                      const float *b, float *c, int64_t ldc,
+                                      bool accumulate) {
+  __m256 acc[R];
+  tileProductNarrowAvx2<R>(kc, a, b, acc);
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    float *ci = c + i * ldc;
+    if (accumulate)
+      acc[i] = _mm256_add_ps(acc[i], _mm256_loadu_ps(ci));
+    _mm256_storeu_ps(ci, acc[i]);
+  }
+}
+
+template <int R>
+SPARQ_AVX2 void microKernelEpiNarrowAvx2(int64_t kc, const float *a,
+                                         const float *b, float *c, int64_t ldc,
+                                         bool accumulate,
+                                         const TileEpilogue &epi) {
+  __m256 acc[R];
+  tileProductNarrowAvx2<R>(kc, a, b, acc);
+  __m256 cb = epi.colBias ? _mm256_loadu_ps(epi.colBias) : _mm256_setzero_ps();
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    float *ci = c + i * ldc;
+    __m256 v = acc[i];
+    if (accumulate)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(ci));
+    if (epi.rowBias)
+      v = _mm256_add_ps(v, _mm256_set1_ps(epi.rowBias[i]));
+    v = _mm256_add_ps(v, cb);
+    if (epi.residual)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(epi.residual + i * epi.residualLd));
+    _mm256_storeu_ps(ci, activateAvx2(v, epi.act, epi.actA, epi.actB));
+  }
+}
+
 SPARQ_AVX2 void axpyAvx2(float *y, const float *x, float alpha, int64_t n) {
   __m256 a = _mm256_set1_ps(alpha);
   int64_t i = 0;
@@ -320,6 +396,12 @@ const KernelSet *sparq::rt::avx2KernelSet() {
       {nullptr, microKernelEpiAvx2<1>, microKernelEpiAvx2<2>,
        microKernelEpiAvx2<3>, microKernelEpiAvx2<4>, microKernelEpiAvx2<5>,
        microKernelEpiAvx2<6>},
+      {nullptr, microKernelNarrowAvx2<1>, microKernelNarrowAvx2<2>,
+       microKernelNarrowAvx2<3>, microKernelNarrowAvx2<4>,
+       microKernelNarrowAvx2<5>, microKernelNarrowAvx2<6>},
+      {nullptr, microKernelEpiNarrowAvx2<1>, microKernelEpiNarrowAvx2<2>,
+       microKernelEpiNarrowAvx2<3>, microKernelEpiNarrowAvx2<4>,
+       microKernelEpiNarrowAvx2<5>, microKernelEpiNarrowAvx2<6>},
       epilogueRowAvx2,
       axpyAvx2,
       dotAvx2,

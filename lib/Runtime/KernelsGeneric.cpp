@@ -48,26 +48,27 @@ float sparq::rt::applyActivationScalar(float x, int act, float actA,
 
 namespace {
 
-template <int R>
+/// Columns [0, Cols) of the register tile; Cols is kNR or kNRNarrow.
+template <int R, int Cols = kNR>
 void microKernelGeneric(int64_t kc, const float *a, const float *b, float *c,
                         int64_t ldc, bool accumulate) {
-  float acc[R][kNR] = {};
+  float acc[R][Cols] = {};
   for (int64_t k = 0; k < kc; ++k) {
     const float *bk = b + k * kNR;
     const float *ak = a + k * kMR;
     for (int i = 0; i < R; ++i) {
       float av = ak[i];
-      for (int j = 0; j < kNR; ++j)
+      for (int j = 0; j < Cols; ++j)
         acc[i][j] += av * bk[j];
     }
   }
   for (int i = 0; i < R; ++i) {
     float *ci = c + i * ldc;
     if (accumulate)
-      for (int j = 0; j < kNR; ++j)
+      for (int j = 0; j < Cols; ++j)
         ci[j] += acc[i][j];
     else
-      for (int j = 0; j < kNR; ++j)
+      for (int j = 0; j < Cols; ++j)
         ci[j] = acc[i][j];
   }
 }
@@ -76,17 +77,16 @@ void epilogueRowGeneric(float *c, float rowBias, const float *bias,
                         const float *residual, int64_t n, int act, float actA,
                         float actB);
 
-template <int R>
+template <int R, int Cols = kNR>
 void microKernelEpiGeneric(int64_t kc, const float *a, const float *b, float *c,
                            int64_t ldc, bool accumulate,
                            const TileEpilogue &epi) {
-  microKernelGeneric<R>(kc, a, b, c, ldc, accumulate);
+  microKernelGeneric<R, Cols>(kc, a, b, c, ldc, accumulate);
   for (int i = 0; i < R; ++i)
-    epilogueRowGeneric(c + i * ldc, epi.rowBias ? epi.rowBias[i] : 0.f,
-                       epi.colBias,
-                       epi.residual ? epi.residual + i * epi.residualLd
-                                    : nullptr,
-                       kNR, epi.act, epi.actA, epi.actB);
+    epilogueRowGeneric(
+        c + i * ldc, epi.rowBias ? epi.rowBias[i] : 0.f, epi.colBias,
+        epi.residual ? epi.residual + i * epi.residualLd : nullptr, Cols,
+        epi.act, epi.actA, epi.actB);
 }
 
 void epilogueRowGeneric(float *c, float rowBias, const float *bias,
@@ -125,20 +125,25 @@ float dotGeneric(const float *x, const float *y, int64_t n) {
 } // namespace
 
 const KernelSet &sparq::rt::genericKernelSet() {
-  static const KernelSet set = {{nullptr, microKernelGeneric<1>,
-                                 microKernelGeneric<2>, microKernelGeneric<3>,
-                                 microKernelGeneric<4>, microKernelGeneric<5>,
-                                 microKernelGeneric<6>},
-                                {nullptr, microKernelEpiGeneric<1>,
-                                 microKernelEpiGeneric<2>,
-                                 microKernelEpiGeneric<3>,
-                                 microKernelEpiGeneric<4>,
-                                 microKernelEpiGeneric<5>,
-                                 microKernelEpiGeneric<6>},
-                                epilogueRowGeneric,
-                                axpyGeneric,
-                                dotGeneric,
-                                "generic"};
+  static const KernelSet set = {
+      {nullptr, microKernelGeneric<1>, microKernelGeneric<2>,
+       microKernelGeneric<3>, microKernelGeneric<4>, microKernelGeneric<5>,
+       microKernelGeneric<6>},
+      {nullptr, microKernelEpiGeneric<1>, microKernelEpiGeneric<2>,
+       microKernelEpiGeneric<3>, microKernelEpiGeneric<4>,
+       microKernelEpiGeneric<5>, microKernelEpiGeneric<6>},
+      {nullptr, microKernelGeneric<1, kNRNarrow>,
+       microKernelGeneric<2, kNRNarrow>, microKernelGeneric<3, kNRNarrow>,
+       microKernelGeneric<4, kNRNarrow>, microKernelGeneric<5, kNRNarrow>,
+       microKernelGeneric<6, kNRNarrow>},
+      {nullptr, microKernelEpiGeneric<1, kNRNarrow>,
+       microKernelEpiGeneric<2, kNRNarrow>, microKernelEpiGeneric<3, kNRNarrow>,
+       microKernelEpiGeneric<4, kNRNarrow>, microKernelEpiGeneric<5, kNRNarrow>,
+       microKernelEpiGeneric<6, kNRNarrow>},
+      epilogueRowGeneric,
+      axpyGeneric,
+      dotGeneric,
+      "generic"};
   return set;
 }
 

@@ -137,6 +137,30 @@ void testMatmulEpilogues(sparq_model *model, int threads) {
     }
 }
 
+void testNarrowTailGemms(sparq_model *model, int threads) {
+  // Last B panels of 1, 4 and 8 live columns take the half-width kernels:
+  // every epilogue, with K both within one packed K block and across several
+  // (so the narrow kernels also accumulate into a partial tile).
+  const float actParams[][2] = {{0, 0},       {0, 0}, {-0.5f, 0.7f}, {0.1f, 0},
+                                {0, 0},       {0, 0}, {0, 0},        {0, 0},
+                                {0.2f, 0.5f}, {0, 0}};
+  int variant = 0;
+  for (int64_t N : {49, 196, 24})
+    for (int act = 0; act <= 9; ++act) {
+      MatmulCase c;
+      c.M = 23, c.N = N, c.K = variant % 3 == 0 ? 700 : 33;
+      c.bias = variant & 1;
+      c.residual = variant & 2;
+      c.transB = variant & 4;
+      c.constB = variant % 5 == 0;
+      c.act = act;
+      c.actA = actParams[act][0];
+      c.actB = actParams[act][1];
+      ++variant;
+      runMatmulCase(model, c, threads);
+    }
+}
+
 void testMatmulBatches(sparq_model *model, int threads) {
   for (int aMode = 0; aMode <= 1; ++aMode)
     for (int bMode = 0; bMode <= 1; ++bMode)
@@ -247,6 +271,41 @@ void testMicroKernelSetsAgree() {
       check(ok, "avx2 and generic fused micro-kernels agree, rows=" +
                     std::to_string(rows) + " act=" + std::to_string(act));
     }
+  // The narrow kernels, over an odd and an even depth: they must match the
+  // generic ones on columns [0, kNRNarrow) and leave the rest untouched.
+  for (int64_t depth : {kc, kc - 1})
+    for (int act : {0, 1, 3, 5, 7})
+      for (int rows = 1; rows <= sparq::rt::kMR; ++rows) {
+        sparq::rt::TileEpilogue te;
+        te.rowBias = rows % 2 ? rowBias.data() : nullptr;
+        te.colBias = rows % 3 ? colBias.data() : nullptr;
+        te.residual = rows > 2 ? residual.data() : nullptr;
+        te.residualLd = 20;
+        te.act = act;
+        te.actA = 0.2f;
+        bool accumulate = (rows + act) % 2 == 0;
+        std::vector<float> c1(sparq::rt::kMR * 17, 0.5f), c2 = c1, c3 = c1,
+                                                          c4 = c1;
+        fast->microEpiNarrow[rows](depth, a.data(), bPanel, c1.data(), 17,
+                                   accumulate, te);
+        slow.microEpiNarrow[rows](depth, a.data(), bPanel, c2.data(), 17,
+                                  accumulate, te);
+        fast->microNarrow[rows](depth, a.data(), bPanel, c3.data(), 17,
+                                accumulate);
+        slow.microNarrow[rows](depth, a.data(), bPanel, c4.data(), 17,
+                               accumulate);
+        bool ok = true;
+        for (size_t i = 0; i < c1.size(); ++i) {
+          bool live = static_cast<int64_t>(i) / 17 < rows &&
+                      static_cast<int64_t>(i) % 17 < sparq::rt::kNRNarrow;
+          ok = ok && std::fabs(c1[i] - c2[i]) <= 1e-4f &&
+               std::fabs(c3[i] - c4[i]) <= 1e-4f &&
+               (live || (c1[i] == 0.5f && c3[i] == 0.5f));
+        }
+        check(ok, "avx2 and generic narrow micro-kernels agree, rows=" +
+                      std::to_string(rows) + " act=" + std::to_string(act) +
+                      " kc=" + std::to_string(depth));
+      }
 }
 
 void testSmallMGemms(sparq_model *model, int threads) {
@@ -326,6 +385,7 @@ void sparq::unit::runKernelTests(int numThreads) {
   testMatmulShapes(model, numThreads);
   testMatmulEpilogues(model, numThreads);
   testMatmulBatches(model, numThreads);
+  testNarrowTailGemms(model, numThreads);
   testSmallMGemms(model, numThreads);
   sparq_model_destroy(model);
   testWeightCache(numThreads);
