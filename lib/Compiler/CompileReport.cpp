@@ -7,7 +7,6 @@
 #include "CompileReport.h"
 
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
-#include "sparq/Dialect/Sparq/IR/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
@@ -30,13 +29,9 @@ static void describeWeight(Value weight, LayerReport &layer) {
   Attribute attr;
   if (!matchPattern(weight, m_Constant(&attr)))
     return;
+  // The density comes from sparq-sparsity-analysis (describeSparsity);
+  // weights are not scanned a second time here.
   layer.constantWeight = true;
-  if (auto values = readF32Values(attr)) {
-    int64_t nonZero = 0;
-    for (float v : *values)
-      nonZero += v != 0.0f;
-    layer.density = values->empty() ? 1.0 : (double)nonZero / values->size();
-  }
 }
 
 /// Reads the sparsity passes' annotations.

@@ -122,6 +122,19 @@ struct SparseEpilogue {
   bool trivial() const { return !bias && !residual && act == 0; }
 };
 
+/// Applies bias, residual and activation to output columns [r0, r1) of
+/// every row of Y [M, N] (the output features one task produced).
+void sparseEpilogueColumns(EpilogueRowFn epilogueRow,
+                           const SparseEpilogue &epi, float *Y, int64_t M,
+                           int64_t N, int64_t r0, int64_t r1) {
+  if (epi.trivial())
+    return;
+  for (int64_t m = 0; m < M; ++m)
+    epilogueRow(Y + m * N + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
+                epi.residual ? epi.residual + m * N + r0 : nullptr, r1 - r0,
+                epi.act, epi.actA, epi.actB);
+}
+
 void sparseMatmulVec(Context &context, const SparseMatrix &w, SparseVecFn vec, const float *x,
                      float *y, const SparseEpilogue &epi) {
   const int64_t groupRows = sparseGroupRows(w);
@@ -133,10 +146,7 @@ void sparseMatmulVec(Context &context, const SparseMatrix &w, SparseVecFn vec, c
         const int64_t r0 = g0 * groupRows;
         const int64_t r1 = std::min(w.rows, g1 * groupRows);
         vec(w, x, r0, r1 - r0, y + r0);
-        if (!epi.trivial())
-          epilogueRow(y + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
-                      epi.residual ? epi.residual + r0 : nullptr, r1 - r0,
-                      epi.act, epi.actA, epi.actB);
+        sparseEpilogueColumns(epilogueRow, epi, y, /*M=*/1, w.rows, r0, r1);
       });
 }
 
@@ -268,12 +278,7 @@ void sparseMatmulNmRows(Context &context, SparseNmRowsFn fn,
         for (int64_t rb = b0; rb < b1; ++rb)
           fn(panel + rb * blockFloats, groups, w.n, X, K, M, Y + rb * 8, N,
              std::min<int64_t>(8, N - rb * 8));
-        if (epi.trivial())
-          return;
-        for (int64_t m = 0; m < M; ++m)
-          epilogueRow(Y + m * N + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
-                      epi.residual ? epi.residual + m * N + r0 : nullptr,
-                      r1 - r0, epi.act, epi.actA, epi.actB);
+        sparseEpilogueColumns(epilogueRow, epi, Y, M, N, r0, r1);
       });
 }
 
@@ -344,12 +349,7 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
                                std::min(groupRows, r1 - r),
                                last ? lastCount : maxTile, Y + m0 * N + r, N);
         }
-        if (epi.trivial())
-          return;
-        for (int64_t m = 0; m < M; ++m)
-          epilogueRow(Y + m * N + r0, 0.f, epi.bias ? epi.bias + r0 : nullptr,
-                      epi.residual ? epi.residual + m * N + r0 : nullptr,
-                      r1 - r0, epi.act, epi.actA, epi.actB);
+        sparseEpilogueColumns(epilogueRow, epi, Y, M, N, r0, r1);
       });
 }
 

@@ -79,6 +79,19 @@ public:
 
   Value null() { return LLVM::ZeroOp::create(rewriter, loc, ptrType); }
 
+  /// A pointer to the residual laid out like the result (broadcast first
+  /// when its shape differs), or null without one.
+  Value residualPointer(Value residual, RankedTensorType resultType) {
+    if (!residual)
+      return null();
+    if (cast<RankedTensorType>(residual.getType()).getShape() !=
+        resultType.getShape())
+      residual = createBroadcastGeneric(
+          rewriter, loc, resultType, residual,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    return pointerTo(residual);
+  }
+
   Value i64(int64_t v) {
     return arith::ConstantOp::create(rewriter, loc,
                                      rewriter.getI64IntegerAttr(v));
@@ -176,13 +189,7 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
     Value pb = kb.pointerTo(bMat);
     Value pbias =
         adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
-    Value residual = adaptor.getResidual();
-    if (residual && cast<RankedTensorType>(residual.getType()).getShape() !=
-                        type.getShape())
-      residual = createBroadcastGeneric(
-          rewriter, loc, type, residual,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value pc = kb.pointerToBuffer(out);
     int64_t flags = isConstantWeight(op.getRhs(), rhs) ? 1 : 0;
@@ -219,8 +226,7 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     Value pw = kb.pointerTo(adaptor.getWeight());
     Value pbias =
         adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
-    Value residual = adaptor.getResidual();
-    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     int64_t flags =
@@ -273,13 +279,7 @@ struct SparseMatMulCall : OpConversionPattern<SparseMatMulOp> {
     Value px = kb.pointerTo(adaptor.getLhs());
     Value pbias =
         adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
-    Value residual = adaptor.getResidual();
-    if (residual && cast<RankedTensorType>(residual.getType()).getShape() !=
-                        type.getShape())
-      residual = createBroadcastGeneric(
-          rewriter, op.getLoc(), type, residual,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    Value pres = residual ? kb.pointerTo(residual) : kb.null();
+    Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     int64_t m = type.getNumElements() / op.getRows();
@@ -312,8 +312,7 @@ struct SparseConvCall : OpConversionPattern<SparseConvOp> {
     Value px = kb.pointerTo(adaptor.getInput());
     Value pbias =
         adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
-    Value pres =
-        adaptor.getResidual() ? kb.pointerTo(adaptor.getResidual()) : kb.null();
+    Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     kb.call(kSparseConvFn,

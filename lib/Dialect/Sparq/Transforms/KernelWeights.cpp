@@ -96,3 +96,23 @@ int64_t sparq::kernelBatchRows(Operation *kernel) {
     return result.getNumElements() / result.getDimSize(1);
   return result.getNumElements() / result.getShape().back();
 }
+
+SparsityAttr sparq::sparsityAttrFor(MLIRContext *context,
+                                    const SparsePattern &p, double density,
+                                    int64_t nmAxis) {
+  switch (p.format) {
+  case SparseFormat::Dense:
+    return SparsityAttr::get(context, SparsityKind::Dense, 0, 0, 0, 0, -1,
+                             APFloat(density));
+  case SparseFormat::Csr:
+    return SparsityAttr::get(context, SparsityKind::Unstructured, 0, 0, 0, 0,
+                             -1, APFloat(density));
+  case SparseFormat::Block:
+    return SparsityAttr::get(context, SparsityKind::Block, 0, 0, p.blockRows,
+                             p.blockCols, -1, APFloat(density));
+  case SparseFormat::NM:
+    return SparsityAttr::get(context, SparsityKind::NM, p.n, p.m, 0, 0, nmAxis,
+                             APFloat(density));
+  }
+  return {};
+}

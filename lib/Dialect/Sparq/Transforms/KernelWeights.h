@@ -9,6 +9,7 @@
 #ifndef SPARQ_LIB_DIALECT_SPARQ_TRANSFORMS_KERNELWEIGHTS_H
 #define SPARQ_LIB_DIALECT_SPARQ_TRANSFORMS_KERNELWEIGHTS_H
 
+#include "sparq/Dialect/Sparq/IR/Sparq.h"
 #include "sparq/Dialect/Sparq/Transforms/SparsityModel.h"
 
 #include "mlir/IR/Builders.h"
@@ -25,6 +26,12 @@ std::optional<WeightMatrix> readKernelWeight(mlir::Operation *kernel);
 /// the operand's original layout.
 void writeKernelWeight(mlir::OpBuilder &builder, mlir::Operation *kernel,
                        const WeightMatrix &w);
+
+/// The #sparq.sparsity attribute describing `pattern` at `density`; N:M
+/// patterns record `nmAxis`, the reduction dim of the weight as stored.
+SparsityAttr sparsityAttrFor(mlir::MLIRContext *context,
+                             const SparsePattern &pattern, double density,
+                             int64_t nmAxis);
 
 /// Rows of activations one call processes (the vectorized dimension):
 /// batch * sequence for matmuls, images * output pixels for convolutions.

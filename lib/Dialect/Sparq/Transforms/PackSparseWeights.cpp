@@ -24,21 +24,6 @@ using namespace sparq;
 
 namespace {
 
-SparsityAttr encodingFor(MLIRContext *context, const SparsePattern &p,
-                         double density) {
-  switch (p.format) {
-  case SparseFormat::Block:
-    return SparsityAttr::get(context, SparsityKind::Block, 0, 0, p.blockRows,
-                             p.blockCols, -1, APFloat(density));
-  case SparseFormat::NM:
-    return SparsityAttr::get(context, SparsityKind::NM, p.n, p.m, 0, 0, 1,
-                             APFloat(density));
-  default:
-    return SparsityAttr::get(context, SparsityKind::Unstructured, 0, 0, 0, 0,
-                             -1, APFloat(density));
-  }
-}
-
 /// Copies the sparq.* annotations (pruning, format, reason) for the report.
 void copyAnnotations(Operation *from, Operation *to) {
   for (NamedAttribute attr : from->getDiscardableAttrs())
@@ -69,10 +54,14 @@ struct SparqPackSparseWeightsPass
             << format << "': " << (error.empty() ? "unsupported" : error);
         return signalPassFailure();
       }
-      int64_t nonZero = 0;
-      for (float v : w->values)
-        nonZero += v != 0.0f;
-      double density = (double)nonZero / (w->rows * w->cols);
+      // The analysis measured the density of this very weight.
+      auto measured = op->getAttrOfType<SparsityAttr>("sparq.sparsity");
+      if (!measured) {
+        op->emitError("sparq.format is set but the weight was not analyzed "
+                      "(run sparq-sparsity-analysis first)");
+        return signalPassFailure();
+      }
+      double density = measured.getDensityValue();
       builder.setInsertionPoint(op);
       Location loc = op->getLoc();
       auto blobType = RankedTensorType::get({(int64_t)blob.size()},
@@ -83,7 +72,8 @@ struct SparqPackSparseWeightsPass
               blobType, "sparse_weight",
               HeapAsmResourceBlob::allocateAndCopyWithAlign(
                   ArrayRef<char>(blob), /*align=*/64)));
-      SparsityAttr encoding = encodingFor(context, *pattern, density);
+      SparsityAttr encoding = sparsityAttrFor(context, *pattern, density,
+                                              /*nmAxis=*/1);
       Operation *replacement;
       if (auto mm = dyn_cast<FusedMatMulOp>(op)) {
         replacement = SparseMatMulOp::create(

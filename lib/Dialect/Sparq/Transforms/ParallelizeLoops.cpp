@@ -413,11 +413,9 @@ struct SparqParallelizeLoopsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto entry = module.lookupSymbol<func::FuncOp>(entryName);
-    if (!entry || entry.isExternal()) {
-      module.emitError("entry function '") << entryName << "' not found";
+    func::FuncOp entry = lookupEntryFunction(module, entryName);
+    if (!entry)
       return signalPassFailure();
-    }
 
     // Outermost parallel loops only: a nested one runs inside its parent's
     // chunk anyway.

@@ -93,11 +93,9 @@ struct SparqPlanMemoryPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto entry = module.lookupSymbol<func::FuncOp>(entryName);
-    if (!entry || entry.isExternal()) {
-      module.emitError("entry function '") << entryName << "' not found";
+    func::FuncOp entry = lookupEntryFunction(module, entryName);
+    if (!entry)
       return signalPassFailure();
-    }
     if (alignment <= 0 || (alignment & (alignment - 1))) {
       module.emitError("arena alignment must be a power of two");
       return signalPassFailure();
@@ -180,3 +178,12 @@ struct SparqPlanMemoryPass
 };
 
 } // namespace
+
+func::FuncOp sparq::lookupEntryFunction(ModuleOp module, StringRef name) {
+  auto entry = module.lookupSymbol<func::FuncOp>(name);
+  if (!entry || entry.isExternal()) {
+    module.emitError("entry function '") << name << "' not found";
+    return {};
+  }
+  return entry;
+}

@@ -36,21 +36,15 @@ SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
     block.blockCols = attr.getBlockCols();
     out.push_back(block);
   }
-  std::optional<std::pair<int64_t, int64_t>> nm;
-  if (attr.getKind() == SparsityKind::NM)
-    nm = {attr.getN(), attr.getM()};
-  else if (auto fit = op->getAttrOfType<StringAttr>("sparq.nm_fit")) {
-    int64_t n, m;
-    auto [a, b] = fit.getValue().drop_front(3).split(':');
-    if (!a.getAsInteger(10, n) && !b.getAsInteger(10, m))
-      nm = {n, m};
-  }
-  if (nm) {
+  if (attr.getKind() == SparsityKind::NM) {
     SparsePattern p;
     p.format = SparseFormat::NM;
-    p.n = nm->first;
-    p.m = nm->second;
+    p.n = attr.getN();
+    p.m = attr.getM();
     out.push_back(p);
+  } else if (auto fit = op->getAttrOfType<StringAttr>("sparq.nm_fit")) {
+    if (std::optional<SparsePattern> p = SparsePattern::parse(fit.getValue()))
+      out.push_back(*p);
   }
   return out;
 }

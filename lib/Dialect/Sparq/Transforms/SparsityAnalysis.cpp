@@ -20,32 +20,6 @@ using namespace sparq;
 
 namespace {
 
-SparsityAttr toAttr(MLIRContext *context, const PatternReport &report,
-                    int64_t reductionAxis) {
-  const SparsePattern &p = report.detected;
-  SparsityKind kind = SparsityKind::Unstructured;
-  switch (p.format) {
-  case SparseFormat::Dense:
-    kind = SparsityKind::Dense;
-    break;
-  case SparseFormat::Csr:
-    kind = SparsityKind::Unstructured;
-    break;
-  case SparseFormat::Block:
-    kind = SparsityKind::Block;
-    break;
-  case SparseFormat::NM:
-    kind = SparsityKind::NM;
-    break;
-  }
-  return SparsityAttr::get(
-      context, kind, p.format == SparseFormat::NM ? p.n : 0,
-      p.format == SparseFormat::NM ? p.m : 0,
-      p.format == SparseFormat::Block ? p.blockRows : 0,
-      p.format == SparseFormat::Block ? p.blockCols : 0,
-      kind == SparsityKind::NM ? reductionAxis : -1, APFloat(report.density));
-}
-
 struct SparqSparsityAnalysisPass
     : sparq::impl::SparqSparsityAnalysisPassBase<SparqSparsityAnalysisPass> {
   void runOnOperation() override {
@@ -62,7 +36,8 @@ struct SparqSparsityAnalysisPass
       int64_t axis = 1;
       if (auto mm = dyn_cast<FusedMatMulOp>(op); mm && !mm.getTransB())
         axis = 0;
-      op->setAttr("sparq.sparsity", toAttr(context, report, axis));
+      op->setAttr("sparq.sparsity", sparsityAttrFor(context, report.detected,
+                                                     report.density, axis));
       if (report.nm && report.detected.format != SparseFormat::NM)
         op->setAttr("sparq.nm_fit",
                     StringAttr::get(context, report.nm->str()));

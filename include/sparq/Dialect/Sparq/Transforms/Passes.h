@@ -25,6 +25,11 @@ namespace sparq {
 #define GEN_PASS_REGISTRATION
 #include "sparq/Dialect/Sparq/Transforms/Passes.h.inc"
 
+/// The module's entry function with a body, or null after emitting an
+/// error on the module (for the passes that work on the entry function).
+mlir::func::FuncOp lookupEntryFunction(mlir::ModuleOp module,
+                                       llvm::StringRef name);
+
 } // namespace sparq
 
 #endif // SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_H
