@@ -7,7 +7,8 @@
 #     backend test data), protobuf, ninja, ccache, and Debian's CPU-only
 #     torch/torchvision for the system python3 (used to export test models;
 #     pip's torch wheel would pull gigabytes of CUDA libraries).
-#   - pip (for the default python3): onnx, onnxruntime, numpy, lit.
+#   - pip (for the default python3): onnx, onnxruntime, numpy, lit, onnx_ir
+#     (onnxruntime.quantization's MatMulNBits quantizer imports it).
 #   - CUDA: the machine's own toolkit is used when nvcc is on PATH; nothing
 #     is installed for it.
 #===------------------------------------------------------------------------===#
@@ -18,7 +19,7 @@ APT_PACKAGES=(
   libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
   cmake ninja-build ccache g++ python3-torch python3-torchvision
 )
-PIP_PACKAGES=(onnx onnxruntime numpy lit)
+PIP_PACKAGES=(onnx onnxruntime numpy lit onnx_ir)
 PY="${SPARQ_PYTHON:-python3}"
 
 missing=()

@@ -669,4 +669,6 @@ def Sparq_TriluOp : Sparq_InferredOp<"trilu", "inferSameAsFirstOperand"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+include "SparqQuantKernelOps.td"
+
 #endif // SPARQ_OPS_TD

@@ -28,6 +28,13 @@ void sparq::buildGraphPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createSparqFoldBatchNormPass());
     pm.addNestedPass<func::FuncOp>(createSparqFuseEpiloguesPass());
   }
+  if (!options.quantize.empty()) {
+    SparqQuantizePassOptions quantize;
+    quantize.mode = options.quantize;
+    quantize.ranges = options.quantizeRanges;
+    pm.addNestedPass<func::FuncOp>(createSparqQuantizePass(quantize));
+  }
+  pm.addNestedPass<func::FuncOp>(createSparqQdqToIntegerPass());
   if (!options.prune.empty() || !options.pruneLayers.empty()) {
     SparqPrunePassOptions prune;
     prune.spec = options.prune;

@@ -31,6 +31,14 @@ struct GraphPipelineOptions
       *this, "sparsity",
       llvm::cl::desc("sparse kernel selection: auto, off or force"),
       llvm::cl::init("auto")};
+  PassOptions::Option<std::string> quantize{
+      *this, "quantize",
+      llvm::cl::desc("post-training quantization: w8, w4:gN or w8a8"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> quantizeRanges{
+      *this, "quantize-ranges",
+      llvm::cl::desc("calibrated activation ranges (JSON) for w8a8"),
+      llvm::cl::init("")};
 };
 
 /// Options of the CPU lowering pipeline.

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Patterns.h"
+#include "KernelCallBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -24,124 +24,10 @@ using namespace sparq::lowering;
 namespace sparq {
 namespace {
 
-constexpr StringLiteral kContextFn = "sparq_rt_current_context";
 constexpr StringLiteral kMatmulFn = "sparq_uk_matmul_f32";
 constexpr StringLiteral kConvFn = "sparq_uk_conv2d_f32";
 constexpr StringLiteral kSparseMatmulFn = "sparq_uk_sparse_matmul_f32";
 constexpr StringLiteral kSparseConvFn = "sparq_uk_sparse_conv2d_f32";
-
-/// Emits the calls of one kernel: pointers, scalars and the runtime call.
-class KernelCallBuilder {
-public:
-  KernelCallBuilder(ConversionPatternRewriter &rewriter, Operation *op)
-      : rewriter(rewriter), loc(op->getLoc()),
-        module(op->getParentOfType<ModuleOp>()),
-        ptrType(LLVM::LLVMPointerType::get(op->getContext())) {}
-
-  /// Declares `name` (once per module) with the given argument types and no
-  /// results, or with one pointer result when `returnsPtr`.
-  void declare(StringRef name, ArrayRef<Type> argTypes, bool returnsPtr) {
-    if (SymbolTable::lookupSymbolIn(module, name))
-      return;
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
-    SmallVector<Type> results;
-    if (returnsPtr)
-      results.push_back(ptrType);
-    auto fn = func::FuncOp::create(rewriter, loc, name,
-                                   rewriter.getFunctionType(argTypes, results));
-    fn.setPrivate();
-  }
-
-  Value context() {
-    declare(kContextFn, {}, /*returnsPtr=*/true);
-    return func::CallOp::create(rewriter, loc, kContextFn, TypeRange{ptrType},
-                                ValueRange{})
-        .getResult(0);
-  }
-
-  /// A read-only pointer to the contiguous data of `tensor`.
-  Value pointerTo(Value tensor) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-    Value buffer = bufferization::ToBufferOp::create(
-        rewriter, loc, memrefType, tensor, /*read_only=*/true);
-    return pointerToBuffer(buffer);
-  }
-
-  Value pointerToBuffer(Value buffer) {
-    Value index =
-        memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, buffer);
-    Value i64 =
-        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), index);
-    return LLVM::IntToPtrOp::create(rewriter, loc, ptrType, i64);
-  }
-
-  Value null() { return LLVM::ZeroOp::create(rewriter, loc, ptrType); }
-
-  /// A pointer to the residual laid out like the result (broadcast first
-  /// when its shape differs), or null without one.
-  Value residualPointer(Value residual, RankedTensorType resultType) {
-    if (!residual)
-      return null();
-    if (cast<RankedTensorType>(residual.getType()).getShape() !=
-        resultType.getShape())
-      residual = createBroadcastGeneric(
-          rewriter, loc, resultType, residual,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    return pointerTo(residual);
-  }
-
-  Value i64(int64_t v) {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getI64IntegerAttr(v));
-  }
-  Value f32(double v) {
-    return arith::ConstantOp::create(rewriter, loc,
-                                     rewriter.getF32FloatAttr((float)v));
-  }
-
-  Value allocResult(RankedTensorType type) {
-    auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-    return memref::AllocOp::create(rewriter, loc, memrefType,
-                                   rewriter.getI64IntegerAttr(64));
-  }
-
-  Value toTensor(Value buffer, RankedTensorType type) {
-    return bufferization::ToTensorOp::create(rewriter, loc, type, buffer,
-                                             /*restrict=*/true,
-                                             /*writable=*/true);
-  }
-
-  void call(StringRef name, ArrayRef<Value> args) {
-    SmallVector<Type> types;
-    for (Value a : args)
-      types.push_back(a.getType());
-    declare(name, types, /*returnsPtr=*/false);
-    func::CallOp::create(rewriter, loc, name, TypeRange{}, args);
-  }
-
-  ConversionPatternRewriter &rewriter;
-  Location loc;
-  ModuleOp module;
-  Type ptrType;
-};
-
-/// Whether `value` is a compile-time constant (flags bit 0).
-bool isConstantWeight(Value original, Value converted) {
-  Operation *def = original.getDefiningOp();
-  if (def && isa<ConstantOp, arith::ConstantOp>(def))
-    return true;
-  Operation *convertedDef = converted.getDefiningOp();
-  return convertedDef && isa<arith::ConstantOp>(convertedDef);
-}
-
-int64_t product(ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
 
 struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
   using OpConversionPattern::OpConversionPattern;

@@ -45,6 +45,8 @@ void populateIndexingPatterns(mlir::TypeConverter &typeConverter,
                               mlir::RewritePatternSet &patterns);
 void populateQuantizationPatterns(mlir::TypeConverter &typeConverter,
                                   mlir::RewritePatternSet &patterns);
+void populateQuantKernelCallPatterns(mlir::TypeConverter &typeConverter,
+                                     mlir::RewritePatternSet &patterns);
 
 //===----------------------------------------------------------------------===//
 // Shared helpers (BuilderUtils.cpp)

@@ -137,4 +137,5 @@ void sparq::populateSparqToLinalgPatterns(TypeConverter &typeConverter,
   lowering::populateDataMovementPatterns(typeConverter, patterns);
   lowering::populateIndexingPatterns(typeConverter, patterns);
   lowering::populateQuantizationPatterns(typeConverter, patterns);
+  lowering::populateQuantKernelCallPatterns(typeConverter, patterns);
 }

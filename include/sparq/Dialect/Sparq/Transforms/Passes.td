@@ -166,4 +166,30 @@ def SparqParallelizeLoopsPass : Pass<"sparq-parallelize-loops", "::mlir::ModuleO
                            "::mlir::scf::SCFDialect"];
 }
 
+def SparqQuantizePass : Pass<"sparq-quantize", "::mlir::func::FuncOp"> {
+  let summary = "Post-training quantization of an fp32 model at compile time";
+  let description = [{
+    (Being implemented.) `mode` w8, w4:gN or w8a8 quantizes the constant
+    weights of the kernels (and, for w8a8, their activations with the
+    calibrated ranges in `ranges`).
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"\"",
+           "w8, w4:g128 or w8a8">,
+    Option<"ranges", "ranges", "std::string", /*default=*/"\"\"",
+           "JSON file of calibrated activation ranges (w8a8)">
+  ];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
+def SparqQdqToIntegerPass
+    : Pass<"sparq-qdq-to-integer", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite DequantizeLinear -> op -> QuantizeLinear groups to "
+                "integer kernels";
+  let description = [{
+    (Being implemented.)
+  }];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
 #endif // SPARQ_DIALECT_SPARQ_TRANSFORMS_PASSES_TD
