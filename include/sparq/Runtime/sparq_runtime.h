@@ -256,6 +256,77 @@ SPARQ_API void sparq_uk_sparse_conv2d_f32(
     int64_t strideH, int64_t strideW, int64_t padTop, int64_t padLeft,
     int64_t dilH, int64_t dilW, int64_t act, float actA, float actB);
 
+/* ---- Integer (quantized) kernels ----------------------------------------
+ * Exact integer semantics as ONNX defines them: 8-bit operands minus their
+ * zero points, products accumulated in int32 without saturation. */
+
+/* Element types of 8-bit operands (and of their zero points). */
+enum { SPARQ_QTYPE_U8 = 0, SPARQ_QTYPE_S8 = 1 };
+
+/* What an integer kernel writes, from acc = sum (a - aZero) * (b - bZero):
+ *   I32: int32 acc (+ biasI32[n] when biasI32 is not NULL);
+ *   F32: float act((float)(acc + biasI32[n]) * scale[n] + biasF32[n]);
+ *   U8/S8: min(qmax, max(qmin, rne((float)(acc + biasI32[n]) * scale[n])
+ *          + outZero)), rne = round half to even, the product in f32 (as
+ *          onnxruntime's requantization). qmin/qmax are the storage range,
+ *          narrowed by a fused Relu/Clip.
+ * scale (and biasF32) hold one entry per output column/channel when
+ * scalePerCol is 1, else one entry; biasI32/biasF32 may be NULL. */
+enum {
+  SPARQ_QOUT_I32 = 0,
+  SPARQ_QOUT_F32 = 1,
+  SPARQ_QOUT_U8 = 2,
+  SPARQ_QOUT_S8 = 3
+};
+
+/* Batched integer matmul C[b] = out(A[b] * op(B[b])): A is [M,K] of aType,
+ * op(B) is [K,N] of bType (B stored [K,N] when transB == 0, [N,K] when 1),
+ * C is [M,N] of the outKind's type. Batch strides are in elements, 0
+ * broadcasts. aZero points to one zero point (aType), or M of them when
+ * aZeroPerRow; bZero to one (bType), or N when bZeroPerCol. flags:
+ * SPARQ_UK_CONST_WEIGHTS lets the runtime pack B (with its column sums) once
+ * and cache it. */
+SPARQ_API void sparq_uk_qmatmul_i8(
+    void *ctx, const void *A, const void *B, void *C, int64_t batch,
+    int64_t M, int64_t N, int64_t K, int64_t strideA, int64_t strideB,
+    int64_t strideC, int64_t transB, int64_t aType, int64_t bType,
+    const void *aZero, int64_t aZeroPerRow, const void *bZero,
+    int64_t bZeroPerCol, int64_t outKind, const int32_t *biasI32,
+    const float *scale, int64_t scalePerCol, const float *biasF32,
+    int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
+    float actB, int64_t flags);
+
+/* Integer 2-D convolution, NCHW: X [N,C,H,Wd] of xType, W [K, C/groups, KH,
+ * KW] of wType, Y [N,K,OH,OW] of the outKind's type; geometry as
+ * sparq_uk_conv2d_f32. Padding contributes 0 to acc (it reads xZero). xZero
+ * is one zero point; wZero one, or K when wZeroPerChannel. Output as for
+ * sparq_uk_qmatmul_i8 with channels in place of columns. */
+SPARQ_API void sparq_uk_qconv2d_i8(
+    void *ctx, const void *X, const void *W, void *Y, int64_t N, int64_t C,
+    int64_t H, int64_t Wd, int64_t K, int64_t OH, int64_t OW, int64_t KH,
+    int64_t KW, int64_t strideH, int64_t strideW, int64_t padTop,
+    int64_t padLeft, int64_t dilH, int64_t dilW, int64_t groups,
+    int64_t xType, int64_t wType, const void *xZero, const void *wZero,
+    int64_t wZeroPerChannel, int64_t outKind, const int32_t *biasI32,
+    const float *scale, int64_t scalePerChannel, const float *biasF32,
+    int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
+    float actB, int64_t flags);
+
+/* Weight-only low-bit matmul (com.microsoft MatMulNBits layout):
+ * Y[M,N] = act(X[M,K] * dequant(W)^T + bias). bits is 4 or 8. W holds, for
+ * each of the N rows, ceil(K / blockSize) blocks of blockSize * bits / 8
+ * bytes; 4-bit values are packed two per byte, the even k in the low
+ * nibble. scales is [N, nBlocks] f32. zeroPoints is NULL (zero point
+ * 2^(bits-1)) or [N, ceil(nBlocks * bits / 8)] bytes packed like W.
+ * dequant(w) = (w - zero) * scale. bias has N entries or is NULL. W,
+ * scales and zeroPoints are constants; the f32 weight is never
+ * materialized. */
+SPARQ_API void sparq_uk_matmul_nbits_f32(
+    void *ctx, const float *X, const uint8_t *W, const float *scales,
+    const uint8_t *zeroPoints, const float *bias, float *Y, int64_t M,
+    int64_t N, int64_t K, int64_t bits, int64_t blockSize, int64_t act,
+    float actA, float actB);
+
 /* The model whose sparq_model_run is executing on the calling thread, or
  * NULL. Generated code passes it as `ctx` to the micro-kernels. */
 SPARQ_API void *sparq_rt_current_context(void);
