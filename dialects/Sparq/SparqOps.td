@@ -225,13 +225,21 @@ def Sparq_QuantizeLinearOp
     : Sparq_InferredOp<"quantize_linear", "inferQuantizeLinear"> {
   let summary = "saturate(round_half_to_even(input / scale) + zero_point)";
   let description = [{
-    `scale` and `zero_point` are per-tensor or 1-D along the non-negative
-    `axis` of `input`. The result has `zero_point`'s integer element type;
-    `input` and `scale` share one float element type.
+    `scale` and `zero_point` are per-tensor, 1-D along the non-negative
+    `axis` of `input`, or, when `block_size` > 0, blocked (ONNX opset 21):
+    they have `input`'s rank, their `axis` dim is ceil(d / block_size) and
+    every other dim equals `input`'s, so element i along the axis uses
+    parameter i / block_size. The result has `zero_point`'s element type:
+    an integer of 4, 8 or 16 bits (signless = signed, or unsigned), or a
+    float8 type (f8E4M3FN, f8E5M2; then the zero point must be 0 and
+    `saturate` clamps to the largest finite value instead of producing
+    NaN/inf). `input` and `scale` share one float element type.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
-                       DefaultValuedAttr<I64Attr, "1">:$axis);
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
+                       DefaultValuedAttr<BoolAttr, "true">:$saturate);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `,` $scale `,` $zero_point attr-dict `:` "
                        "functional-type(operands, results)";
@@ -241,13 +249,16 @@ def Sparq_DequantizeLinearOp
     : Sparq_InferredOp<"dequantize_linear", "inferDequantizeLinear"> {
   let summary = "(input - zero_point) * scale";
   let description = [{
-    `scale` and `zero_point` are per-tensor or 1-D along the non-negative
-    `axis` of `input`; `zero_point` has `input`'s integer element type and the
-    result has `scale`'s float element type.
+    `scale` and `zero_point` are per-tensor, 1-D along the non-negative
+    `axis` of `input`, or blocked along it when `block_size` > 0 (see
+    `sparq.quantize_linear`). `input` is an integer of 4, 8, 16 or 32 bits
+    or a float8 type (f8E4M3FN, f8E5M2); `zero_point` has `input`'s element
+    type and the result has `scale`'s float element type.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
-                       DefaultValuedAttr<I64Attr, "1">:$axis);
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `,` $scale `,` $zero_point attr-dict `:` "
                        "functional-type(operands, results)";
@@ -349,6 +360,34 @@ def Sparq_QLinearConvOp
   let assemblyFormat = "$input `,` $input_scale `,` $input_zero_point `,` "
                        "$weight `,` $weight_scale `,` $weight_zero_point `,` "
                        "$result_scale `,` $result_zero_point "
+                       "(`bias` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+def Sparq_MatMulNBitsOp
+    : Sparq_InferredOp<"matmul_nbits", "inferMatMulNBits",
+                       [AttrSizedOperandSegments]> {
+  let summary = "weight-only low-bit matmul: a * dequant(b)^T + bias";
+  let description = [{
+    com.microsoft MatMulNBits: `a` is f32 [..., k], the result f32 [..., n].
+    `b` is ui8 [n, nBlocks, blobSize] with nBlocks = ceil(k / block_size)
+    and blobSize = block_size * bits / 8: row j of the weight, block by
+    block, 4-bit values two per byte with the even element in the low
+    nibble. `scales` is f32 [n, nBlocks] (or flat [n * nBlocks]).
+    `zero_points` is ui8, packed like `b` per row: [n, ceil(nBlocks * bits /
+    8)] (or flat); absent means 2^(bits - 1). dequant(b)[j, i] =
+    (q - zero) * scale of block i / block_size. `bias` is f32 [n]. Elements
+    of the last block past k are ignored. Lowered to the runtime's
+    sparq_uk_matmul_nbits_f32, which takes exactly this layout.
+  }];
+  let arguments = (ins AnyRankedTensor:$a, AnyRankedTensor:$b,
+                       AnyRankedTensor:$scales,
+                       Optional<AnyRankedTensor>:$zero_points,
+                       Optional<AnyRankedTensor>:$bias,
+                       I64Attr:$k, I64Attr:$n, I64Attr:$bits,
+                       I64Attr:$block_size);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$a `,` $b `,` $scales (`zero_points` $zero_points^)? "
                        "(`bias` $bias^)? attr-dict `:` "
                        "functional-type(operands, results)";
 }

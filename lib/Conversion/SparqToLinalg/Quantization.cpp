@@ -163,6 +163,8 @@ struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
   LogicalResult
   matchAndRewrite(QuantizeLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (op.getBlockSize() != 0 || !isa<IntegerType>(op.getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "blocked or float8 quantization");
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     Type storage = op.getType().getElementType();
     QuantParam scale = makeParam(adaptor.getScale(), op.getScale());
@@ -187,6 +189,9 @@ struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
   LogicalResult
   matchAndRewrite(DequantizeLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (op.getBlockSize() != 0 ||
+        !isa<IntegerType>(op.getInput().getType().getElementType()))
+      return rewriter.notifyMatchFailure(op, "blocked or float8 dequantization");
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     Type element = op.getInput().getType().getElementType();
     Type real = type.getElementType();

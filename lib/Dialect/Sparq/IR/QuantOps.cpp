@@ -28,6 +28,11 @@ static bool isIntegerOfWidth(Type type, ArrayRef<unsigned> widths) {
          llvm::is_contained(widths, intType.getWidth());
 }
 
+/// The float8 storage types ONNX quantizes to.
+static bool isFloat8Storage(Type type) {
+  return isa<Float8E4M3FNType, Float8E5M2Type>(type);
+}
+
 static bool isPerTensor(RankedTensorType type) {
   return type.getRank() <= 1 && type.hasStaticShape() &&
          type.getNumElements() == 1;
@@ -54,6 +59,17 @@ static LogicalResult checkParamShape(std::optional<Location> loc, Value param,
   return success();
 }
 
+/// "8 or 16", "4, 8 or 16".
+static std::string widthsStr(ArrayRef<unsigned> widths) {
+  std::string text;
+  for (auto [i, w] : llvm::enumerate(widths)) {
+    if (i)
+      text += i + 1 == widths.size() ? " or " : ", ";
+    text += std::to_string(w);
+  }
+  return text;
+}
+
 /// A scale and zero point pair: float scale, integer zero point of one of
 /// `widths` bits, compatible shapes (checked by checkParamShape each).
 static LogicalResult checkScaleAndZeroPoint(
@@ -65,9 +81,8 @@ static LogicalResult checkScaleAndZeroPoint(
     return emitOptionalError(loc, scaleName, " must be a float tensor");
   Type zpElement = rankedType(zeroPoint).getElementType();
   if (!isIntegerOfWidth(zpElement, widths))
-    return emitOptionalError(loc, zpName,
-                             " must be an 8- or 16-bit integer tensor, got ",
-                             zpElement);
+    return emitOptionalError(loc, zpName, " must be an integer tensor of ",
+                             widthsStr(widths), " bits, got ", zpElement);
   if (failed(checkParamShape(loc, scale, scaleName, size, dimWhat)) ||
       failed(checkParamShape(loc, zeroPoint, zpName, size, dimWhat)))
     return failure();
@@ -112,6 +127,71 @@ static LogicalResult checkQuantizedOperand(std::optional<Location> loc,
   return success();
 }
 
+/// Checks the scale and zero point of a quantize_linear / dequantize_linear
+/// on `x`: float scale, `zeroPoint` of a quantized storage type (integers of
+/// `widths` bits, or float8), and per-tensor, per-axis or (block_size > 0)
+/// blocked shapes.
+static LogicalResult checkLinearQuantParams(std::optional<Location> loc,
+                                            RankedTensorType x, Value scale,
+                                            Value zeroPoint, int64_t axis,
+                                            int64_t blockSize,
+                                            ArrayRef<unsigned> widths) {
+  if (blockSize < 0)
+    return emitOptionalError(loc, "block_size must be non-negative, got ",
+                             blockSize);
+  Type zpElement = rankedType(zeroPoint).getElementType();
+  if (!isFloat8Storage(zpElement) && !isIntegerOfWidth(zpElement, widths))
+    return emitOptionalError(loc, "zero_point must be an integer tensor of ",
+                             widthsStr(widths),
+                             " bits or a float8 (f8E4M3FN, f8E5M2) tensor, "
+                             "got ",
+                             zpElement);
+  if (!isa<FloatType>(rankedType(scale).getElementType()))
+    return emitOptionalError(loc, "scale must be a float tensor");
+  if (blockSize == 0) {
+    FailureOr<std::optional<int64_t>> size = axisSize(loc, x, scale, axis);
+    if (failed(size) ||
+        failed(checkParamShape(loc, scale, "scale", *size,
+                               "element along the axis")) ||
+        failed(checkParamShape(loc, zeroPoint, "zero_point", *size,
+                               "element along the axis")))
+      return failure();
+    auto s = rankedType(scale), z = rankedType(zeroPoint);
+    if (!isPerTensor(s) && isPerTensor(z) != isPerTensor(s))
+      return emitOptionalError(
+          loc, "scale and zero_point must both be per-tensor or both per-axis");
+    return success();
+  }
+  // Blocked: the parameters have the input's rank; the axis dim holds one
+  // entry per block, the others match the input.
+  if (axis < 0 || axis >= x.getRank())
+    return emitOptionalError(loc, "axis ", axis, " is out of range for a rank-",
+                             x.getRank(), " input");
+  auto s = rankedType(scale);
+  SmallVector<int64_t> expected(x.getShape());
+  if (expected[axis] != kDyn)
+    expected[axis] = llvm::divideCeil(expected[axis], blockSize);
+  auto compatible = [&](RankedTensorType t) {
+    if (t.getRank() != x.getRank())
+      return false;
+    for (auto [d, e] : llvm::zip(t.getShape(), expected))
+      if (d != kDyn && e != kDyn && d != e)
+        return false;
+    return true;
+  };
+  if (!compatible(s))
+    return emitOptionalError(
+        loc, "blocked scale must have shape ", shapeStr(expected),
+        " (the input's, with ceil(d / ", blockSize, ") along axis ", axis,
+        "), got ", shapeStr(s.getShape()));
+  if (rankedType(zeroPoint).getShape() != s.getShape())
+    return emitOptionalError(loc, "blocked zero_point must have the scale's "
+                                  "shape ",
+                             shapeStr(s.getShape()), ", got ",
+                             shapeStr(rankedType(zeroPoint).getShape()));
+  return success();
+}
+
 LogicalResult sparq::inferQuantizeLinear(std::optional<Location> loc,
                                          QuantizeLinearOp::Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
@@ -120,11 +200,9 @@ LogicalResult sparq::inferQuantizeLinear(std::optional<Location> loc,
     return emitOptionalError(loc, "input must be a float tensor");
   if (rankedType(adaptor.getScale()).getElementType() != x.getElementType())
     return emitOptionalError(loc, "scale must have the input's element type");
-  FailureOr<std::optional<int64_t>> size =
-      axisSize(loc, x, adaptor.getScale(), adaptor.getAxis());
-  if (failed(size) || failed(checkScaleAndZeroPoint(
-                          loc, adaptor.getScale(), adaptor.getZeroPoint(), "",
-                          {8, 16}, *size, "element along the axis")))
+  if (failed(checkLinearQuantParams(loc, x, adaptor.getScale(),
+                                    adaptor.getZeroPoint(), adaptor.getAxis(),
+                                    adaptor.getBlockSize(), {4, 8, 16})))
     return failure();
   types.push_back(RankedTensorType::get(
       x.getShape(), rankedType(adaptor.getZeroPoint()).getElementType()));
@@ -135,17 +213,15 @@ LogicalResult sparq::inferDequantizeLinear(std::optional<Location> loc,
                                            DequantizeLinearOp::Adaptor adaptor,
                                            SmallVectorImpl<Type> &types) {
   auto x = rankedType(adaptor.getInput());
-  if (!isIntegerOfWidth(x.getElementType(), {8, 16, 32}))
+  if (!isFloat8Storage(x.getElementType()) &&
+      !isIntegerOfWidth(x.getElementType(), {4, 8, 16, 32}))
     return emitOptionalError(loc,
-                             "input must be an 8-, 16- or 32-bit integer "
-                             "tensor, got ",
+                             "input must be a 4-, 8-, 16- or 32-bit integer "
+                             "or a float8 tensor, got ",
                              x.getElementType());
-  FailureOr<std::optional<int64_t>> size =
-      axisSize(loc, x, adaptor.getScale(), adaptor.getAxis());
-  if (failed(size) ||
-      failed(checkScaleAndZeroPoint(loc, adaptor.getScale(),
-                                    adaptor.getZeroPoint(), "", {8, 16, 32},
-                                    *size, "element along the axis")) ||
+  if (failed(checkLinearQuantParams(
+          loc, x, adaptor.getScale(), adaptor.getZeroPoint(), adaptor.getAxis(),
+          adaptor.getBlockSize(), {4, 8, 16, 32})) ||
       failed(checkZeroPointType(loc, adaptor.getInput(), adaptor.getZeroPoint(),
                                 "input_")))
     return failure();
@@ -307,5 +383,72 @@ LogicalResult sparq::inferQLinearConv(std::optional<Location> loc,
   if (failed(element))
     return failure();
   types.push_back(RankedTensorType::get(shape, *element));
+  return success();
+}
+
+LogicalResult sparq::inferMatMulNBits(std::optional<Location> loc,
+                                      MatMulNBitsOp::Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  int64_t k = adaptor.getK(), n = adaptor.getN();
+  int64_t bits = adaptor.getBits(), blockSize = adaptor.getBlockSize();
+  if (k < 1 || n < 1)
+    return emitOptionalError(loc, "k and n must be positive, got k = ", k,
+                             " and n = ", n);
+  if (bits != 4 && bits != 8)
+    return emitOptionalError(loc, "bits must be 4 or 8, got ", bits);
+  if (blockSize < 2 || blockSize % 2 != 0)
+    return emitOptionalError(loc,
+                             "block_size must be a positive even number, got ",
+                             blockSize);
+  int64_t blocks = llvm::divideCeil(k, blockSize);
+  int64_t blobSize = blockSize * bits / 8;
+  int64_t zeroBytes = llvm::divideCeil(blocks * bits, 8);
+
+  auto a = rankedType(adaptor.getA());
+  if (!a.getElementType().isF32())
+    return emitOptionalError(loc, "a must be an f32 tensor, got ",
+                             a.getElementType());
+  if (a.getRank() < 1 ||
+      (a.getShape().back() != kDyn && a.getShape().back() != k))
+    return emitOptionalError(loc, "a must have shape [..., ", k,
+                             "] (k = ", k, "), got ", shapeStr(a.getShape()));
+  Type u8 = IntegerType::get(a.getContext(), 8, IntegerType::Unsigned);
+  auto b = rankedType(adaptor.getB());
+  SmallVector<int64_t> bShape = {n, blocks, blobSize};
+  if (b.getElementType() != u8 || b.getShape() != ArrayRef(bShape))
+    return emitOptionalError(loc, "b must be a ui8 tensor of shape ",
+                             shapeStr(bShape), " ([n, ceil(k / block_size), "
+                                               "block_size * bits / 8]), got ",
+                             b);
+  // A parameter laid out as [n, perRow] or flat.
+  auto checkRows = [&](Value v, StringRef what, Type element,
+                       int64_t perRow) -> LogicalResult {
+    auto t = rankedType(v);
+    bool shapeOk = t.hasStaticShape() &&
+                   ((t.getRank() == 2 && t.getDimSize(0) == n &&
+                     t.getDimSize(1) == perRow) ||
+                    (t.getRank() == 1 && t.getDimSize(0) == n * perRow));
+    if (t.getElementType() != element || !shapeOk)
+      return emitOptionalError(loc, what, " must be a ", element,
+                               " tensor of shape ", shapeStr({n, perRow}),
+                               " or ", shapeStr({n * perRow}), ", got ", t);
+    return success();
+  };
+  if (failed(checkRows(adaptor.getScales(), "scales", a.getElementType(),
+                       blocks)))
+    return failure();
+  if (Value zp = adaptor.getZeroPoints())
+    if (failed(checkRows(zp, "zero_points", u8, zeroBytes)))
+      return failure();
+  if (Value bias = adaptor.getBias()) {
+    auto t = rankedType(bias);
+    if (t.getElementType() != a.getElementType() || t.getRank() != 1 ||
+        t.getDimSize(0) != n)
+      return emitOptionalError(loc, "bias must be an f32 tensor of shape ",
+                               shapeStr({n}), ", got ", t);
+  }
+  SmallVector<int64_t> shape(a.getShape());
+  shape.back() = n;
+  types.push_back(RankedTensorType::get(shape, a.getElementType()));
   return success();
 }

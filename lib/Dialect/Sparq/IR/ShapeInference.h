@@ -66,6 +66,9 @@ inferQLinearMatMul(std::optional<mlir::Location> loc,
 llvm::LogicalResult inferQLinearConv(std::optional<mlir::Location> loc,
                                      QLinearConvOp::Adaptor adaptor,
                                      llvm::SmallVectorImpl<mlir::Type> &types);
+llvm::LogicalResult inferMatMulNBits(std::optional<mlir::Location> loc,
+                                     MatMulNBitsOp::Adaptor adaptor,
+                                     llvm::SmallVectorImpl<mlir::Type> &types);
 
 } // namespace sparq
 
