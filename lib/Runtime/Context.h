@@ -53,7 +53,10 @@ enum class ScratchSlot {
   WinogradIn = 3,  ///< transformed input tiles (GEMM B operands)
   WinogradOut = 4, ///< products before the output transform
   SharedA = 5,     ///< a GEMM's A operand packed once for all its tasks
-  Count = 6
+  QuantA = 6,      ///< integer GEMM: packed A and per-call operand tables
+  QuantB = 7,      ///< integer GEMM: a task's packed B chunk
+  QuantIm2col = 8, ///< integer conv: padded image / im2col rows; n-bit panels
+  Count = 9
 };
 
 class Context {

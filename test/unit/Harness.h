@@ -38,6 +38,7 @@ inline bool check(bool ok, const std::string &what) {
 void runKernelTests(int numThreads);
 void runConvTests(int numThreads);
 void runSparseTests(int numThreads);
+void runQuantKernelTests(int numThreads);
 void runAbiTests();
 
 } // namespace unit

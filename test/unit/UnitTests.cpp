@@ -20,6 +20,7 @@ int main() {
     runKernelTests(threads);
     runConvTests(threads);
     runSparseTests(threads);
+    runQuantKernelTests(threads);
   }
   runAbiTests();
   std::printf("unit: %ld passed, %ld failed\n", counters().passed,

@@ -1,0 +1,315 @@
+//===- NBits.cpp - sparq_uk_matmul_nbits_f32 weight-only n-bit matmul -----===//
+//
+// Y = act(X * dequant(W)^T + bias) for 4- and 8-bit block-quantized weights
+// (com.microsoft MatMulNBits layout) and f32 activations. The f32 weight is
+// never materialized:
+//  - few rows of X (M <= kNbGemvRows): a GEMV per weight row that
+//    dequantizes 16 weights at a time in registers (AVX2: nibbles split
+//    with vpand/vpsrlw and interleaved back into k order, widened to f32,
+//    w * scale - zero * scale with one FMA) and multiplies them into up to
+//    two rows of X. It streams W once, which is what bounds it: 4-bit
+//    weights are 8x fewer bytes than f32 ones;
+//  - more rows: tasks over 32-column chunks of Y dequantize their weight
+//    rows into a cache-resident f32 panel and run the f32 GEMM engine on
+//    it against X packed once.
+// Threads split the weight rows (N) in both cases.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparq/Runtime/sparq_runtime.h"
+
+#include "Gemm.h"
+#include "Kernels.h"
+#include "Model.h"
+#include "QGemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPARQ_HAVE_NBITS_AVX2 1
+#include <immintrin.h>
+#endif
+
+using namespace sparq::rt;
+
+namespace {
+
+constexpr int64_t kNbGemvRows = 4;
+constexpr int64_t kNbChunk = 32;
+
+struct NBitsProblem {
+  const float *X;
+  const uint8_t *W;
+  const float *scales;
+  const uint8_t *zeroPoints;
+  int64_t M, N, K, bits, blockSize, nBlocks, rowBytes, zpRowBytes;
+
+  const uint8_t *row(int64_t n) const { return W + n * rowBytes; }
+  float scale(int64_t n, int64_t b) const { return scales[n * nBlocks + b]; }
+  float zero(int64_t n, int64_t b) const {
+    if (!zeroPoints)
+      return static_cast<float>(1 << (bits - 1));
+    const uint8_t *z = zeroPoints + n * zpRowBytes;
+    if (bits == 8)
+      return z[b];
+    return static_cast<float>((z[b / 2] >> (4 * (b & 1))) & 15);
+  }
+  /// Quantized value k of block data `blk` (k counted within the block).
+  int32_t value(const uint8_t *blk, int64_t k) const {
+    if (bits == 8)
+      return blk[k];
+    return (blk[k / 2] >> (4 * (k & 1))) & 15;
+  }
+  int64_t blockBytes() const { return blockSize * bits / 8; }
+};
+
+/// Dequantizes weight row n into out[0, K).
+void nbDequantRowScalar(const NBitsProblem &p, int64_t n, float *out) {
+  for (int64_t b = 0; b < p.nBlocks; ++b) {
+    const uint8_t *blk = p.row(n) + b * p.blockBytes();
+    const float s = p.scale(n, b), z = p.zero(n, b);
+    const int64_t k0 = b * p.blockSize;
+    const int64_t len = std::min(p.blockSize, p.K - k0);
+    for (int64_t k = 0; k < len; ++k)
+      out[k0 + k] = (static_cast<float>(p.value(blk, k)) - z) * s;
+  }
+}
+
+/// y[m] = dot(X row m0+m, dequant(W row n)) for m < rows.
+void nbDotScalar(const NBitsProblem &p, int64_t n, int64_t m0, int64_t rows,
+                 float *y) {
+  for (int64_t m = 0; m < rows; ++m)
+    y[m] = 0.f;
+  for (int64_t b = 0; b < p.nBlocks; ++b) {
+    const uint8_t *blk = p.row(n) + b * p.blockBytes();
+    const float s = p.scale(n, b), z = p.zero(n, b);
+    const int64_t k0 = b * p.blockSize;
+    const int64_t len = std::min(p.blockSize, p.K - k0);
+    for (int64_t k = 0; k < len; ++k) {
+      float w = (static_cast<float>(p.value(blk, k)) - z) * s;
+      for (int64_t m = 0; m < rows; ++m)
+        y[m] += w * p.X[(m0 + m) * p.K + k0 + k];
+    }
+  }
+}
+
+#ifdef SPARQ_HAVE_NBITS_AVX2
+
+#define SPARQ_NBAVX2 __attribute__((target("avx2,fma")))
+#define SPARQ_NBAVX2_INLINE                                                    \
+  __attribute__((target("avx2,fma"), always_inline)) inline
+
+/// 16 quantized values starting at even k of a block, as bytes in k order.
+SPARQ_NBAVX2_INLINE __m128i nbLoad16(const uint8_t *blk, int64_t k,
+                                     int64_t bits) {
+  if (bits == 8)
+    return _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + k));
+  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + k / 2));
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  __m128i lo = _mm_and_si128(v, low4);
+  __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+  return _mm_unpacklo_epi8(lo, hi);
+}
+
+/// The 16 values as two f32 vectors of (w - z) * s.
+SPARQ_NBAVX2_INLINE void nbDequant16(__m128i bytes, __m256 s, __m256 zs,
+                                     __m256 &w0, __m256 &w1) {
+  w0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+  w1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+  w0 = _mm256_fmadd_ps(w0, s, zs);
+  w1 = _mm256_fmadd_ps(w1, s, zs);
+}
+
+SPARQ_NBAVX2_INLINE float nbHsum(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+/// y[m] = dot(X row m0+m, dequant(W row n)) for m < R (R = 1 or 2); four
+/// accumulator chains per row hide the FMA latency.
+template <int R>
+SPARQ_NBAVX2 void nbDotAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
+                            float *y) {
+  __m256 acc[R][4];
+  for (int m = 0; m < R; ++m)
+    for (int q = 0; q < 4; ++q)
+      acc[m][q] = _mm256_setzero_ps();
+  float tail[R] = {};
+  const int64_t bb = p.blockBytes();
+  for (int64_t b = 0; b < p.nBlocks; ++b) {
+    const uint8_t *blk = p.row(n) + b * bb;
+    const float sf = p.scale(n, b), zf = p.zero(n, b);
+    const __m256 s = _mm256_set1_ps(sf), zs = _mm256_set1_ps(-zf * sf);
+    const int64_t k0 = b * p.blockSize;
+    const int64_t len = std::min(p.blockSize, p.K - k0);
+    const float *x = p.X + m0 * p.K + k0;
+    int64_t k = 0;
+    for (; k + 32 <= len; k += 32) {
+      __m256 w0, w1, w2, w3;
+      nbDequant16(nbLoad16(blk, k, p.bits), s, zs, w0, w1);
+      nbDequant16(nbLoad16(blk, k + 16, p.bits), s, zs, w2, w3);
+      for (int m = 0; m < R; ++m) {
+        const float *xm = x + m * p.K + k;
+        acc[m][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xm), acc[m][0]);
+        acc[m][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + 8), acc[m][1]);
+        acc[m][2] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xm + 16), acc[m][2]);
+        acc[m][3] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xm + 24), acc[m][3]);
+      }
+    }
+    for (; k + 16 <= len; k += 16) {
+      __m256 w0, w1;
+      nbDequant16(nbLoad16(blk, k, p.bits), s, zs, w0, w1);
+      for (int m = 0; m < R; ++m) {
+        const float *xm = x + m * p.K + k;
+        acc[m][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xm), acc[m][0]);
+        acc[m][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + 8), acc[m][1]);
+      }
+    }
+    for (; k < len; ++k) {
+      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
+      for (int m = 0; m < R; ++m)
+        tail[m] += w * x[m * p.K + k];
+    }
+  }
+  for (int m = 0; m < R; ++m)
+    y[m] = nbHsum(_mm256_add_ps(_mm256_add_ps(acc[m][0], acc[m][1]),
+                                _mm256_add_ps(acc[m][2], acc[m][3]))) +
+           tail[m];
+}
+
+SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
+                                   float *out) {
+  const int64_t bb = p.blockBytes();
+  for (int64_t b = 0; b < p.nBlocks; ++b) {
+    const uint8_t *blk = p.row(n) + b * bb;
+    const float sf = p.scale(n, b), zf = p.zero(n, b);
+    const __m256 s = _mm256_set1_ps(sf), zs = _mm256_set1_ps(-zf * sf);
+    const int64_t k0 = b * p.blockSize;
+    const int64_t len = std::min(p.blockSize, p.K - k0);
+    int64_t k = 0;
+    for (; k + 16 <= len; k += 16) {
+      __m256 w0, w1;
+      nbDequant16(nbLoad16(blk, k, p.bits), s, zs, w0, w1);
+      _mm256_storeu_ps(out + k0 + k, w0);
+      _mm256_storeu_ps(out + k0 + k + 8, w1);
+    }
+    for (; k < len; ++k)
+      out[k0 + k] = (static_cast<float>(p.value(blk, k)) - zf) * sf;
+  }
+}
+
+#endif
+
+/// y[m] for m < rows (<= 2) through the chosen path.
+void nbDot(const NBitsProblem &p, bool vec, int64_t n, int64_t m0, int64_t rows,
+           float *y) {
+#ifdef SPARQ_HAVE_NBITS_AVX2
+  if (vec) {
+    if (rows == 2)
+      nbDotAvx2<2>(p, n, m0, y);
+    else
+      nbDotAvx2<1>(p, n, m0, y);
+    return;
+  }
+#endif
+  nbDotScalar(p, n, m0, rows, y);
+}
+
+void nbDequantRow(const NBitsProblem &p, bool vec, int64_t n, float *out) {
+#ifdef SPARQ_HAVE_NBITS_AVX2
+  if (vec) {
+    nbDequantRowAvx2(p, n, out);
+    return;
+  }
+#endif
+  nbDequantRowScalar(p, n, out);
+}
+
+} // namespace
+
+extern "C" SPARQ_API void
+sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
+                          const float *scales, const uint8_t *zeroPoints,
+                          const float *bias, float *Y, int64_t M, int64_t N,
+                          int64_t K, int64_t bits, int64_t blockSize,
+                          int64_t act, float actA, float actB) {
+  if (!X || !W || !scales || !Y || M <= 0 || N <= 0 || K <= 0 ||
+      (bits != 4 && bits != 8) || blockSize <= 0 || blockSize % 2)
+    return;
+  Context &context = contextFromHandle(ctx);
+  NBitsProblem p;
+  p.X = X;
+  p.W = W;
+  p.scales = scales;
+  p.zeroPoints = zeroPoints;
+  p.M = M;
+  p.N = N;
+  p.K = K;
+  p.bits = bits;
+  p.blockSize = blockSize;
+  p.nBlocks = (K + blockSize - 1) / blockSize;
+  p.rowBytes = p.nBlocks * blockSize * bits / 8;
+  p.zpRowBytes = (p.nBlocks * bits + 7) / 8;
+  const bool vec = activeQIsa() != QIsa::Generic && avx2KernelSet();
+  const KernelSet &ks = vec ? kernels() : genericKernelSet();
+  const bool epilogue = bias || act != SPARQ_ACT_NONE;
+  const int threads = context.numThreads();
+
+  if (M <= kNbGemvRows) {
+    const int64_t grain =
+        std::max<int64_t>(16, N / (8 * static_cast<int64_t>(threads)));
+    context.threads().parallelFor(N, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n)
+        for (int64_t m0 = 0; m0 < M; m0 += 2) {
+          const int64_t rows = std::min<int64_t>(2, M - m0);
+          float y[2];
+          nbDot(p, vec, n, m0, rows, y);
+          for (int64_t m = 0; m < rows; ++m)
+            Y[(m0 + m) * N + n] = y[m];
+        }
+      if (epilogue)
+        for (int64_t m = 0; m < M; ++m)
+          ks.epilogueRow(Y + m * N + begin, 0.f, bias ? bias + begin : nullptr,
+                         nullptr, end - begin, static_cast<int>(act), actA,
+                         actB);
+    });
+    return;
+  }
+
+  // X packed once; tasks dequantize kNbChunk weight rows and run the GEMM.
+  float *xPacked = context.scratch(ScratchSlot::QuantA, packedASize(M, K));
+  if (!xPacked)
+    return;
+  packWholeA(X, K, M, K, xPacked);
+  const int64_t chunks = (N + kNbChunk - 1) / kNbChunk;
+  const size_t panelFloats = packedBSize(K, kNbChunk);
+  context.threads().parallelFor(chunks, 1, [&](int64_t begin, int64_t end) {
+    float *buf =
+        context.scratch(ScratchSlot::QuantIm2col, kNbChunk * K + panelFloats);
+    if (!buf)
+      return;
+    float *rowsF32 = buf, *panel = buf + kNbChunk * K;
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t n0 = t * kNbChunk, nc = std::min(kNbChunk, N - n0);
+      for (int64_t j = 0; j < nc; ++j)
+        nbDequantRow(p, vec, n0 + j, rowsF32 + j * K);
+      packWholeB(rowsF32, K, /*transB=*/true, K, nc, panel);
+      GemmArgs g;
+      g.M = M;
+      g.N = nc;
+      g.K = K;
+      g.APacked = xPacked;
+      g.BPacked = panel;
+      g.C = Y + n0;
+      g.ldc = N;
+      g.epi.bias = bias ? bias + n0 : nullptr;
+      g.epi.act = static_cast<int>(act);
+      g.epi.actA = actA;
+      g.epi.actB = actB;
+      gemm(context, g); // nested: runs on this thread
+    }
+  });
+}

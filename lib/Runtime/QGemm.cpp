@@ -1,0 +1,506 @@
+//===- QGemm.cpp - Exact 8-bit integer GEMM driver and qmatmul entry ------===//
+//
+// Packing into the canonical layouts of QGemm.h, the ISA choice, the
+// multi-threaded driver, and sparq_uk_qmatmul_i8.
+//
+// The driver has two modes. With B packed whole (constant weights, cached
+// per model), the output is cut into M-block x N-block tasks. Otherwise
+// every task owns a chunk of columns, packs that chunk of B (or of the
+// im2col matrix) into its own scratch, and sweeps all rows over it, so B is
+// packed exactly once and stays in cache while it is used. Inside a block,
+// a 32-column B tile is the outer loop and the A panels the inner one; each
+// micro-kernel call is followed by the output stage of its rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QGemm.h"
+
+#include "sparq/Runtime/sparq_runtime.h"
+
+#include "Kernels.h"
+#include "Model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPARQ_QGEMM_SSE2 1
+#include <emmintrin.h>
+#endif
+
+using namespace sparq::rt;
+
+namespace {
+
+/// Tag of integer matmul entries in the packed-weight cache.
+constexpr int64_t kQMatmulPackTag = 11;
+
+int64_t qDivCeil(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t qRoundUp(int64_t a, int64_t b) { return qDivCeil(a, b) * b; }
+
+std::atomic<int> qIsaOverride{-1};
+
+QIsa bestQIsa() {
+  if (vnniQKernelSet())
+    return QIsa::Avx512Vnni;
+  if (avx2QKernelSet())
+    return QIsa::Avx2;
+  return QIsa::Generic;
+}
+
+/// The ISA SPARQ_QKERNEL_ISA asks for, if supported; else the best one.
+QIsa defaultQIsa() {
+  static const QIsa isa = [] {
+    const char *env = std::getenv("SPARQ_QKERNEL_ISA");
+    if (env) {
+      for (QIsa q : {QIsa::Generic, QIsa::Avx2, QIsa::Avx512Vnni})
+        if (std::strcmp(env, qIsaName(q)) == 0 && qkernelSet(q))
+          return q;
+    }
+    return bestQIsa();
+  }();
+  return isa;
+}
+
+} // namespace
+
+const QKernelSet *sparq::rt::qkernelSet(QIsa isa) {
+  switch (isa) {
+  case QIsa::Generic:
+    return &genericQKernelSet();
+  case QIsa::Avx2:
+    return avx2QKernelSet();
+  case QIsa::Avx512Vnni:
+    return vnniQKernelSet();
+  }
+  return nullptr;
+}
+
+QIsa sparq::rt::activeQIsa() {
+  int forced = qIsaOverride.load(std::memory_order_relaxed);
+  if (forced >= 0 && qkernelSet(static_cast<QIsa>(forced)))
+    return static_cast<QIsa>(forced);
+  return defaultQIsa();
+}
+
+void sparq::rt::setQIsaOverride(int isa) { qIsaOverride.store(isa); }
+
+const char *sparq::rt::qIsaName(QIsa isa) {
+  switch (isa) {
+  case QIsa::Generic:
+    return "generic";
+  case QIsa::Avx2:
+    return "avx2";
+  case QIsa::Avx512Vnni:
+    return "avx512vnni";
+  }
+  return "?";
+}
+
+int64_t sparq::rt::qOutElementSize(int outKind) {
+  return outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32 ? 4 : 1;
+}
+
+int64_t sparq::rt::qPackedASize(int64_t M, int64_t K) {
+  return qRoundUp(M, kQMR) * qRoundUp(K, 4);
+}
+
+int64_t sparq::rt::qPackedBSize(int64_t K, int64_t N) {
+  return qRoundUp(N, kQNR) * qRoundUp(K, 4);
+}
+
+void sparq::rt::qPackA(const uint8_t *A, int64_t lda, int64_t M, int64_t K,
+                       uint8_t xorMask, uint8_t *dst, int32_t *rowSums) {
+  const int64_t Kp = qRoundUp(K, 4), full = K / 4;
+  const uint32_t mask32 = xorMask * 0x01010101u;
+  for (int64_t p = 0; p * kQMR < M; ++p) {
+    uint8_t *panel = dst + p * kQMR * Kp;
+    for (int64_t i = 0; i < kQMR; ++i) {
+      int64_t r = p * kQMR + i;
+      if (r >= M) {
+        for (int64_t g = 0; g < Kp / 4; ++g)
+          std::memset(panel + g * kQMR * 4 + i * 4, 0, 4);
+        continue;
+      }
+      const uint8_t *src = A + r * lda;
+      for (int64_t g = 0; g < full; ++g) {
+        uint32_t quad;
+        std::memcpy(&quad, src + 4 * g, 4);
+        quad ^= mask32;
+        std::memcpy(panel + g * kQMR * 4 + i * 4, &quad, 4);
+      }
+      if (full * 4 < K) {
+        uint8_t tail[4] = {0, 0, 0, 0};
+        for (int64_t k = full * 4; k < K; ++k)
+          tail[k - full * 4] = src[k] ^ xorMask;
+        std::memcpy(panel + full * kQMR * 4 + i * 4, tail, 4);
+      }
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += static_cast<uint8_t>(src[k] ^ xorMask);
+      rowSums[r] = sum;
+    }
+  }
+}
+
+void sparq::rt::qInterleave4x16(const uint8_t *r0, const uint8_t *r1,
+                                const uint8_t *r2, const uint8_t *r3,
+                                uint8_t *dst) {
+#ifdef SPARQ_QGEMM_SSE2
+  auto ld = [](const uint8_t *p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  };
+  __m128i a = ld(r0), b = ld(r1), c = ld(r2), d = ld(r3);
+  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+  auto st = [&](int i, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
+  };
+  st(0, _mm_unpacklo_epi16(ab0, cd0));
+  st(1, _mm_unpackhi_epi16(ab0, cd0));
+  st(2, _mm_unpacklo_epi16(ab1, cd1));
+  st(3, _mm_unpackhi_epi16(ab1, cd1));
+#else
+  for (int j = 0; j < 16; ++j) {
+    dst[j * 4 + 0] = r0[j];
+    dst[j * 4 + 1] = r1[j];
+    dst[j * 4 + 2] = r2[j];
+    dst[j * 4 + 3] = r3[j];
+  }
+#endif
+}
+
+namespace {
+
+/// Row-major [K,N] source: interleaves groups of 4 rows, 16 columns at a
+/// time, through a small canonicalized staging copy.
+void qPackBRowMajor(const uint8_t *B, int64_t ldb, int64_t K, int64_t n0,
+                    int64_t nc, uint8_t xorMask, int8_t *dst,
+                    int32_t *colSums) {
+  const int64_t Kp = qRoundUp(K, 4);
+  alignas(16) uint8_t stage[4][16];
+  for (int64_t q = 0; q * kQNR < nc; ++q) {
+    const int64_t cols = std::min<int64_t>(kQNR, nc - q * kQNR);
+    uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + q * kQNR * Kp;
+    const uint8_t *src = B + n0 + q * kQNR;
+    for (int64_t g = 0; g < Kp / 4; ++g) {
+      for (int t = 0; t < 4; ++t) {
+        int64_t k = 4 * g + t;
+        if (k >= K) {
+          std::memset(stage[t], 0, 16);
+          continue;
+        }
+        const uint8_t *row = src + k * ldb;
+        for (int64_t j = 0; j < cols; ++j)
+          stage[t][j] = row[j] ^ xorMask;
+        for (int64_t j = cols; j < 16; ++j)
+          stage[t][j] = 0;
+      }
+      qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64);
+    }
+  }
+  std::fill(colSums, colSums + nc, 0);
+  for (int64_t k = 0; k < K; ++k) {
+    const uint8_t *row = B + k * ldb + n0;
+    for (int64_t j = 0; j < nc; ++j)
+      colSums[j] += static_cast<int8_t>(row[j] ^ xorMask);
+  }
+}
+
+/// Transposed [N,K] source: each column is a contiguous run of K bytes.
+void qPackBTransposed(const uint8_t *Bt, int64_t ldb, int64_t K, int64_t n0,
+                      int64_t nc, uint8_t xorMask, int8_t *dst,
+                      int32_t *colSums) {
+  const int64_t Kp = qRoundUp(K, 4), full = K / 4;
+  const uint32_t mask32 = xorMask * 0x01010101u;
+  for (int64_t q = 0; q * kQNR < nc; ++q) {
+    int8_t *panel = dst + q * kQNR * Kp;
+    for (int64_t j = 0; j < kQNR; ++j) {
+      int64_t c = q * kQNR + j;
+      if (c >= nc) {
+        for (int64_t g = 0; g < Kp / 4; ++g)
+          std::memset(panel + g * 64 + j * 4, 0, 4);
+        continue;
+      }
+      const uint8_t *src = Bt + (n0 + c) * ldb;
+      for (int64_t g = 0; g < full; ++g) {
+        uint32_t quad;
+        std::memcpy(&quad, src + 4 * g, 4);
+        quad ^= mask32;
+        std::memcpy(panel + g * 64 + j * 4, &quad, 4);
+      }
+      if (full * 4 < K) {
+        uint8_t tail[4] = {0, 0, 0, 0};
+        for (int64_t k = full * 4; k < K; ++k)
+          tail[k - full * 4] = src[k] ^ xorMask;
+        std::memcpy(panel + full * 64 + j * 4, tail, 4);
+      }
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += static_cast<int8_t>(src[k] ^ xorMask);
+      colSums[c] = sum;
+    }
+  }
+}
+
+} // namespace
+
+void sparq::rt::qPackB(const uint8_t *B, int64_t ldb, bool transB, int64_t K,
+                       int64_t n0, int64_t nc, uint8_t xorMask, int8_t *dst,
+                       int32_t *colSums) {
+  if (transB)
+    qPackBTransposed(B, ldb, K, n0, nc, xorMask, dst, colSums);
+  else
+    qPackBRowMajor(B, ldb, K, n0, nc, xorMask, dst, colSums);
+}
+
+void sparq::rt::qApplyF32Epilogue(const QGemmArgs &a, float *c, int64_t row,
+                                  int64_t col, int64_t n) {
+  if (!a.biasF32 && a.act == SPARQ_ACT_NONE)
+    return;
+  float rowBias = a.biasF32 && !a.chanPerCol ? a.biasF32[row] : 0.f;
+  const float *colBias = a.biasF32 && a.chanPerCol ? a.biasF32 + col : nullptr;
+  kernels().epilogueRow(c, rowBias, colBias, nullptr, n, a.act, a.actA, a.actB);
+}
+
+namespace {
+
+/// Rows [m0, m0+mc) x columns [n0, n0+nc) of C; bBlock holds the packed
+/// panels from column n0 (a panel boundary) on and colSums their sums.
+void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
+               int64_t n0, int64_t nc, const int8_t *bBlock,
+               const int32_t *colSums) {
+  const int64_t Kp = qRoundUp(a.K, 4), kGroups = Kp / 4;
+  const int64_t es = qOutElementSize(a.outKind);
+  const uint32_t K32 = static_cast<uint32_t>(a.K);
+  alignas(64) int32_t tile[kQMR * kQTileN];
+  alignas(64) int32_t colAdj[kQTileN];
+  for (int64_t jt = 0; jt < nc; jt += kQTileN) {
+    const int64_t cols = std::min<int64_t>(kQTileN, nc - jt);
+    const int64_t n = n0 + jt;
+    for (int64_t j = 0; j < cols; ++j)
+      colAdj[j] =
+          static_cast<int32_t>(static_cast<uint32_t>(colSums[jt + j]) -
+                               K32 * static_cast<uint32_t>(a.bZero[n + j]));
+    const int8_t *b0 = bBlock + jt * Kp;
+    const int8_t *b1 = cols > kQNR ? b0 + kQNR * Kp : nullptr;
+    const auto &micro = ks.micro[cols > kQNR ? 1 : 0];
+    QOutRow row;
+    row.colAdj = colAdj;
+    row.bZero = a.bZero + n;
+    row.chanPerCol = a.chanPerCol;
+    row.outKind = a.outKind;
+    row.outZero = a.outZero;
+    row.qmin = a.qmin;
+    row.qmax = a.qmax;
+    for (int64_t ip = m0; ip < m0 + mc; ip += kQMR) {
+      const int rows = static_cast<int>(std::min<int64_t>(kQMR, a.M - ip));
+      micro[rows](kGroups, a.APacked + ip * Kp, b0, b1, tile);
+      for (int r = 0; r < rows; ++r) {
+        const int64_t m = ip + r;
+        row.rowSum = a.rowSums[m];
+        row.aZero = a.aZero[m];
+        const int64_t chan = a.chanPerCol ? n : m;
+        row.biasI32 = a.biasI32 + chan;
+        row.scale = a.scale ? a.scale + chan : nullptr;
+        char *dst = static_cast<char *>(a.C) + (m * a.ldc + n) * es;
+        ks.outputRow(tile + r * kQTileN, cols, row, dst);
+        if (a.outKind == SPARQ_QOUT_F32)
+          qApplyF32Epilogue(a, reinterpret_cast<float *>(dst), m, n, cols);
+      }
+    }
+  }
+}
+
+} // namespace
+
+void sparq::rt::qgemm(Context &ctx, const QGemmArgs &a) {
+  if (a.M <= 0 || a.N <= 0)
+    return;
+  const QKernelSet &ks = *qkernelSet(activeQIsa());
+  const int threads = ctx.numThreads();
+  const int64_t Kp = qRoundUp(a.K, 4);
+
+  if (a.BPacked) {
+    int64_t mc = std::min<int64_t>(qRoundUp(a.M, kQMR), 128);
+    int64_t nc = std::min<int64_t>(qRoundUp(a.N, kQTileN), 256);
+    auto tasks = [&] { return qDivCeil(a.M, mc) * qDivCeil(a.N, nc); };
+    while (threads > 1 && tasks() < 4 * threads && nc > kQTileN)
+      nc = qRoundUp(nc / 2, kQTileN);
+    while (threads > 1 && tasks() < 2 * threads && mc > kQMR)
+      mc = qRoundUp(mc / 2, kQMR);
+    const int64_t nBlocks = qDivCeil(a.N, nc);
+    ctx.threads().parallelFor(tasks(), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        int64_t m0 = (t / nBlocks) * mc, n0 = (t % nBlocks) * nc;
+        qRunBlock(ks, a, m0, std::min(mc, a.M - m0), n0, std::min(nc, a.N - n0),
+                  a.BPacked + n0 * Kp, a.colSums + n0);
+      }
+    });
+    return;
+  }
+
+  // Each task packs its own column chunk and runs every row over it.
+  int64_t nc = std::min<int64_t>(qRoundUp(a.N, kQTileN), kQChunkMax);
+  while (threads > 1 && qDivCeil(a.N, nc) < 4 * threads && nc > kQTileN)
+    nc = qRoundUp(nc / 2, kQTileN);
+  const int64_t chunks = qDivCeil(a.N, nc);
+  const int64_t chunkBytes = qPackedBSize(a.K, nc) + 4 * qRoundUp(nc, 16);
+  constexpr int64_t kQRowBlock = 256;
+  ctx.threads().parallelFor(chunks, 1, [&](int64_t begin, int64_t end) {
+    float *scratch = ctx.scratch(ScratchSlot::QuantB, qDivCeil(chunkBytes, 4));
+    if (!scratch)
+      return;
+    int32_t *sums = reinterpret_cast<int32_t *>(scratch);
+    int8_t *panels = reinterpret_cast<int8_t *>(scratch) + 4 * qRoundUp(nc, 16);
+    for (int64_t t = begin; t < end; ++t) {
+      int64_t n0 = t * nc, len = std::min(nc, a.N - n0);
+      a.packB(a.packBClosure, n0, len, panels, sums);
+      for (int64_t m0 = 0; m0 < a.M; m0 += kQRowBlock)
+        qRunBlock(ks, a, m0, std::min(kQRowBlock, a.M - m0), n0, len, panels,
+                  sums);
+    }
+  });
+}
+
+namespace {
+
+/// Closure of the plain B packer.
+struct QMatrixSource {
+  const uint8_t *B;
+  int64_t ldb, K;
+  bool transB;
+  uint8_t xorMask;
+};
+
+void qPackMatrixChunk(const void *closure, int64_t n0, int64_t nc, int8_t *dst,
+                      int32_t *colSums) {
+  const auto &s = *static_cast<const QMatrixSource *>(closure);
+  qPackB(s.B, s.ldb, s.transB, s.K, n0, nc, s.xorMask, dst, colSums);
+}
+
+int32_t qLoadZero(const void *zp, int64_t type, int64_t i) {
+  if (!zp)
+    return 0;
+  return type == SPARQ_QTYPE_S8 ? static_cast<const int8_t *>(zp)[i]
+                                : static_cast<const uint8_t *>(zp)[i];
+}
+
+} // namespace
+
+extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
+    void *ctx, const void *A, const void *B, void *C, int64_t batch, int64_t M,
+    int64_t N, int64_t K, int64_t strideA, int64_t strideB, int64_t strideC,
+    int64_t transB, int64_t aType, int64_t bType, const void *aZero,
+    int64_t aZeroPerRow, const void *bZero, int64_t bZeroPerCol,
+    int64_t outKind, const int32_t *biasI32, const float *scale,
+    int64_t scalePerCol, const float *biasF32, int64_t outZero, int64_t qmin,
+    int64_t qmax, int64_t act, float actA, float actB, int64_t flags) {
+  if (!A || !B || !C || batch <= 0 || M <= 0 || N <= 0 || K < 0 ||
+      outKind < SPARQ_QOUT_I32 || outKind > SPARQ_QOUT_S8 ||
+      (outKind != SPARQ_QOUT_I32 && !scale))
+    return;
+  Context &context = contextFromHandle(ctx);
+  const uint8_t aMask = aType == SPARQ_QTYPE_S8 ? 0x80 : 0;
+  const uint8_t bMask = bType == SPARQ_QTYPE_U8 ? 0x80 : 0;
+  const uint8_t *a8 = static_cast<const uint8_t *>(A);
+  const uint8_t *b8 = static_cast<const uint8_t *>(B);
+  const int64_t ldb = transB ? K : N;
+
+  // Canonical zero points and per-column output tables.
+  std::vector<int32_t> aZ(M), bZ(N), bias32(N, 0);
+  for (int64_t i = 0; i < M; ++i)
+    aZ[i] = qLoadZero(aZero, aType, aZeroPerRow ? i : 0) + (aMask ? 128 : 0);
+  for (int64_t j = 0; j < N; ++j)
+    bZ[j] = qLoadZero(bZero, bType, bZeroPerCol ? j : 0) - (bMask ? 128 : 0);
+  if (biasI32)
+    std::copy(biasI32, biasI32 + N, bias32.begin());
+  std::vector<float> scales, biasF;
+  if (outKind != SPARQ_QOUT_I32) {
+    scales.resize(N);
+    for (int64_t j = 0; j < N; ++j)
+      scales[j] = scale[scalePerCol ? j : 0];
+    if (biasF32 && outKind == SPARQ_QOUT_F32) {
+      biasF.resize(N);
+      for (int64_t j = 0; j < N; ++j)
+        biasF[j] = biasF32[scalePerCol ? j : 0];
+    }
+  }
+
+  QGemmArgs g;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.aZero = aZ.data();
+  g.bZero = bZ.data();
+  g.chanPerCol = true;
+  g.biasI32 = bias32.data();
+  g.scale = scales.empty() ? nullptr : scales.data();
+  g.biasF32 = biasF.empty() ? nullptr : biasF.data();
+  g.outKind = static_cast<int>(outKind);
+  g.outZero = static_cast<int32_t>(outZero);
+  g.qmin = static_cast<int32_t>(qmin);
+  g.qmax = static_cast<int32_t>(qmax);
+  g.act = static_cast<int>(act);
+  g.actA = actA;
+  g.actB = actB;
+  g.ldc = N;
+
+  // Constant B: packed once per model with its column sums in front.
+  const int64_t sumsBytes = 4 * qRoundUp(N, 16);
+  const int64_t oneB = sumsBytes + qPackedBSize(K, N);
+  const uint8_t *cachedB = nullptr;
+  if (flags & SPARQ_UK_CONST_WEIGHTS) {
+    const int64_t copies = strideB ? batch : 1;
+    std::vector<int64_t> key = {kQMatmulPackTag,
+                                reinterpret_cast<int64_t>(B),
+                                K,
+                                N,
+                                transB,
+                                bType,
+                                strideB,
+                                copies};
+    const float *packed = context.cachedPack(
+        key, static_cast<size_t>(qDivCeil(oneB * copies, 4)), [&](float *dst) {
+          uint8_t *d = reinterpret_cast<uint8_t *>(dst);
+          for (int64_t b = 0; b < copies; ++b)
+            qPackB(b8 + b * strideB, ldb, transB != 0, K, 0, N, bMask,
+                   reinterpret_cast<int8_t *>(d + b * oneB + sumsBytes),
+                   reinterpret_cast<int32_t *>(d + b * oneB));
+        });
+    if (!packed)
+      return;
+    cachedB = reinterpret_cast<const uint8_t *>(packed);
+  }
+
+  // A is packed whole per batch entry into the caller's scratch.
+  const int64_t aBytes = 4 * qRoundUp(M, 16) + qPackedASize(M, K);
+  float *aScratch = context.scratch(ScratchSlot::QuantA, qDivCeil(aBytes, 4));
+  if (!aScratch)
+    return;
+  int32_t *rowSums = reinterpret_cast<int32_t *>(aScratch);
+  uint8_t *aPacked =
+      reinterpret_cast<uint8_t *>(aScratch) + 4 * qRoundUp(M, 16);
+  g.APacked = aPacked;
+  g.rowSums = rowSums;
+
+  const int64_t es = qOutElementSize(static_cast<int>(outKind));
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    if (bi == 0 || strideA)
+      qPackA(a8 + bi * strideA, K, M, K, aMask, aPacked, rowSums);
+    QMatrixSource src{b8 + bi * strideB, ldb, K, transB != 0, bMask};
+    if (cachedB) {
+      const uint8_t *base = cachedB + (strideB ? bi * oneB : 0);
+      g.colSums = reinterpret_cast<const int32_t *>(base);
+      g.BPacked = reinterpret_cast<const int8_t *>(base + sumsBytes);
+    } else {
+      g.packB = qPackMatrixChunk;
+      g.packBClosure = &src;
+    }
+    g.C = static_cast<char *>(C) + bi * strideC * es;
+    qgemm(context, g);
+  }
+}
