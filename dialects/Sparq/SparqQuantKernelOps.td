@@ -1,6 +1,96 @@
 //===- SparqQuantKernelOps.td - integer kernel ops ------------*- tablegen -*-===//
 //
-// (Being implemented.) Kernel-level integer ops formed by sparq-qdq-to-integer
-// and lowered to the runtime's int8 kernels. Included by SparqOps.td.
+// Kernel-level integer ops formed by sparq-qdq-to-integer and lowered to the
+// runtime's int8 kernels (sparq_uk_qmatmul_i8, sparq_uk_qconv2d_i8). Included
+// by SparqOps.td.
 //
 //===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_QUANT_KERNEL_OPS_TD
+#define SPARQ_QUANT_KERNEL_OPS_TD
+
+// The epilogue both ops share. With acc = sum (x - x_zero) * (w - w_zero) in
+// i32 (no saturation) and bias the optional i32 `bias` (0 when absent), the
+// result element type selects what is written:
+//   i32:      acc + bias;
+//   f32:      act(f32(acc + bias) * scale[n] + bias_f32[n]);
+//   ui8 / i8: clamp(round_half_to_even(f32(acc + bias) * scale[n])
+//             + out_zero_point, qmin, qmax), the product in f32.
+// `scale` and `bias_f32` hold one element or one per output channel (conv)
+// or column (matmul). qmin/qmax default to the storage range; a fused
+// Relu/Clip narrows them. `activation` applies to f32 results only.
+class Sparq_QuantKernelOp<string mnemonic>
+    : Sparq_Op<mnemonic, [Pure, AttrSizedOperandSegments]> {
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The runtime's SPARQ_QOUT_* kind of the result element type.
+    int64_t getOutKind();
+    /// qmin / qmax, defaulted to the storage range of the result type.
+    int64_t getQMinOrDefault();
+    int64_t getQMaxOrDefault();
+  }];
+}
+
+def Sparq_QConvOp : Sparq_QuantKernelOp<"qconv"> {
+  let summary = "integer 2-d convolution kernel (NCHW) with a requantizing "
+                "epilogue";
+  let description = [{
+    `input` [N, C, H, W] and `weight` [K, C/group, KH, KW] are 8-bit
+    integers (i8 or ui8); `input_zero_point` holds one element of `input`'s
+    type, `weight_zero_point` one or K of `weight`'s type. Padding
+    contributes 0 to acc (it reads the input's zero point). The result is
+    [N, K, OH, OW]; see the epilogue above.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       AnyRankedTensor:$input_zero_point,
+                       AnyRankedTensor:$weight_zero_point,
+                       Optional<AnyRankedTensor>:$scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$bias_f32,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       DefaultValuedAttr<I64Attr, "0">:$out_zero_point,
+                       OptionalAttr<I64Attr>:$qmin,
+                       OptionalAttr<I64Attr>:$qmax,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $weight `,` $input_zero_point `,` "
+                       "$weight_zero_point (`scale` $scale^)? "
+                       "(`bias` $bias^)? (`bias_f32` $bias_f32^)? attr-dict "
+                       "`:` functional-type(operands, results)";
+}
+
+def Sparq_QMatMulOp : Sparq_QuantKernelOp<"qmatmul"> {
+  let summary = "integer matrix product kernel with a requantizing epilogue";
+  let description = [{
+    `lhs` [..., M, K] and `rhs` [..., K, N] (or [..., N, K] when `trans_b`)
+    are 8-bit integers (i8 or ui8) with numpy batch broadcasting;
+    `lhs_zero_point` holds one element of `lhs`'s type, `rhs_zero_point` one
+    or N of `rhs`'s type. The result is [..., M, N]; see the epilogue above.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       AnyRankedTensor:$lhs_zero_point,
+                       AnyRankedTensor:$rhs_zero_point,
+                       Optional<AnyRankedTensor>:$scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$bias_f32,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                       DefaultValuedAttr<I64Attr, "0">:$out_zero_point,
+                       OptionalAttr<I64Attr>:$qmin,
+                       OptionalAttr<I64Attr>:$qmax,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $lhs_zero_point `,` "
+                       "$rhs_zero_point (`scale` $scale^)? (`bias` $bias^)? "
+                       "(`bias_f32` $bias_f32^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
+#endif // SPARQ_QUANT_KERNEL_OPS_TD

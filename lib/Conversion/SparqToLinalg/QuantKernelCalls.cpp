@@ -1,8 +1,514 @@
-//===- QuantKernelCalls.cpp - (being implemented) -------------------------===//
+//===- QuantKernelCalls.cpp - Lower integer ops to the runtime's kernels --===//
+//
+// sparq.qmatmul / sparq.qconv (formed by sparq-qdq-to-integer) and ONNX's
+// matmul_integer, conv_integer (2-d), qlinear_matmul and qlinear_conv (2-d)
+// become calls of the runtime's int8 kernels sparq_uk_qmatmul_i8 and
+// sparq_uk_qconv2d_i8; sparq.matmul_nbits becomes sparq_uk_matmul_nbits_f32.
+// The ONNX ops' patterns take precedence over the generic linalg lowering in
+// Quantization.cpp, which stays the fallback for what the kernels do not
+// take (other ranks, non-f32 scales, a runtime output zero point).
+//
+// Zero points cross as pointers to their tensors; a requantization
+// multiplier a_scale * b_scale[n] / y_scale is folded in f32, in that order
+// (as onnxruntime computes it), when the scales are constants, and computed
+// by a small generic otherwise.
+//
+//===----------------------------------------------------------------------===//
 
 #include "KernelCallBuilder.h"
 
-using namespace mlir;
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
 
-void sparq::lowering::populateQuantKernelCallPatterns(
-    TypeConverter &typeConverter, RewritePatternSet &patterns) {}
+using namespace mlir;
+using namespace sparq::lowering;
+
+namespace sparq {
+namespace {
+
+constexpr StringLiteral kQMatmulFn = "sparq_uk_qmatmul_i8";
+constexpr StringLiteral kQConvFn = "sparq_uk_qconv2d_i8";
+constexpr StringLiteral kNBitsFn = "sparq_uk_matmul_nbits_f32";
+
+// sparq_runtime.h: SPARQ_QTYPE_* and SPARQ_QOUT_*.
+constexpr int64_t kTypeU8 = 0, kTypeS8 = 1;
+constexpr int64_t kOutI32 = 0, kOutF32 = 1, kOutU8 = 2, kOutS8 = 3;
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+int64_t numElements(Value v) { return typeOf(v).getNumElements(); }
+
+/// SPARQ_QTYPE_* of an 8-bit sparq (not converted) tensor, or -1.
+int64_t byteTypeOf(Value original) {
+  auto i = dyn_cast<IntegerType>(typeOf(original).getElementType());
+  if (!i || i.getWidth() != 8 || i.isSigned())
+    return -1;
+  return i.isUnsigned() ? kTypeU8 : kTypeS8;
+}
+
+/// SPARQ_QOUT_* of a sparq result element type, or -1.
+int64_t outKindOf(Type element) {
+  if (element.isF32())
+    return kOutF32;
+  auto i = dyn_cast<IntegerType>(element);
+  if (!i || i.isSigned())
+    return -1;
+  if (i.getWidth() == 32 && i.isSignless())
+    return kOutI32;
+  if (i.getWidth() == 8)
+    return i.isUnsigned() ? kOutU8 : kOutS8;
+  return -1;
+}
+
+bool isStatic(Value v) { return typeOf(v).hasStaticShape(); }
+
+/// Whether `param` holds one element or `n` in a vector.
+bool isScalarOrVector(Value param, int64_t n) {
+  auto t = typeOf(param);
+  return t.hasStaticShape() &&
+         (t.getNumElements() == 1 || (t.getRank() == 1 && t.getDimSize(0) == n));
+}
+
+/// The one element of a constant integer tensor of the sparq type, extended
+/// as its signedness says.
+std::optional<int64_t> constantScalar(Value original) {
+  ElementsAttr attr;
+  if (!matchPattern(original, m_Constant(&attr)) || attr.getNumElements() != 1)
+    return std::nullopt;
+  auto i = dyn_cast<IntegerType>(attr.getElementType());
+  if (!i)
+    return std::nullopt;
+  APInt v = *attr.getValues<APInt>().begin();
+  return i.isUnsigned() ? (int64_t)v.getZExtValue() : v.getSExtValue();
+}
+
+std::optional<SmallVector<float>> constantFloats(Value original) {
+  ElementsAttr attr;
+  if (!matchPattern(original, m_Constant(&attr)) ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  SmallVector<float> values;
+  for (APFloat f : attr.getValues<APFloat>())
+    values.push_back(f.convertToFloat());
+  return values;
+}
+
+/// The requantization multiplier a * b[n] / y of f32 scale tensors (one or
+/// n elements each) as a 1-d f32 tensor: a constant when all three are
+/// constants, else computed by a generic.
+Value buildMultiplier(ConversionPatternRewriter &rewriter, Location loc,
+                      Value a, Value b, Value y, Value aConv, Value bConv,
+                      Value yConv) {
+  int64_t n = std::max({numElements(a), numElements(b), numElements(y)});
+  auto type = RankedTensorType::get({n}, rewriter.getF32Type());
+  auto as = constantFloats(a), bs = constantFloats(b), ys = constantFloats(y);
+  if (as && bs && ys) {
+    SmallVector<float> m;
+    for (int64_t i = 0; i < n; ++i) {
+      auto at = [&](const SmallVector<float> &v) {
+        return v[v.size() == 1 ? 0 : i];
+      };
+      // f32 arithmetic, the product first, as onnxruntime.
+      float product = at(*as) * at(*bs);
+      m.push_back(product / at(*ys));
+    }
+    return arith::ConstantOp::create(rewriter, loc, type,
+                                     DenseElementsAttr::get(type, ArrayRef(m)));
+  }
+  auto asVector = [&](Value v) {
+    return reshapeTensor(rewriter, loc, v,
+                         RankedTensorType::get({numElements(v)},
+                                               rewriter.getF32Type()));
+  };
+  return createBroadcastGeneric(
+      rewriter, loc, type, {asVector(aConv), asVector(bConv), asVector(yConv)},
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+        return arith::DivFOp::create(b, l, product, args[2]);
+      });
+}
+
+/// The epilogue of one kernel call.
+struct Epilogue {
+  int64_t outKind = kOutI32;
+  Value biasI32, scale, biasF32; // converted tensors or null
+  int64_t outZero = 0, qmin = 0, qmax = 0;
+  Activation act = Activation::None;
+  double actA = 0, actB = 0;
+};
+
+/// Storage range of an 8-bit output kind.
+std::pair<int64_t, int64_t> storageRange(int64_t outKind) {
+  if (outKind == kOutU8)
+    return {0, 255};
+  if (outKind == kOutS8)
+    return {-128, 127};
+  return {0, 0};
+}
+
+/// Operands of one integer matmul call.
+struct MatmulOperands {
+  Value lhs, rhs, lhsZero, rhsZero;    // converted
+  Value lhsOrig, rhsOrig, rhsZeroOrig; // sparq values
+  bool transB = false;
+};
+
+/// Whether the matmul kernel takes these operands: ranks >= 2, static, and
+/// batch dims that are either all ones or the result's.
+bool matmulFits(Value lhs, Value rhs, RankedTensorType result) {
+  auto lt = typeOf(lhs), rt = typeOf(rhs);
+  if (lt.getRank() < 2 || rt.getRank() < 2 || !lt.hasStaticShape() ||
+      !rt.hasStaticShape() || !result.hasStaticShape())
+    return false;
+  ArrayRef<int64_t> outBatch = result.getShape().drop_back(2);
+  for (RankedTensorType t : {lt, rt}) {
+    ArrayRef<int64_t> b = t.getShape().drop_back(2);
+    if (product(b) != 1 && b != outBatch)
+      return false;
+  }
+  return true;
+}
+
+void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
+                 const MatmulOperands &o, const Epilogue &e,
+                 RankedTensorType type) {
+  auto lhsType = typeOf(o.lhs);
+  int64_t rank = type.getRank();
+  int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
+  int64_t k = lhsType.getShape().back();
+  int64_t batch = product(type.getShape().drop_back(2));
+  auto stride = [&](Value v, int64_t matrix) -> int64_t {
+    if (product(typeOf(v).getShape().drop_back(2)) == 1 && batch != 1)
+      return 0;
+    return matrix;
+  };
+  KernelCallBuilder kb(rewriter, op);
+  Value ctx = kb.context();
+  Value pa = kb.pointerTo(o.lhs), pb = kb.pointerTo(o.rhs);
+  Value pza = kb.pointerTo(o.lhsZero), pzb = kb.pointerTo(o.rhsZero);
+  Value pbias = e.biasI32 ? kb.pointerTo(e.biasI32) : kb.null();
+  Value pscale = e.scale ? kb.pointerTo(e.scale) : kb.null();
+  Value pbiasF = e.biasF32 ? kb.pointerTo(e.biasF32) : kb.null();
+  Value out = kb.allocResult(type);
+  Value pc = kb.pointerToBuffer(out);
+  int64_t flags = isConstantWeight(o.rhsOrig, o.rhs) ? 1 : 0;
+  kb.call(kQMatmulFn,
+          {ctx, pa, pb, pc, kb.i64(batch), kb.i64(m), kb.i64(n), kb.i64(k),
+           kb.i64(stride(o.lhs, m * k)), kb.i64(stride(o.rhs, k * n)),
+           kb.i64(m * n), kb.i64(o.transB ? 1 : 0), kb.i64(byteTypeOf(o.lhsOrig)),
+           kb.i64(byteTypeOf(o.rhsOrig)), pza, kb.i64(0), pzb,
+           kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0), kb.i64(e.outKind), pbias,
+           pscale, kb.i64(e.scale && numElements(e.scale) > 1 ? 1 : 0), pbiasF,
+           kb.i64(e.outZero), kb.i64(e.qmin), kb.i64(e.qmax),
+           kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB),
+           kb.i64(flags)});
+  rewriter.replaceOp(op, kb.toTensor(out, type));
+}
+
+/// Operands of one integer conv call.
+struct ConvOperands {
+  Value input, weight, inputZero, weightZero; // converted
+  Value inputOrig, weightOrig;                // sparq values
+  ArrayRef<int64_t> strides, pads, dilations;
+  int64_t group = 1;
+};
+
+bool convFits(Value input, Value weight, Value weightZero,
+              RankedTensorType result) {
+  return typeOf(input).getRank() == 4 && typeOf(weight).getRank() == 4 &&
+         isStatic(input) && isStatic(weight) && result.hasStaticShape() &&
+         isScalarOrVector(weightZero, result.getDimSize(1));
+}
+
+void emitQConv(ConversionPatternRewriter &rewriter, Operation *op,
+               const ConvOperands &o, const Epilogue &e,
+               RankedTensorType type) {
+  auto inputType = typeOf(o.input), weightType = typeOf(o.weight);
+  KernelCallBuilder kb(rewriter, op);
+  Value ctx = kb.context();
+  Value px = kb.pointerTo(o.input), pw = kb.pointerTo(o.weight);
+  Value pzx = kb.pointerTo(o.inputZero), pzw = kb.pointerTo(o.weightZero);
+  Value pbias = e.biasI32 ? kb.pointerTo(e.biasI32) : kb.null();
+  Value pscale = e.scale ? kb.pointerTo(e.scale) : kb.null();
+  Value pbiasF = e.biasF32 ? kb.pointerTo(e.biasF32) : kb.null();
+  Value out = kb.allocResult(type);
+  Value py = kb.pointerToBuffer(out);
+  int64_t flags = isConstantWeight(o.weightOrig, o.weight) ? 1 : 0;
+  kb.call(kQConvFn,
+          {ctx,
+           px,
+           pw,
+           py,
+           kb.i64(inputType.getDimSize(0)),
+           kb.i64(inputType.getDimSize(1)),
+           kb.i64(inputType.getDimSize(2)),
+           kb.i64(inputType.getDimSize(3)),
+           kb.i64(type.getDimSize(1)),
+           kb.i64(type.getDimSize(2)),
+           kb.i64(type.getDimSize(3)),
+           kb.i64(weightType.getDimSize(2)),
+           kb.i64(weightType.getDimSize(3)),
+           kb.i64(o.strides[0]),
+           kb.i64(o.strides[1]),
+           kb.i64(o.pads[0]),
+           kb.i64(o.pads[1]),
+           kb.i64(o.dilations[0]),
+           kb.i64(o.dilations[1]),
+           kb.i64(o.group),
+           kb.i64(byteTypeOf(o.inputOrig)),
+           kb.i64(byteTypeOf(o.weightOrig)),
+           pzx,
+           pzw,
+           kb.i64(numElements(o.weightZero) > 1 ? 1 : 0),
+           kb.i64(e.outKind),
+           pbias,
+           pscale,
+           kb.i64(e.scale && numElements(e.scale) > 1 ? 1 : 0),
+           pbiasF,
+           kb.i64(e.outZero),
+           kb.i64(e.qmin),
+           kb.i64(e.qmax),
+           kb.i64((int64_t)e.act),
+           kb.f32(e.actA),
+           kb.f32(e.actB),
+           kb.i64(flags)});
+  rewriter.replaceOp(op, kb.toTensor(out, type));
+}
+
+/// The epilogue of a qconv / qmatmul kernel op.
+template <typename OpTy, typename Adaptor>
+Epilogue kernelEpilogue(OpTy op, Adaptor adaptor) {
+  Epilogue e;
+  e.outKind = outKindOf(op.getType().getElementType());
+  e.biasI32 = adaptor.getBias();
+  e.scale = adaptor.getScale();
+  e.biasF32 = adaptor.getBiasF32();
+  if (e.outKind == kOutU8 || e.outKind == kOutS8) {
+    e.outZero = (int64_t)op.getOutZeroPoint();
+    e.qmin = op.getQMinOrDefault();
+    e.qmax = op.getQMaxOrDefault();
+  }
+  e.act = op.getActivation();
+  e.actA = op.getActAlphaAttr().getValueAsDouble();
+  e.actB = op.getActBetaAttr().getValueAsDouble();
+  return e;
+}
+
+/// The requantizing epilogue of a qlinear op: the result's zero point must
+/// be a constant and the scales f32 with one or `n` elements.
+std::optional<Epilogue> qlinearEpilogue(Type resultElement, Value yZero,
+                                        ArrayRef<Value> scales, int64_t n) {
+  std::optional<int64_t> zero = constantScalar(yZero);
+  int64_t kind = outKindOf(resultElement);
+  if (!zero || (kind != kOutU8 && kind != kOutS8))
+    return std::nullopt;
+  for (Value s : scales)
+    if (!typeOf(s).getElementType().isF32() || !isScalarOrVector(s, n))
+      return std::nullopt;
+  Epilogue e;
+  e.outKind = kind;
+  e.outZero = *zero;
+  std::tie(e.qmin, e.qmax) = storageRange(kind);
+  return e;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel ops
+//===----------------------------------------------------------------------===//
+
+struct QMatMulCall : OpConversionPattern<QMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!matmulFits(op.getLhs(), op.getRhs(), op.getType()))
+      return op.emitOpError("the integer matmul kernel needs static operands "
+                            "whose batch dims are the result's or all ones");
+    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
+                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
+                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(),
+                     op.getTransB()};
+    emitQMatmul(rewriter, op, o, kernelEpilogue(op, adaptor), type);
+    return success();
+  }
+};
+
+struct QConvCall : OpConversionPattern<QConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
+                   op.getInput(),          op.getWeight(),
+                   op.getStrides(),        op.getPads(),
+                   op.getDilations(),      (int64_t)op.getGroup()};
+    emitQConv(rewriter, op, o, kernelEpilogue(op, adaptor), type);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// ONNX's integer ops (preferred over Quantization.cpp's generic lowering)
+//===----------------------------------------------------------------------===//
+
+constexpr unsigned kKernelBenefit = 2;
+
+struct MatMulIntegerCall : OpConversionPattern<MatMulIntegerOp> {
+  MatMulIntegerCall(const TypeConverter &tc, MLIRContext *ctx)
+      : OpConversionPattern(tc, ctx, kKernelBenefit) {}
+
+  LogicalResult
+  matchAndRewrite(MatMulIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!matmulFits(op.getLhs(), op.getRhs(), op.getType()) ||
+        numElements(op.getLhsZeroPoint()) != 1 ||
+        !isScalarOrVector(op.getRhsZeroPoint(), op.getType().getShape().back()))
+      return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
+    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
+                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
+                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(), false};
+    emitQMatmul(rewriter, op, o, Epilogue(),
+                convertTensorType(*getTypeConverter(), op.getType()));
+    return success();
+  }
+};
+
+struct ConvIntegerCall : OpConversionPattern<ConvIntegerOp> {
+  ConvIntegerCall(const TypeConverter &tc, MLIRContext *ctx)
+      : OpConversionPattern(tc, ctx, kKernelBenefit) {}
+
+  LogicalResult
+  matchAndRewrite(ConvIntegerOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!convFits(op.getInput(), op.getWeight(), op.getWeightZeroPoint(),
+                  op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a static 2-d conv");
+    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
+                   op.getInput(),          op.getWeight(),
+                   op.getStrides(),        op.getPads(),
+                   op.getDilations(),      (int64_t)op.getGroup()};
+    emitQConv(rewriter, op, o, Epilogue(),
+              convertTensorType(*getTypeConverter(), op.getType()));
+    return success();
+  }
+};
+
+struct QLinearMatMulCall : OpConversionPattern<QLinearMatMulOp> {
+  QLinearMatMulCall(const TypeConverter &tc, MLIRContext *ctx)
+      : OpConversionPattern(tc, ctx, kKernelBenefit) {}
+
+  LogicalResult
+  matchAndRewrite(QLinearMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = op.getType();
+    if (!matmulFits(op.getLhs(), op.getRhs(), resultType) ||
+        numElements(op.getLhsZeroPoint()) != 1 ||
+        !isScalarOrVector(op.getRhsZeroPoint(), resultType.getShape().back()))
+      return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
+    int64_t n = resultType.getShape().back();
+    std::optional<Epilogue> e = qlinearEpilogue(
+        resultType.getElementType(), op.getResultZeroPoint(),
+        {op.getLhsScale(), op.getRhsScale(), op.getResultScale()}, n);
+    if (!e || numElements(op.getLhsScale()) != 1 ||
+        numElements(op.getResultScale()) != 1)
+      return rewriter.notifyMatchFailure(op, "parameters the kernel does not "
+                                             "take");
+    e->scale = buildMultiplier(rewriter, op.getLoc(), op.getLhsScale(),
+                               op.getRhsScale(), op.getResultScale(),
+                               adaptor.getLhsScale(), adaptor.getRhsScale(),
+                               adaptor.getResultScale());
+    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
+                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
+                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(), false};
+    emitQMatmul(rewriter, op, o, *e,
+                convertTensorType(*getTypeConverter(), resultType));
+    return success();
+  }
+};
+
+struct QLinearConvCall : OpConversionPattern<QLinearConvOp> {
+  QLinearConvCall(const TypeConverter &tc, MLIRContext *ctx)
+      : OpConversionPattern(tc, ctx, kKernelBenefit) {}
+
+  LogicalResult
+  matchAndRewrite(QLinearConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = op.getType();
+    if (!convFits(op.getInput(), op.getWeight(), op.getWeightZeroPoint(),
+                  resultType))
+      return rewriter.notifyMatchFailure(op, "not a static 2-d conv");
+    int64_t k = resultType.getDimSize(1);
+    std::optional<Epilogue> e = qlinearEpilogue(
+        resultType.getElementType(), op.getResultZeroPoint(),
+        {op.getInputScale(), op.getWeightScale(), op.getResultScale()}, k);
+    if (!e || numElements(op.getInputScale()) != 1 ||
+        numElements(op.getResultScale()) != 1)
+      return rewriter.notifyMatchFailure(op, "parameters the kernel does not "
+                                             "take");
+    e->scale = buildMultiplier(rewriter, op.getLoc(), op.getInputScale(),
+                               op.getWeightScale(), op.getResultScale(),
+                               adaptor.getInputScale(), adaptor.getWeightScale(),
+                               adaptor.getResultScale());
+    e->biasI32 = adaptor.getBias();
+    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
+                   op.getInput(),          op.getWeight(),
+                   op.getStrides(),        op.getPads(),
+                   op.getDilations(),      (int64_t)op.getGroup()};
+    emitQConv(rewriter, op, o, *e,
+              convertTensorType(*getTypeConverter(), resultType));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Weight-only n-bit matmul
+//===----------------------------------------------------------------------===//
+
+struct MatMulNBitsCall : OpConversionPattern<MatMulNBitsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MatMulNBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!type.hasStaticShape())
+      return op.emitOpError("the n-bit matmul kernel needs static shapes");
+    int64_t n = (int64_t)op.getN(), k = (int64_t)op.getK();
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value px = kb.pointerTo(adaptor.getA());
+    Value pw = kb.pointerTo(adaptor.getB());
+    Value ps = kb.pointerTo(adaptor.getScales());
+    Value pz = adaptor.getZeroPoints() ? kb.pointerTo(adaptor.getZeroPoints())
+                                       : kb.null();
+    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias())
+                                    : kb.null();
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    kb.call(kNBitsFn,
+            {ctx, px, pw, ps, pz, pbias, py, kb.i64(type.getNumElements() / n),
+             kb.i64(n), kb.i64(k), kb.i64((int64_t)op.getBits()),
+             kb.i64((int64_t)op.getBlockSize()),
+             kb.i64((int64_t)Activation::None), kb.f32(0), kb.f32(0)});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateQuantKernelCallPatterns(TypeConverter &typeConverter,
+                                               RewritePatternSet &patterns) {
+  patterns.add<QMatMulCall, QConvCall, MatMulIntegerCall, ConvIntegerCall,
+               QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall>(
+      typeConverter, patterns.getContext());
+}
+
+} // namespace sparq

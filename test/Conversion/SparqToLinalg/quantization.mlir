@@ -10,7 +10,9 @@
 // CHECK-DAG: #[[ONE:.+]] = affine_map<(d0, d1) -> (0)>
 // CHECK-DAG: #[[ID4:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[SCALAR4:.+]] = affine_map<(d0, d1, d2, d3) -> ()>
-// CHECK-DAG: #[[CH:.+]] = affine_map<(d0, d1, d2, d3) -> (d0)>
+// CHECK-DAG: #[[ID5:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-DAG: #[[SCALAR5:.+]] = affine_map<(d0, d1, d2, d3, d4) -> ()>
+// CHECK-DAG: #[[CH5:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0)>
 
 // CHECK-LABEL: func.func @quantize_per_axis
 // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[COL]], #[[COL]], #[[ID]]]
@@ -75,21 +77,22 @@ func.func @qlinear_matmul(%a: tensor<4x3xui8>, %b: tensor<3x5xi8>, %s: tensor<1x
 }
 
 // The weight zero point is read per output channel (dim 0 of the weight);
-// the widened input is padded with zeros.
+// the widened input is padded with zeros. (A 3-d conv: 2-d conv_integer
+// goes to the runtime's int8 kernel, quant-kernel-calls.mlir.)
 // CHECK-LABEL: func.func @conv_integer
-// CHECK: linalg.generic {indexing_maps = [#[[ID4]], #[[SCALAR4]], #[[ID4]]]
+// CHECK: linalg.generic {indexing_maps = [#[[ID5]], #[[SCALAR5]], #[[ID5]]]
 // CHECK: arith.extui
 // CHECK: arith.subi
-// CHECK: linalg.generic {indexing_maps = [#[[ID4]], #[[CH]], #[[ID4]]]
+// CHECK: linalg.generic {indexing_maps = [#[[ID5]], #[[CH5]], #[[ID5]]]
 // CHECK: arith.extsi
 // CHECK: arith.subi
 // CHECK: arith.select
-// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
 // CHECK: arith.muli
-// CHECK: tensor.collapse_shape {{.+}} into tensor<1x2x3x3xi32>
-func.func @conv_integer(%x: tensor<1x1x3x3xui8>, %w: tensor<2x1x2x2xi8>, %zx: tensor<ui8>, %zw: tensor<2xi8>) -> tensor<1x2x3x3xi32> {
-  %0 = sparq.conv_integer %x, %w, %zx, %zw {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x3x3xui8>, tensor<2x1x2x2xi8>, tensor<ui8>, tensor<2xi8>) -> tensor<1x2x3x3xi32>
-  return %0 : tensor<1x2x3x3xi32>
+// CHECK: tensor.collapse_shape {{.+}} into tensor<1x2x3x3x3xi32>
+func.func @conv_integer(%x: tensor<1x1x3x3x3xui8>, %w: tensor<2x1x2x2x2xi8>, %zx: tensor<ui8>, %zw: tensor<2xi8>) -> tensor<1x2x3x3x3xi32> {
+  %0 = sparq.conv_integer %x, %w, %zx, %zw {dilations = array<i64: 1, 1, 1>, pads = array<i64: 1, 1, 1, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x1x3x3x3xui8>, tensor<2x1x2x2x2xi8>, tensor<ui8>, tensor<2xi8>) -> tensor<1x2x3x3x3xi32>
+  return %0 : tensor<1x2x3x3x3xi32>
 }
 
 // CHECK-LABEL: func.func @qlinear_conv_bias

@@ -1,6 +1,35 @@
-//===- QdqToInteger.cpp - (being implemented) -----------------------------------===//
+//===- QdqToInteger.cpp - QDQ groups to integer kernels -------------------===//
+//
+// Recognizes the quantize/dequantize groups that onnxruntime's quantization
+// tools and torch's exporters write around convolutions and matrix products
+// (after sparq-fuse-epilogues has formed sparq.fused_conv / fused_matmul
+// from them) and rewrites them to the integer kernels sparq.qconv /
+// sparq.qmatmul:
+//
+//  - dequantize(x) and dequantize(const w) into a kernel whose only user is
+//    a per-tensor quantize_linear become one kernel with an 8-bit result:
+//    requantization multiplier x_scale * w_scale[n] / y_scale (in f32, in
+//    that order, as onnxruntime's QLinearConv), the i32 bias, and a fused
+//    Relu/Clip as a narrowed [qmin, qmax];
+//  - the same group with a float consumer (or an epilogue the integer
+//    result cannot express) becomes a kernel with an f32 result;
+//  - quantize_dynamic's matmul_integer -> cast -> mul(scale) [-> add bias]
+//    becomes one kernel with an f32 result;
+//  - max_pool / reshape / transpose between a dequantize and a quantize with
+//    the same per-tensor parameters run on the 8-bit values.
+//
+// Every kernel formed records what it computes in a `sparq.quantized`
+// string attribute for the compile report.
+//
+//===----------------------------------------------------------------------===//
 
 #include "sparq/Dialect/Sparq/Transforms/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace sparq {
 #define GEN_PASS_DEF_SPARQQDQTOINTEGERPASS
@@ -8,10 +37,452 @@ namespace sparq {
 } // namespace sparq
 
 using namespace mlir;
+using namespace sparq;
 
 namespace {
-struct QdqToIntegerPass : sparq::impl::SparqQdqToIntegerPassBase<QdqToIntegerPass> {
-  using Base::Base;
-  void runOnOperation() override {}
+
+constexpr StringLiteral kQuantizedAttr = "sparq.quantized";
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+int64_t numElements(Value v) {
+  auto t = typeOf(v);
+  return t.hasStaticShape() ? t.getNumElements() : -1;
+}
+
+bool isByteType(Type t) {
+  auto i = dyn_cast<IntegerType>(t);
+  return i && i.getWidth() == 8 && !i.isSigned();
+}
+
+/// "u8" / "s8" / "f32" / "i32" for the recorded description.
+std::string typeTag(Type t) {
+  if (auto i = dyn_cast<IntegerType>(t))
+    return (i.isUnsigned() ? "u" : (i.getWidth() == 32 ? "i" : "s")) +
+           std::to_string(i.getWidth());
+  return t.isF32() ? "f32" : "?";
+}
+
+/// The elements of a constant tensor as floats (f32 only).
+std::optional<SmallVector<float>> constantFloats(Value v) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.getElementType().isF32())
+    return std::nullopt;
+  SmallVector<float> values;
+  for (APFloat f : attr.getValues<APFloat>())
+    values.push_back(f.convertToFloat());
+  return values;
+}
+
+/// The elements of a constant integer tensor, sign- or zero-extended as
+/// their type says.
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto intType = dyn_cast<IntegerType>(attr.getElementType());
+  if (!intType)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (APInt i : attr.getValues<APInt>())
+    values.push_back(intType.isUnsigned() ? (int64_t)i.getZExtValue()
+                                          : i.getSExtValue());
+  return values;
+}
+
+/// A dequantize_linear of 8-bit values with per-tensor or per-axis f32
+/// parameters.
+struct Dequantized {
+  DequantizeLinearOp op;
+  Value q() { return op.getInput(); }
+  Type storage() { return typeOf(op.getInput()).getElementType(); }
+  bool perTensor() { return numElements(op.getScale()) == 1; }
 };
+
+std::optional<Dequantized> matchDequantize(Value v) {
+  auto dq = v.getDefiningOp<DequantizeLinearOp>();
+  if (!dq || dq.getBlockSize() != 0 || !isByteType(typeOf(dq.getInput()).getElementType()) ||
+      !typeOf(dq.getScale()).getElementType().isF32())
+    return std::nullopt;
+  return Dequantized{dq};
+}
+
+/// The per-tensor f32 scale and integer zero point of `dq`, when both are
+/// constants.
+std::optional<std::pair<float, int64_t>> perTensorParams(Value scale,
+                                                         Value zeroPoint) {
+  auto s = constantFloats(scale);
+  auto z = constantInts(zeroPoint);
+  if (!s || !z || s->size() != 1 || z->size() != 1)
+    return std::nullopt;
+  return std::make_pair((*s)[0], (*z)[0]);
+}
+
+/// ONNX QuantizeLinear of one value: saturate(rne(v / scale) + zp), the
+/// division in f32; infinities saturate.
+int64_t quantizeScalar(float v, float scale, int64_t zp, int64_t lo,
+                       int64_t hi) {
+  float real = v / scale;
+  if (std::isnan(real))
+    return lo;
+  double q = std::nearbyint((double)real) + (double)zp;
+  return (int64_t)std::min<double>(hi, std::max<double>(lo, q));
+}
+
+Value vectorConstant(PatternRewriter &rewriter, Location loc,
+                     ArrayRef<float> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()},
+                                    rewriter.getF32Type());
+  return ConstantOp::create(rewriter, loc,
+                            DenseElementsAttr::get(type, values));
+}
+
+//===----------------------------------------------------------------------===//
+// dequantize -> fused kernel [-> quantize]
+//===----------------------------------------------------------------------===//
+
+/// What the two kernel ops differ in.
+template <typename KernelOp>
+struct KernelTraits;
+
+template <>
+struct KernelTraits<FusedConvOp> {
+  static Value input(FusedConvOp op) { return op.getInput(); }
+  static Value weight(FusedConvOp op) { return op.getWeight(); }
+  /// The weight dim holding the output channels.
+  static int64_t channelAxis(FusedConvOp) { return 0; }
+  static bool accepts(FusedConvOp op) {
+    return typeOf(op.getInput()).getRank() == 4;
+  }
+  static Operation *build(PatternRewriter &rewriter, FusedConvOp op,
+                          Type resultType, Value x, Value w, Value xZero,
+                          Value wZero, Value scale, Value bias, Value biasF32) {
+    return QConvOp::create(rewriter, op.getLoc(), resultType, x, w, xZero,
+                           wZero, scale, bias, biasF32, op.getStridesAttr(),
+                           op.getPadsAttr(), op.getDilationsAttr(),
+                           op.getGroupAttr(), nullptr, nullptr, nullptr,
+                           nullptr, nullptr, nullptr);
+  }
+};
+
+template <>
+struct KernelTraits<FusedMatMulOp> {
+  static Value input(FusedMatMulOp op) { return op.getLhs(); }
+  static Value weight(FusedMatMulOp op) { return op.getRhs(); }
+  static int64_t channelAxis(FusedMatMulOp op) {
+    int64_t rank = typeOf(op.getRhs()).getRank();
+    return op.getTransB() ? rank - 2 : rank - 1;
+  }
+  static bool accepts(FusedMatMulOp) { return true; }
+  static Operation *build(PatternRewriter &rewriter, FusedMatMulOp op,
+                          Type resultType, Value x, Value w, Value xZero,
+                          Value wZero, Value scale, Value bias, Value biasF32) {
+    return QMatMulOp::create(rewriter, op.getLoc(), resultType, x, w, xZero,
+                             wZero, scale, bias, biasF32, op.getTransBAttr(),
+                             nullptr, nullptr, nullptr, nullptr, nullptr,
+                             nullptr);
+  }
+};
+
+/// Sets the epilogue attributes shared by qconv and qmatmul.
+void setEpilogue(Operation *kernel, Activation act, float alpha, float beta,
+                 std::optional<int64_t> outZero, std::optional<int64_t> qmin,
+                 std::optional<int64_t> qmax, StringRef description) {
+  Builder b(kernel->getContext());
+  if (act != Activation::None) {
+    kernel->setAttr("activation", ActivationAttr::get(b.getContext(), act));
+    kernel->setAttr("act_alpha", b.getF32FloatAttr(alpha));
+    kernel->setAttr("act_beta", b.getF32FloatAttr(beta));
+  }
+  if (outZero)
+    kernel->setAttr("out_zero_point", b.getI64IntegerAttr(*outZero));
+  if (qmin)
+    kernel->setAttr("qmin", b.getI64IntegerAttr(*qmin));
+  if (qmax)
+    kernel->setAttr("qmax", b.getI64IntegerAttr(*qmax));
+  kernel->setAttr(kQuantizedAttr, b.getStringAttr(description));
+}
+
+/// Rewrites a fused_conv / fused_matmul whose input and weight are
+/// dequantized 8-bit values into qconv / qmatmul (see the file comment).
+template <typename KernelOp>
+struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
+  using OpRewritePattern<KernelOp>::OpRewritePattern;
+  using Traits = KernelTraits<KernelOp>;
+
+  LogicalResult matchAndRewrite(KernelOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!Traits::accepts(op) || op.getResidual() ||
+        !op.getType().getElementType().isF32() ||
+        !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "not a static f32 kernel "
+                                             "without a residual");
+    std::optional<Dequantized> x = matchDequantize(Traits::input(op));
+    std::optional<Dequantized> w = matchDequantize(Traits::weight(op));
+    if (!x || !w)
+      return rewriter.notifyMatchFailure(op, "operands are not dequantized "
+                                             "8-bit values");
+    // Activations: per-tensor; the scale folds into the multiplier.
+    auto xParams = perTensorParams(x->op.getScale(), x->op.getZeroPoint());
+    if (!xParams)
+      return rewriter.notifyMatchFailure(op, "input is not per-tensor with "
+                                             "constant parameters");
+    float xScale = xParams->first;
+    // Weights: per-tensor or per output channel with constant scales. A
+    // non-constant weight is accepted only per-tensor (activation x
+    // activation products).
+    auto wType = typeOf(w->q());
+    int64_t axis = Traits::channelAxis(op);
+    int64_t channels = wType.getDimSize(axis);
+    std::optional<SmallVector<float>> wScales =
+        constantFloats(w->op.getScale());
+    if (!wScales)
+      return rewriter.notifyMatchFailure(op, "weight scale is not constant");
+    bool perChannel = !w->perTensor();
+    if (perChannel && ((int64_t)wScales->size() != channels ||
+                       w->op.getAxis() != axis ||
+                       numElements(w->op.getZeroPoint()) != channels))
+      return rewriter.notifyMatchFailure(op, "weight is quantized along "
+                                             "another axis");
+    if (perChannel && !matchPattern(w->q(), m_Constant()))
+      return rewriter.notifyMatchFailure(op, "per-channel weight is not "
+                                             "constant");
+
+    // acc * (x_scale * w_scale[n]) is the float kernel's accumulator.
+    SmallVector<float> accScale;
+    for (float ws : *wScales)
+      accScale.push_back(xScale * ws);
+
+    // The bias: i32 when it is a dequantized i32 constant with scale
+    // x_scale * w_scale and zero point 0 (as the quantizers write it),
+    // otherwise added in f32.
+    Value biasI32, biasF32;
+    if (Value bias = op.getBias()) {
+      biasI32 = matchIntegerBias(bias, accScale, channels);
+      if (!biasI32)
+        biasF32 = bias;
+    }
+
+    Location loc = op.getLoc();
+    Activation act = op.getActivation();
+    float alpha = op.getActAlphaAttr().getValueAsDouble();
+    float beta = op.getActBetaAttr().getValueAsDouble();
+    std::string operands = typeTag(x->storage()) + typeTag(w->storage());
+    std::string granularity = perChannel ? " per-channel" : " per-tensor";
+
+    // An 8-bit result when the only user quantizes per-tensor.
+    auto q = op->hasOneUse()
+                 ? dyn_cast<QuantizeLinearOp>(*op->getUsers().begin())
+                 : QuantizeLinearOp();
+    if (q && !biasF32 && q.getBlockSize() == 0 &&
+        isByteType(q.getType().getElementType()) &&
+        (act == Activation::None || act == Activation::Relu ||
+         act == Activation::Clip)) {
+      if (auto yParams = perTensorParams(q.getScale(), q.getZeroPoint())) {
+        auto [yScale, yZero] = *yParams;
+        Type storage = q.getType().getElementType();
+        bool isUnsigned = storage.isUnsignedInteger();
+        int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
+        std::optional<int64_t> qmin, qmax;
+        // Quantization is monotone, so quantize(clamp(v, a, b)) =
+        // clamp(quantize(v), quantize(a), quantize(b)) exactly.
+        if (act == Activation::Relu)
+          qmin = std::max(lo, yZero);
+        if (act == Activation::Clip) {
+          qmin = quantizeScalar(alpha, yScale, yZero, lo, hi);
+          qmax = quantizeScalar(beta, yScale, yZero, lo, hi);
+        }
+        SmallVector<float> multiplier;
+        for (float s : accScale)
+          multiplier.push_back(s / yScale);
+        rewriter.setInsertionPoint(q);
+        Operation *kernel = Traits::build(
+            rewriter, op, q.getType(), x->q(), w->q(), x->op.getZeroPoint(),
+            w->op.getZeroPoint(), vectorConstant(rewriter, loc, multiplier),
+            biasI32, Value());
+        std::string what = operands + "->" + typeTag(storage) + granularity;
+        if (act != Activation::None)
+          what += act == Activation::Relu ? " +relu" : " +clip";
+        setEpilogue(kernel, Activation::None, 0, 0, yZero, qmin, qmax, what);
+        rewriter.replaceOp(q, kernel->getResult(0));
+        rewriter.eraseOp(op);
+        return success();
+      }
+    }
+
+    // An f32 result; a quantize_linear user stays.
+    Operation *kernel = Traits::build(
+        rewriter, op, op.getType(), x->q(), w->q(), x->op.getZeroPoint(),
+        w->op.getZeroPoint(), vectorConstant(rewriter, loc, accScale), biasI32,
+        biasF32);
+    setEpilogue(kernel, act, alpha, beta, std::nullopt, std::nullopt,
+                std::nullopt, operands + "->f32" + granularity);
+    rewriter.replaceOp(op, kernel->getResults());
+    return success();
+  }
+
+  /// The i32 values of `bias` when it dequantizes a constant i32 vector of
+  /// `channels` elements with zero point 0 and scale[n] == accScale[n] (up
+  /// to rounding of the product).
+  static Value matchIntegerBias(Value bias, ArrayRef<float> accScale,
+                                int64_t channels) {
+    auto dq = bias.getDefiningOp<DequantizeLinearOp>();
+    if (!dq || dq.getBlockSize() != 0)
+      return Value();
+    auto qType = typeOf(dq.getInput());
+    if (!qType.getElementType().isSignlessInteger(32) || qType.getRank() != 1 ||
+        qType.getDimSize(0) != channels || !matchPattern(dq.getInput(), m_Constant()))
+      return Value();
+    auto zeros = constantInts(dq.getZeroPoint());
+    auto scales = constantFloats(dq.getScale());
+    if (!zeros || !scales ||
+        llvm::any_of(*zeros, [](int64_t z) { return z != 0; }))
+      return Value();
+    for (int64_t n = 0; n < channels; ++n) {
+      float want = accScale[accScale.size() == 1 ? 0 : n];
+      float got = (*scales)[scales->size() == 1 ? 0 : n];
+      if (std::fabs(got - want) > 1e-6f * std::fabs(want))
+        return Value();
+    }
+    return dq.getInput();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// quantize_dynamic: matmul_integer -> cast -> mul [-> add]
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+OpTy soleUser(Operation *op) {
+  if (!op->hasOneUse())
+    return OpTy();
+  return dyn_cast<OpTy>(*op->getUsers().begin());
+}
+
+/// The other operand of a binary op, given one of them.
+Value otherOperand(Operation *binary, Value one) {
+  return binary->getOperand(0) == one ? binary->getOperand(1)
+                                      : binary->getOperand(0);
+}
+
+/// Whether `v` broadcasts against a [..., n] result as one element or a
+/// vector along the last dim.
+bool isColumnVector(Value v, int64_t n) {
+  auto t = typeOf(v);
+  if (!t.hasStaticShape() || !t.getElementType().isF32())
+    return false;
+  if (t.getNumElements() == 1)
+    return true;
+  return t.getRank() >= 1 && t.getShape().back() == n &&
+         t.getNumElements() == n;
+}
+
+Value asVector(PatternRewriter &rewriter, Location loc, Value v) {
+  auto t = typeOf(v);
+  if (t.getRank() == 1)
+    return v;
+  auto vec = RankedTensorType::get({t.getNumElements()}, t.getElementType());
+  return ReshapeOp::create(rewriter, loc, vec, v);
+}
+
+struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatMulIntegerOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getType();
+    if (typeOf(op.getLhs()).getRank() < 2 || typeOf(op.getRhs()).getRank() < 2 ||
+        !type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static matrices");
+    int64_t n = type.getShape().back();
+    auto cast = soleUser<CastOp>(op);
+    if (!cast || !cast.getType().getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not cast to f32");
+    auto mul = soleUser<MulOp>(cast);
+    if (!mul || mul.getType() != cast.getType())
+      return rewriter.notifyMatchFailure(op, "not scaled");
+    Value scale = otherOperand(mul, cast.getResult());
+    if (!isColumnVector(scale, n))
+      return rewriter.notifyMatchFailure(op, "scale is not per-tensor or "
+                                             "per-column");
+    Operation *last = mul;
+    Value bias;
+    if (auto add = soleUser<AddOp>(mul);
+        add && add.getType() == mul.getType()) {
+      Value other = otherOperand(add, mul.getResult());
+      if (isColumnVector(other, n)) {
+        bias = other;
+        last = add;
+      }
+    }
+    // The kernel runs where the last op of the group did: every operand is
+    // available there.
+    rewriter.setInsertionPoint(last);
+    Location loc = op.getLoc();
+    Value scaleVec = asVector(rewriter, loc, scale);
+    Value biasVec = bias ? asVector(rewriter, loc, bias) : Value();
+    auto kernel = QMatMulOp::create(
+        rewriter, loc, mul.getType(), op.getLhs(), op.getRhs(),
+        op.getLhsZeroPoint(), op.getRhsZeroPoint(), scaleVec, Value(), biasVec,
+        nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    bool perColumn = numElements(op.getRhsZeroPoint()) > 1 ||
+                     numElements(scale) > 1;
+    kernel->setAttr(kQuantizedAttr,
+                    rewriter.getStringAttr(
+                        "dynamic " + typeTag(op.getLhs().getType().getElementType()) +
+                        typeTag(op.getRhs().getType().getElementType()) +
+                        "->f32" + (perColumn ? " per-channel" : " per-tensor")));
+    rewriter.replaceOp(last, kernel.getResult());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Data movement on 8-bit values
+//===----------------------------------------------------------------------===//
+
+/// quantize(op(dequantize(x))) with the same per-tensor parameters is op(x)
+/// for max_pool, reshape and transpose: they only move or select values,
+/// and dequantization is monotone.
+struct MoveThroughDataMovement : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeLinearOp q,
+                                PatternRewriter &rewriter) const override {
+    Operation *mover = q.getInput().getDefiningOp();
+    if (!mover || !isa<MaxPoolOp, ReshapeOp, TransposeOp>(mover) ||
+        !mover->hasOneUse())
+      return rewriter.notifyMatchFailure(q, "not after a data movement op");
+    std::optional<Dequantized> dq = matchDequantize(mover->getOperand(0));
+    if (!dq || dq->storage() != q.getType().getElementType() ||
+        q.getBlockSize() != 0)
+      return rewriter.notifyMatchFailure(q, "not a matching dequantize");
+    auto in = perTensorParams(dq->op.getScale(), dq->op.getZeroPoint());
+    auto out = perTensorParams(q.getScale(), q.getZeroPoint());
+    if (!in || !out || *in != *out)
+      return rewriter.notifyMatchFailure(q, "parameters differ");
+    rewriter.setInsertionPoint(q);
+    Operation *moved = rewriter.clone(*mover);
+    moved->setOperand(0, dq->q());
+    moved->getResult(0).setType(q.getType());
+    rewriter.replaceOp(q, moved->getResults());
+    rewriter.eraseOp(mover);
+    return success();
+  }
+};
+
+struct SparqQdqToIntegerPass
+    : sparq::impl::SparqQdqToIntegerPassBase<SparqQdqToIntegerPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<DequantizedKernelToInteger<FusedConvOp>,
+                 DequantizedKernelToInteger<FusedMatMulOp>,
+                 DynamicMatMulToInteger, MoveThroughDataMovement>(context);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
 } // namespace

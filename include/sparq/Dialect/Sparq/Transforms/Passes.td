@@ -187,7 +187,23 @@ def SparqQdqToIntegerPass
   let summary = "Rewrite DequantizeLinear -> op -> QuantizeLinear groups to "
                 "integer kernels";
   let description = [{
-    (Being implemented.)
+    Runs after sparq-fuse-epilogues. A sparq.fused_conv (2-d) or
+    sparq.fused_matmul whose input is a per-tensor dequantize_linear of 8-bit
+    values and whose weight is a dequantize_linear of 8-bit values (per-tensor,
+    or per output channel for constant weights), with constant scales,
+    becomes sparq.qconv / sparq.qmatmul:
+      - with an 8-bit result when its only user is a per-tensor
+        quantize_linear (multiplier x_scale * w_scale[n] / y_scale in f32, a
+        dequantized i32 bias with scale x_scale * w_scale taken as i32, a
+        fused Relu/Clip as a narrowed [qmin, qmax]), so chains of quantized
+        layers stay 8-bit;
+      - with an f32 result otherwise (float bias, other activations, float
+        consumers).
+    onnxruntime quantize_dynamic's matmul_integer -> cast -> mul(scale)
+    [-> add(bias)] becomes one f32-result sparq.qmatmul, and max_pool /
+    reshape / transpose between a dequantize and a quantize with equal
+    per-tensor parameters run on the 8-bit values. Each kernel formed carries
+    a `sparq.quantized` string describing it (e.g. "u8s8->u8 per-channel").
   }];
   let dependentDialects = ["::sparq::SparqDialect"];
 }
