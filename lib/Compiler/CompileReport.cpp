@@ -63,6 +63,48 @@ static void describeEpilogue(KernelOp op, LayerReport &layer) {
     layer.fused.push_back(stringifyActivation(op.getActivation()).str());
 }
 
+static llvm::json::Value toJson(Attribute attr) {
+  if (auto s = dyn_cast<StringAttr>(attr))
+    return s.str();
+  if (auto b = dyn_cast<BoolAttr>(attr))
+    return b.getValue();
+  if (auto i = dyn_cast<IntegerAttr>(attr))
+    return i.getInt();
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  return nullptr;
+}
+
+/// Merges sparq-quantize's per-kernel record (`sparq.quantization` on the
+/// function, keyed by ONNX node name) into the layers. Kernels that later
+/// passes turned into ops the report does not list get a layer of their own.
+static void attachQuantization(func::FuncOp entry, CompileReport &report) {
+  auto records = entry->getAttrOfType<ArrayAttr>("sparq.quantization");
+  if (!records)
+    return;
+  for (auto record : records.getAsRange<DictionaryAttr>()) {
+    llvm::json::Object object;
+    for (NamedAttribute a : record)
+      if (a.getName() != "name" && a.getName() != "kind")
+        object[a.getName().str()] = toJson(a.getValue());
+    auto name = record.getAs<StringAttr>("name");
+    auto kind = record.getAs<StringAttr>("kind");
+    std::string nameStr = name ? name.str() : "";
+    auto it = llvm::find_if(report.layers, [&](const LayerReport &l) {
+      return l.name == nameStr && l.quantization.kind() ==
+                                      llvm::json::Value::Null;
+    });
+    if (it == report.layers.end()) {
+      LayerReport layer;
+      layer.name = nameStr;
+      layer.kind = kind ? kind.str() : "kernel";
+      report.layers.push_back(std::move(layer));
+      it = std::prev(report.layers.end());
+    }
+    it->quantization = std::move(object);
+  }
+}
+
 CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
   CompileReport report;
   auto entry = module.lookupSymbol<func::FuncOp>(entryName);
@@ -115,6 +157,28 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
       describeEpilogue(sc, layer);
       auto y = cast<RankedTensorType>(sc.getResult().getType());
       layer.flops = 2.0 * y.getNumElements() * cols;
+    } else if (auto nb = dyn_cast<MatMulNBitsOp>(op)) {
+      layer.kind = "matmul_nbits";
+      layer.shapes = shapeOf(nb.getA()) + " * W[" +
+                     std::to_string(nb.getN()) + "x" +
+                     std::to_string(nb.getK()) + "] " +
+                     std::to_string(nb.getBits()) + "-bit -> " +
+                     shapeOf(nb.getResult());
+      layer.constantWeight = true;
+      layer.formatReason = "int" + std::to_string(nb.getBits()) +
+                           " weight-only kernel (dense)";
+      layer.weightBytes = 4 * nb.getN() * nb.getK();
+      layer.packedBytes = 0;
+      for (Value v : {nb.getB(), nb.getScales(), nb.getZeroPoints()})
+        if (v) {
+          auto t = cast<RankedTensorType>(v.getType());
+          layer.packedBytes +=
+              t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+        }
+      if (nb.getBias())
+        layer.fused.push_back("bias");
+      auto y = cast<RankedTensorType>(nb.getResult().getType());
+      layer.flops = 2.0 * y.getNumElements() * nb.getK();
     } else if (isa<ConvOp, MatMulOp, GemmOp>(op)) {
       layer.kind = op->getName().stripDialect().str();
       layer.shapes = shapeOf(op->getResult(0));
@@ -125,6 +189,7 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
     describeSparsity(op, layer);
     report.layers.push_back(std::move(layer));
   });
+  attachQuantization(entry, report);
   return report;
 }
 
@@ -152,11 +217,44 @@ std::string sparq::reportJson(const CompileReport &report,
         {"flops", l.flops},
         {"weight_bytes_dense", l.weightBytes},
         {"weight_bytes", l.packedBytes >= 0 ? l.packedBytes : l.weightBytes},
+        {"quantization", l.quantization},
     });
   }
   llvm::json::Object root{{"source", source.str()},
                           {"sparq_ops", report.opCount},
                           {"layers", std::move(layers)}};
+  const QuantizationSummary &q = report.quantization;
+  if (!q.mode.empty()) {
+    int64_t quantized = 0, kernels = 0;
+    for (const LayerReport &l : report.layers)
+      if (const llvm::json::Object *o = l.quantization.getAsObject()) {
+        ++kernels;
+        quantized += o->getBoolean("quantized").value_or(false);
+      }
+    llvm::json::Object summary{{"mode", q.mode},
+                               {"quantized_layers", quantized},
+                               {"kernels", kernels}};
+    if (!q.calibrationDir.empty()) {
+      llvm::json::Object calibration{{"dir", q.calibrationDir},
+                                     {"samples", q.samples},
+                                     {"method", q.method}};
+      if (q.method == "percentile")
+        calibration["percentile"] = q.percentile;
+      summary["calibration"] = std::move(calibration);
+    }
+    if (q.measured) {
+      llvm::json::Array outputs;
+      for (const QuantOutputError &e : q.outputs)
+        outputs.push_back(llvm::json::Object{
+            {"name", e.name},
+            {"rel_l2", e.relL2},
+            {"max_abs", e.maxAbs},
+            {"top1_agreement", e.top1 >= 0 ? llvm::json::Value(e.top1)
+                                           : llvm::json::Value(nullptr)}});
+      summary["output_error"] = std::move(outputs);
+    }
+    root["quantization"] = std::move(summary);
+  }
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
@@ -184,5 +282,34 @@ void sparq::printReportSummary(const CompileReport &report,
      << " layers sparse";
   if (pruned)
     os << ", " << pruned << " pruned";
+  os << "\n";
+}
+
+void sparq::printQuantizationSummary(const CompileReport &report,
+                                     llvm::raw_ostream &os) {
+  const QuantizationSummary &q = report.quantization;
+  if (q.mode.empty())
+    return;
+  int64_t quantized = 0, kernels = 0;
+  for (const LayerReport &l : report.layers)
+    if (const llvm::json::Object *o = l.quantization.getAsObject()) {
+      ++kernels;
+      quantized += o->getBoolean("quantized").value_or(false);
+    }
+  os << "[sparq] quantized " << quantized << " of " << kernels << " layers ("
+     << q.mode << ")";
+  if (q.measured && !q.outputs.empty()) {
+    double worst = 0;
+    for (const QuantOutputError &e : q.outputs)
+      worst = std::max(worst, e.relL2);
+    os << "; output rel L2 vs fp32 on " << q.samples << " calibration input"
+       << (q.samples == 1 ? "" : "s");
+    if (q.outputs.size() > 1)
+      os << " (worst of " << q.outputs.size() << " outputs)";
+    os << ": " << llvm::format("%.1e", worst);
+    if (q.outputs.size() == 1 && q.outputs[0].top1 >= 0)
+      os << ", top-1 agreement " << llvm::format("%.1f", 100 * q.outputs[0].top1)
+         << "%";
+  }
   os << "\n";
 }

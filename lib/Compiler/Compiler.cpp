@@ -9,10 +9,12 @@
 
 #include "sparq/Compiler/Compiler.h"
 
+#include "Calibration.h"
 #include "CodeGen.h"
 #include "CompileReport.h"
 #include "ModelSignature.h"
 
+#include "sparq/Dialect/Sparq/Transforms/QuantizeMode.h"
 #include "sparq/Pipelines/Pipelines.h"
 #include "sparq/Pipelines/Registration.h"
 
@@ -116,6 +118,73 @@ bool printModule(ModuleOp module, llvm::StringRef outputPath, TempFiles &temps,
   return writeText(temp, text, error) && temps.commit(temp, outputPath, error);
 }
 
+/// A directory removed with everything in it when the compile ends.
+struct TempDir {
+  std::string path;
+  ~TempDir() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
+
+/// The CPU lowering of a graph-optimized module, in place.
+LogicalResult lowerToLLVMDialect(ModuleOp module, func::FuncOp entry,
+                                 llvm::StringRef entryName) {
+  // Model inputs are the caller's buffers: bufferization must never write
+  // into them.
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    entry.setArgAttr(i, "bufferization.writable",
+                     BoolAttr::get(module.getContext(), false));
+  PassManager pm(module.getContext());
+  CpuPipelineOptions cpuOptions;
+  cpuOptions.entry = entryName.str();
+  buildCpuLoweringPipeline(pm, cpuOptions);
+  return pm.run(module);
+}
+
+/// Graph passes, lowering, code generation and link of an fp32 reference
+/// model (the calibration/measurement twin of the model being compiled).
+bool buildReferenceLibrary(ModuleOp module, const CompileOptions &options,
+                           const GraphPipelineOptions &graphOptions,
+                           bool instrument, std::vector<ProbedTensor> &probes,
+                           ModelSignature &signature,
+                           llvm::StringRef directory, std::string &libPath,
+                           std::string &error) {
+  const std::string &entryName = options.import.entryName;
+  PassManager pm(module.getContext());
+  buildGraphPipeline(pm, graphOptions);
+  auto entry = module.lookupSymbol<func::FuncOp>(entryName);
+  if (!entry || failed(pm.run(module))) {
+    error = "graph passes failed on the fp32 reference model";
+    return false;
+  }
+  if (instrument)
+    probes = instrumentKernels(entry);
+  signature = ModelSignature();
+  if (failed(readSignature(entry, signature)) ||
+      failed(lowerToLLVMDialect(module, entry, entryName))) {
+    error = "lowering the fp32 reference model failed";
+    return false;
+  }
+  if (auto arena = module->getAttrOfType<IntegerAttr>("sparq.arena_size"))
+    signature.arenaBytes = arena.getInt();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateWithGlue(
+      module, llvmContext, entryName, signature.inputs.size(),
+      signature.outputs.size(), signatureText(signature), error);
+  if (!llvmModule)
+    return false;
+  llvm::SmallString<256> obj(directory), lib(directory);
+  llvm::sys::path::append(obj, "reference.o");
+  llvm::sys::path::append(lib, "reference.so");
+  TargetChoice target{options.cpu, options.features};
+  if (!optimizeAndEmit(*llvmModule, target, obj, /*emitIR=*/false, error) ||
+      !linkSharedLibrary(obj, options.runtimeLibrary, lib, error))
+    return false;
+  libPath = lib.str().str();
+  return true;
+}
+
 } // namespace
 
 int sparq::compileModel(const CompileOptions &options,
@@ -190,12 +259,99 @@ int sparq::compileModel(const CompileOptions &options,
   if (failed(readSignature(entry, signature)))
     return 1;
 
+  GraphPipelineOptions graphOptions;
+  graphOptions.prune = options.prune;
+  graphOptions.pruneLayers = options.pruneLayers;
+  graphOptions.sparsity = options.sparsity;
+
+  // Post-training quantization: check the options, then, with calibration
+  // inputs, build and run the fp32 reference (instrumented for w8a8) to get
+  // the activation ranges and the outputs the quantized model is measured
+  // against.
+  QuantizationSummary quantSummary;
+  std::vector<CalibrationSample> samples;
+  std::vector<std::vector<run::HostTensor>> referenceOutputs;
+  TempDir calibrationDir;
+  if (!options.calibrateDir.empty() && options.quantize.empty())
+    return fail("--calibrate needs --quantize=w8|w4[:gN]|w8a8");
+  if (!options.quantize.empty()) {
+    std::optional<QuantizeMode> mode =
+        parseQuantizeMode(options.quantize, error);
+    if (!mode)
+      return fail("--quantize: " + error);
+    bool activations = mode->kind == QuantizeMode::Int8;
+    if (activations && options.calibrateDir.empty())
+      return fail("--quantize=w8a8 needs --calibrate=DIR (a directory of "
+                  "calibration inputs: input_N.pb or test_data_set_*/)");
+    if (options.calibrateMethod != "minmax" &&
+        options.calibrateMethod != "percentile")
+      return fail("--calibrate-method must be minmax or percentile, not '" +
+                  options.calibrateMethod + "'");
+    if (!(options.percentile > 50 && options.percentile <= 100))
+      return fail("--calibrate-percentile must be in (50, 100]");
+    if (options.noGraphPasses)
+      return fail("--quantize needs the graph passes (drop --no-graph-passes)");
+    quantSummary.mode = mode->str();
+    graphOptions.quantize = quantSummary.mode;
+    if (!options.calibrateDir.empty()) {
+      if (!loadCalibrationSamples(options.calibrateDir, signature, samples,
+                                  error))
+        return fail(error);
+      quantSummary.calibrationDir = options.calibrateDir;
+      quantSummary.samples = samples.size();
+      quantSummary.method = activations ? options.calibrateMethod : "none";
+      quantSummary.percentile = options.percentile;
+
+      llvm::SmallString<128> dir;
+      if (llvm::sys::fs::createUniqueDirectory("sparq-calibration", dir))
+        return fail("cannot create a temporary directory");
+      calibrationDir.path = dir.str().str();
+      OwningOpRef<ModuleOp> reference =
+          importOnnxModel(context, options.inputPath, options.import);
+      if (!reference)
+        return 1;
+      GraphPipelineOptions fp32Options;
+      fp32Options.prune = options.prune;
+      fp32Options.pruneLayers = options.pruneLayers;
+      fp32Options.sparsity = options.sparsity;
+      std::vector<ProbedTensor> probes;
+      ModelSignature referenceSignature;
+      std::string referenceLib;
+      if (!buildReferenceLibrary(*reference, options, fp32Options, activations,
+                                 probes, referenceSignature,
+                                 calibrationDir.path, referenceLib, error))
+        return hadError ? 1 : fail(error);
+      reference = nullptr;
+      LoadedModel model;
+      if (!model.load(referenceLib, error))
+        return fail(error);
+      RangeCollector ranges(options.calibrateMethod == "percentile");
+      for (CalibrationSample &sample : samples) {
+        std::vector<run::HostTensor> outputs;
+        if (!model.run(sample.inputs, outputs, error))
+          return fail(sample.source + ": " + error);
+        for (const ProbedTensor &p : probes)
+          for (const std::string &key : p.keys)
+            ranges.add(key, p.isModelInput ? sample.inputs[p.index]
+                                           : outputs[p.index]);
+        outputs.resize(signature.outputs.size());
+        referenceOutputs.push_back(std::move(outputs));
+      }
+      progress.done("ran the fp32 model on " + llvm::Twine(samples.size()) +
+                    " calibration input(s) from " + options.calibrateDir);
+      if (activations) {
+        llvm::SmallString<256> rangesPath(calibrationDir.path);
+        llvm::sys::path::append(rangesPath, "ranges.json");
+        if (!writeText(rangesPath,
+                       ranges.json(options.percentile, samples.size()), error))
+          return fail(error);
+        graphOptions.quantizeRanges = rangesPath.str().str();
+      }
+    }
+  }
+
   if (!options.noGraphPasses) {
     PassManager pm(&context);
-    GraphPipelineOptions graphOptions;
-    graphOptions.prune = options.prune;
-    graphOptions.pruneLayers = options.pruneLayers;
-    graphOptions.sparsity = options.sparsity;
     buildGraphPipeline(pm, graphOptions);
     if (failed(pm.run(*module)))
       return hadError ? 1 : fail("graph passes failed");
@@ -203,30 +359,27 @@ int sparq::compileModel(const CompileOptions &options,
   }
 
   CompileReport report = collectReport(*module, options.import.entryName);
-  if (!options.reportPath.empty()) {
+  report.quantization = quantSummary;
+  entry->removeAttr("sparq.quantization");
+  // With calibration inputs, the report waits for the quantized model's
+  // output error, measured on the finished library.
+  bool measureOutputs = !samples.empty() && options.emit == EmitKind::So;
+  auto writeReport = [&]() {
+    if (options.reportPath.empty())
+      return true;
     std::string temp = temps.make(options.reportPath, ".json");
-    if (!writeText(temp, reportJson(report, options.inputPath), error) ||
-        !temps.commit(temp, options.reportPath, error))
-      return fail(error);
-  }
+    return writeText(temp, reportJson(report, options.inputPath), error) &&
+           temps.commit(temp, options.reportPath, error);
+  };
+  if (!measureOutputs && !writeReport())
+    return fail(error);
   if (options.emit == EmitKind::Sparq)
     return printModule(*module, options.outputPath, temps, error)
                ? 0
                : fail(error);
 
-  // Model inputs are the caller's buffers: bufferization must never write
-  // into them.
-  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
-    entry.setArgAttr(i, "bufferization.writable",
-                     BoolAttr::get(&context, false));
-  {
-    PassManager pm(&context);
-    CpuPipelineOptions cpuOptions;
-    cpuOptions.entry = options.import.entryName;
-    buildCpuLoweringPipeline(pm, cpuOptions);
-    if (failed(pm.run(*module)))
-      return hadError ? 1 : fail("lowering to LLVM failed");
-  }
+  if (failed(lowerToLLVMDialect(*module, entry, options.import.entryName)))
+    return hadError ? 1 : fail("lowering to LLVM failed");
   if (auto arena = (*module)->getAttrOfType<IntegerAttr>("sparq.arena_size"))
     signature.arenaBytes = arena.getInt();
   progress.done("lowered to LLVM dialect (arena " +
@@ -275,6 +428,24 @@ int sparq::compileModel(const CompileOptions &options,
   std::string libPath = temps.make(finalPath, ".so");
   if (!linkSharedLibrary(codePath, options.runtimeLibrary, libPath, error))
     return fail(error);
+  if (measureOutputs) {
+    LoadedModel model;
+    if (!model.load(libPath, error))
+      return fail(error);
+    OutputErrorMeter meter(signature);
+    for (size_t i = 0; i < samples.size(); ++i) {
+      std::vector<run::HostTensor> outputs;
+      if (!model.run(samples[i].inputs, outputs, error))
+        return fail(samples[i].source + ": " + error);
+      meter.add(referenceOutputs[i], outputs);
+    }
+    for (const OutputError &e : meter.result())
+      report.quantization.outputs.push_back(
+          {e.name, e.relL2, e.maxAbs, e.top1});
+    report.quantization.measured = true;
+    if (!writeReport())
+      return fail(error);
+  }
   llvm::SmallString<256> headerPath(finalPath);
   llvm::sys::path::replace_extension(headerPath, ".h");
   std::string headerTemp = temps.make(headerPath, ".h");
@@ -286,7 +457,9 @@ int sparq::compileModel(const CompileOptions &options,
       !temps.commit(headerTemp, headerPath, error))
     return fail(error);
   progress.done("linked " + finalPath);
-  if (options.verbose)
+  if (options.verbose) {
     printReportSummary(report, errs);
+    printQuantizationSummary(report, errs);
+  }
   return 0;
 }

@@ -77,6 +77,26 @@ static cl::opt<std::string> sparsity(
     "sparsity",
     cl::desc("sparse kernels: auto (cost model, default), off, force"),
     cl::init("auto"), cl::cat(category));
+static cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("post-training quantization: w8 (int8 weight-only, per output "
+             "channel), w4[:gN] (uint4 weight-only, groups of N = 128 by "
+             "default), w8a8 (int8 weights and activations; needs "
+             "--calibrate)"),
+    cl::init(""), cl::cat(category));
+static cl::opt<std::string> calibrate(
+    "calibrate",
+    cl::desc("calibration inputs: DIR/input_N.pb or DIR/test_data_set_*/"
+             "input_N.pb; the report then gives the output error vs fp32"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> calibrateMethod(
+    "calibrate-method",
+    cl::desc("activation ranges for w8a8: minmax (default) or percentile"),
+    cl::init("minmax"), cl::cat(category));
+static cl::opt<double> calibratePercentile(
+    "calibrate-percentile",
+    cl::desc("percentile for --calibrate-method=percentile (default 99.99)"),
+    cl::init(99.99), cl::cat(category));
 static cl::opt<bool> noGraphPasses("no-graph-passes",
                                    cl::desc("skip the graph passes"),
                                    cl::cat(category));
@@ -138,6 +158,10 @@ int main(int argc, char **argv) {
   options.prune = prune;
   options.pruneLayers.assign(pruneLayer.begin(), pruneLayer.end());
   options.sparsity = sparsity;
+  options.quantize = quantize;
+  options.calibrateDir = calibrate;
+  options.calibrateMethod = calibrateMethod;
+  options.percentile = calibratePercentile;
   if (sparsity != "auto" && sparsity != "off" && sparsity != "force")
     return errorOut("--sparsity must be auto, off or force");
   for (const std::string &spec : inputShapes) {

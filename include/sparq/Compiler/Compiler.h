@@ -50,6 +50,14 @@ struct CompileOptions {
   std::vector<std::string> pruneLayers;
   /// Sparse kernel selection: auto, off or force.
   std::string sparsity = "auto";
+  /// Post-training quantization (--quantize): w8, w4, w4:gN, w8a8 or empty.
+  std::string quantize;
+  /// Calibration inputs (--calibrate=DIR): required for w8a8, optional for
+  /// the weight-only modes (then only the output error is measured).
+  std::string calibrateDir;
+  /// Activation range estimate: minmax or percentile (of `percentile`).
+  std::string calibrateMethod = "minmax";
+  double percentile = 99.99;
 };
 
 /// Compiles one model. Diagnostics go to `errs`. Returns 0 on success and

@@ -169,9 +169,23 @@ def SparqParallelizeLoopsPass : Pass<"sparq-parallelize-loops", "::mlir::ModuleO
 def SparqQuantizePass : Pass<"sparq-quantize", "::mlir::func::FuncOp"> {
   let summary = "Post-training quantization of an fp32 model at compile time";
   let description = [{
-    (Being implemented.) `mode` w8, w4:gN or w8a8 quantizes the constant
-    weights of the kernels (and, for w8a8, their activations with the
-    calibrated ranges in `ranges`).
+    `mode` selects the scheme:
+    - `w8`: every sparq.fused_matmul with a constant 2-d f32 weight becomes
+      a sparq.matmul_nbits with 8-bit weights, symmetric per output row
+      (one block per row); the epilogue (bias, residual, activation) is kept.
+    - `w4` or `w4:gN` (N a power of two >= 16, default 128): the same with
+      asymmetric uint4 groups of N along the reduction, min/max per group
+      (widened to include 0), zero points per group; the last group is
+      padded with zeros when N does not divide K.
+    - `w8a8`: QDQ form as onnxruntime's quantize_static writes it: u8
+      asymmetric per-tensor quantize/dequantize on every fused_conv /
+      fused_matmul input and output, with ranges read from `ranges`, a JSON
+      file `{"tensors": {"NODE:input": [min, max], "NODE:output": [...]}}`
+      (NODE is the kernel's ONNX node name); s8 symmetric per-channel
+      dequantized weights; i32 bias with scale x_scale * w_scale.
+    Convolutions stay f32 in the weight-only modes. Every kernel's outcome
+    (parameters, weight error as rel L2, or why it was kept) is recorded on
+    the function as the `sparq.quantization` array for the compile report.
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"\"",

@@ -1,0 +1,94 @@
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8}))' | FileCheck %s --check-prefix=W8
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g16}))' | FileCheck %s --check-prefix=W4
+// RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0]}}' > %t.json
+// RUN: sparq-opt %s --pass-pipeline="builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.json}))" | FileCheck %s --check-prefix=QDQ
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g24}))' 2>&1 | FileCheck %s --check-prefix=BADMODE
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8}))' 2>&1 | FileCheck %s --check-prefix=NORANGES
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.missing.json}))' 2>&1 | FileCheck %s --check-prefix=MISSING
+
+// Expected values were worked out by hand from the weights below.
+//
+// w8: symmetric per row, scale = max|w| / 127, stored as q + 128 (the
+// implicit MatMulNBits zero point). Row 0: scale 1/127, q = [127, -38.1 ->
+// -38, 25.4 -> 25, 0] -> [255, 90, 153, 128]. Row 1: scale 2/127, q = [0,
+// 127, -69.85 -> -70, 31.75 -> 32] -> [128, 255, 58, 160]. One block per row
+// (block_size = K = 4). The epilogue stays: bias in the kernel, residual and
+// ReLU as graph ops after it.
+// W8-LABEL: func @mlp
+// W8-SAME: sparq.quantization = [{bits = 8 : i64, group_size = 4 : i64, kind = "fused_matmul", mode = "w8", name = "fc", quantized = true
+// W8-DAG: %[[B:.+]] = sparq.constant dense<[5.000000e-01, -2.500000e-01]>
+// W8-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[255, 90, 153, 128]], {{\[}}[128, 255, 58, 160]]]> : tensor<2x1x4xui8>
+// W8-DAG: %[[S:.+]] = sparq.constant dense<{{\[}}[0.00787401571], [0.0157480314]]> : tensor<2x1xf32>
+// W8: %[[Y:.+]] = sparq.matmul_nbits %arg0, %[[Q]], %[[S]] bias %[[B]] {bits = 8 : i64, block_size = 4 : i64, k = 4 : i64, n = 2 : i64}
+// W8: %[[R:.+]] = sparq.add %[[Y]], %arg1
+// W8: %[[A:.+]] = sparq.relu %[[R]]
+// W8: return %[[A]]
+// W8-NOT: fused_matmul
+
+// w4:g16: asymmetric per group of 16 (K = 4 is padded with the zero point).
+// Row 0: range [-0.3, 1] -> scale 1.3/15, zero point round(3.46) = 3, q =
+// [15, 0, 5, 3, 3...]; packed low nibble first: [0x0F, 0x35, 0x33 x 6] =
+// [15, 53, 51...]. Row 1: range [-1.1, 2] -> scale 3.1/15, zero point 5, q =
+// [5, 15, 0, 7, 5...] -> [0xF5, 0x70, 0x55 x 6] = [245, 112, 85...].
+// W4-LABEL: func @mlp
+// W4-SAME: group_size = 16 : i64
+// W4-SAME: zero_point_max = 5 : i64, zero_point_min = 3 : i64
+// W4-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[15, 53, 51, 51, 51, 51, 51, 51]], {{\[}}[245, 112, 85, 85, 85, 85, 85, 85]]]> : tensor<2x1x8xui8>
+// W4-DAG: %[[S:.+]] = sparq.constant dense<{{\[}}[0.0866666659], [0.206666663]]> : tensor<2x1xf32>
+// W4-DAG: %[[Z:.+]] = sparq.constant dense<{{\[}}[3], [5]]> : tensor<2x1xui8>
+// W4: sparq.matmul_nbits %arg0, %[[Q]], %[[S]] zero_points %[[Z]] bias %{{.+}} {bits = 4 : i64, block_size = 16 : i64, k = 4 : i64, n = 2 : i64}
+
+// w8a8: u8 activations (input [-1, 3]: scale 4/255, zero point 64; output
+// [0, 5.1]: scale 0.02, zero point 0), s8 per-row weights, i32 bias with
+// scale x_scale * w_scale: 0.5 / (4/255 / 127) = 4048.1 -> 4048.
+// QDQ-LABEL: func @mlp
+// QDQ-DAG: %[[XS:.+]] = sparq.constant dense<0.0156862754> : tensor<f32>
+// QDQ-DAG: %[[XZ:.+]] = sparq.constant dense<64> : tensor<ui8>
+// QDQ: %[[XQ:.+]] = sparq.quantize_linear %arg0, %[[XS]], %[[XZ]]
+// QDQ: %[[X:.+]] = sparq.dequantize_linear %[[XQ]], %[[XS]], %[[XZ]]
+// QDQ-DAG: %[[WQ:.+]] = sparq.constant dense<{{\[}}[127, -38, 25, 0], [0, 127, -70, 32]]> : tensor<2x4xi8>
+// QDQ-DAG: %[[WS:.+]] = sparq.constant dense<[0.00787401571, 0.0157480314]> : tensor<2xf32>
+// QDQ-DAG: %[[WZ:.+]] = sparq.constant dense<0> : tensor<2xi8>
+// QDQ: %[[W:.+]] = sparq.dequantize_linear %[[WQ]], %[[WS]], %[[WZ]] {axis = 0 : i64}
+// QDQ-DAG: %[[BQ:.+]] = sparq.constant dense<[4048, -1012]> : tensor<2xi32>
+// QDQ-DAG: %[[BS:.+]] = sparq.constant dense<[1.23513979E-4, 2.47027958E-4]> : tensor<2xf32>
+// QDQ: %[[B:.+]] = sparq.dequantize_linear %[[BQ]], %[[BS]], %{{.+}} {axis = 0 : i64} : (tensor<2xi32>
+// QDQ: %[[Y:.+]] = sparq.fused_matmul %[[X]], %[[W]] bias %[[B]] residual %arg1
+// QDQ-DAG: %[[YS:.+]] = sparq.constant dense<2.000000e-02> : tensor<f32>
+// QDQ-DAG: %[[YZ:.+]] = sparq.constant dense<0> : tensor<ui8>
+// QDQ: %[[YQ:.+]] = sparq.quantize_linear %[[Y]], %[[YS]], %[[YZ]]
+// QDQ: %[[YD:.+]] = sparq.dequantize_linear %[[YQ]], %[[YS]], %[[YZ]]
+// QDQ: return %[[YD]]
+func.func @mlp(%x: tensor<3x4xf32>, %r: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %w = sparq.constant dense<[[1.0, -0.3, 0.2, 0.0], [0.0, 2.0, -1.1, 0.5]]> : tensor<2x4xf32>
+  %b = sparq.constant dense<[0.5, -0.25]> : tensor<2xf32>
+  %0 = sparq.fused_matmul %x, %w bias %b residual %r {trans_b = true, activation = #sparq.activation<relu>} : (tensor<3x4xf32>, tensor<2x4xf32>, tensor<2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32> loc("fc")
+  return %0 : tensor<3x2xf32>
+}
+
+// Weight-only modes keep convolutions in f32 and say why; w8a8 quantizes
+// them per output channel (input range [0.5, 2] widened to [0, 2]: zero
+// point 0; output [-1, 1]: zero point 127).
+// W8-LABEL: func @conv
+// W8-SAME: {kind = "fused_conv", name = "conv", quantized = false, reason = "convolution: no weight-only conv kernel, kept f32"}
+// W8: sparq.fused_conv %arg0, %{{.+}} {
+// W4-LABEL: func @conv
+// W4: sparq.fused_conv %arg0, %{{.+}} {
+// QDQ-LABEL: func @conv
+// QDQ-SAME: input_zero_point = 0 : i64
+// QDQ-SAME: output_zero_point = 127 : i64
+// QDQ: %[[XQ:.+]] = sparq.quantize_linear %arg0
+// QDQ: %[[X:.+]] = sparq.dequantize_linear %[[XQ]]
+// QDQ: %[[WQ:.+]] = sparq.constant dense<127> : tensor<3x2x1x1xi8>
+// QDQ: %[[W:.+]] = sparq.dequantize_linear %[[WQ]], %{{.+}}, %{{.+}} {axis = 0 : i64}
+// QDQ: %[[Y:.+]] = sparq.fused_conv %[[X]], %[[W]] {
+// QDQ: sparq.quantize_linear %[[Y]]
+func.func @conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  %w = sparq.constant dense<0.5> : tensor<3x2x1x1xf32>
+  %0 = sparq.fused_conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) -> tensor<1x3x4x4xf32> loc("conv")
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// BADMODE: bad quantization mode 'w4:g24': expected w8, w4, w4:gN (N a power of two >= 16) or w8a8
+// NORANGES: w8a8 needs calibrated activation ranges
+// MISSING: calibration ranges '{{.*}}missing.json': {{.*}}o such file
