@@ -146,6 +146,27 @@ std::pair<int64_t, int64_t> storageRange(int64_t outKind) {
   return {0, 0};
 }
 
+/// The runtime reads scale and biasF32 with one flag (one entry, or one per
+/// output channel): when either has `channels` entries, the other is
+/// broadcast to as many. Returns the flag.
+int64_t alignPerChannel(OpBuilder &b, Location loc, Epilogue &e,
+                        int64_t channels) {
+  auto perChannel = [](Value v) { return v && numElements(v) > 1; };
+  if (!perChannel(e.scale) && !perChannel(e.biasF32))
+    return 0;
+  auto vecType = RankedTensorType::get({channels}, b.getF32Type());
+  for (Value *v : {&e.scale, &e.biasF32}) {
+    if (!*v || perChannel(*v))
+      continue;
+    Value flat = reshapeTensor(b, loc, *v,
+                               RankedTensorType::get({1}, b.getF32Type()));
+    *v = createBroadcastGeneric(
+        b, loc, vecType, flat,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  }
+  return 1;
+}
+
 /// Operands of one integer matmul call.
 struct MatmulOperands {
   Value lhs, rhs, lhsZero, rhsZero;    // converted
@@ -170,8 +191,7 @@ bool matmulFits(Value lhs, Value rhs, RankedTensorType result) {
 }
 
 void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
-                 const MatmulOperands &o, const Epilogue &e,
-                 RankedTensorType type) {
+                 const MatmulOperands &o, Epilogue e, RankedTensorType type) {
   auto lhsType = typeOf(o.lhs);
   int64_t rank = type.getRank();
   int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
@@ -182,6 +202,7 @@ void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
       return 0;
     return matrix;
   };
+  int64_t scalePerCol = alignPerChannel(rewriter, op->getLoc(), e, n);
   KernelCallBuilder kb(rewriter, op);
   Value ctx = kb.context();
   Value pa = kb.pointerTo(o.lhs), pb = kb.pointerTo(o.rhs);
@@ -198,7 +219,7 @@ void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
            kb.i64(m * n), kb.i64(o.transB ? 1 : 0), kb.i64(byteTypeOf(o.lhsOrig)),
            kb.i64(byteTypeOf(o.rhsOrig)), pza, kb.i64(0), pzb,
            kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0), kb.i64(e.outKind), pbias,
-           pscale, kb.i64(e.scale && numElements(e.scale) > 1 ? 1 : 0), pbiasF,
+           pscale, kb.i64(scalePerCol), pbiasF,
            kb.i64(e.outZero), kb.i64(e.qmin), kb.i64(e.qmax),
            kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB),
            kb.i64(flags)});
@@ -221,9 +242,10 @@ bool convFits(Value input, Value weight, Value weightZero,
 }
 
 void emitQConv(ConversionPatternRewriter &rewriter, Operation *op,
-               const ConvOperands &o, const Epilogue &e,
-               RankedTensorType type) {
+               const ConvOperands &o, Epilogue e, RankedTensorType type) {
   auto inputType = typeOf(o.input), weightType = typeOf(o.weight);
+  int64_t scalePerChannel =
+      alignPerChannel(rewriter, op->getLoc(), e, type.getDimSize(1));
   KernelCallBuilder kb(rewriter, op);
   Value ctx = kb.context();
   Value px = kb.pointerTo(o.input), pw = kb.pointerTo(o.weight);
@@ -263,7 +285,7 @@ void emitQConv(ConversionPatternRewriter &rewriter, Operation *op,
            kb.i64(e.outKind),
            pbias,
            pscale,
-           kb.i64(e.scale && numElements(e.scale) > 1 ? 1 : 0),
+           kb.i64(scalePerChannel),
            pbiasF,
            kb.i64(e.outZero),
            kb.i64(e.qmin),

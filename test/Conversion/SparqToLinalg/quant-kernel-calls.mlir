@@ -212,3 +212,28 @@ func.func @matmul_nbits(%a: tensor<2x3x32xf32>) -> tensor<2x3x8xf32> {
   %0 = sparq.matmul_nbits %a, %b, %s {k = 32 : i64, n = 8 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<2x3x32xf32>, tensor<8x2x8xui8>, tensor<8x2xf32>) -> tensor<2x3x8xf32>
   return %0 : tensor<2x3x8xf32>
 }
+
+// The runtime reads scale and bias_f32 with one per-channel flag: a
+// one-element scale next to a per-column bias is broadcast to N entries.
+// CHECK-LABEL: func.func @qmatmul_scale_broadcast
+// CHECK-SAME: %[[S:[^:]+]]: tensor<1xf32>
+// CHECK: %[[SV:.+]] = linalg.generic {{.+}} ins(%[[S]] : tensor<1xf32>) outs(%{{.+}} : tensor<5xf32>)
+// CHECK: bufferization.to_buffer %[[SV]] read_only : tensor<5xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<3x5xf32>
+// strideC, transB, aType (u8), bType (s8), aZeroPerRow, bZeroPerCol,
+// outKind (F32), scalePerCol (1).
+// CHECK: arith.constant 15 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK: call @sparq_uk_qmatmul_i8(
+func.func @qmatmul_scale_broadcast(%a: tensor<3x4xui8>, %z: tensor<ui8>, %s: tensor<1xf32>, %bf: tensor<5xf32>) -> tensor<3x5xf32> {
+  %b = sparq.constant dense<3> : tensor<4x5xi8>
+  %bz = sparq.constant dense<0> : tensor<i8>
+  %0 = sparq.qmatmul %a, %b, %z, %bz scale %s bias_f32 %bf : (tensor<3x4xui8>, tensor<4x5xi8>, tensor<ui8>, tensor<i8>, tensor<1xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}

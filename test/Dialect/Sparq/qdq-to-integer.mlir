@@ -309,3 +309,35 @@ func.func @maxpool_params_differ(%xq: tensor<1x2x4x4xui8>) -> tensor<1x2x2x2xui8
   %q = sparq.quantize_linear %p, %s2, %zp : (tensor<1x2x2x2xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x2x2xui8>
   return %q : tensor<1x2x2x2xui8>
 }
+
+// Symmetric activations (zero point 0): onnxruntime keeps the Relu as its
+// own DQ -> Relu -> Q group; it narrows the kernel's qmin to the zero point.
+// A Clip there narrows both bounds: quantize(0.25) = 0.25 / 0.0625 = 4 and
+// quantize(0.5) = 8.
+// CHECK-LABEL: func @symmetric_relu_group
+// CHECK: %[[K:.+]] = sparq.qmatmul {{.+}}qmax = 127 : i64, qmin = 0 : i64, sparq.quantized = "s8s8->s8 per-tensor +relu"{{.+}} -> tensor<3x2xi8>
+// CHECK-NOT: sparq.relu
+// CHECK: %[[K2:.+]] = sparq.qmatmul %[[K]], {{.+}}qmax = 8 : i64, qmin = 4 : i64, sparq.quantized = "s8s8->s8 per-tensor +clip"{{.+}} -> tensor<3x2xi8>
+// CHECK-NOT: sparq.clip
+// CHECK: return %[[K2]]
+func.func @symmetric_relu_group(%xq: tensor<3x4xi8>) -> tensor<3x2xi8> {
+  %s = sparq.constant dense<0.0625> : tensor<f32>
+  %zp = sparq.constant dense<0> : tensor<i8>
+  %w = sparq.constant dense<1> : tensor<4x2xi8>
+  %w2 = sparq.constant dense<1> : tensor<2x2xi8>
+  %x = sparq.dequantize_linear %xq, %s, %zp : (tensor<3x4xi8>, tensor<f32>, tensor<i8>) -> tensor<3x4xf32>
+  %wf = sparq.dequantize_linear %w, %s, %zp : (tensor<4x2xi8>, tensor<f32>, tensor<i8>) -> tensor<4x2xf32>
+  %m = sparq.matmul %x, %wf : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  %q = sparq.quantize_linear %m, %s, %zp : (tensor<3x2xf32>, tensor<f32>, tensor<i8>) -> tensor<3x2xi8>
+  %d = sparq.dequantize_linear %q, %s, %zp : (tensor<3x2xi8>, tensor<f32>, tensor<i8>) -> tensor<3x2xf32>
+  %r = sparq.relu %d : tensor<3x2xf32> -> tensor<3x2xf32>
+  %q2 = sparq.quantize_linear %r, %s, %zp : (tensor<3x2xf32>, tensor<f32>, tensor<i8>) -> tensor<3x2xi8>
+  %d2 = sparq.dequantize_linear %q2, %s, %zp : (tensor<3x2xi8>, tensor<f32>, tensor<i8>) -> tensor<3x2xf32>
+  %w2f = sparq.dequantize_linear %w2, %s, %zp : (tensor<2x2xi8>, tensor<f32>, tensor<i8>) -> tensor<2x2xf32>
+  %m2 = sparq.matmul %d2, %w2f : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  %q3 = sparq.quantize_linear %m2, %s, %zp : (tensor<3x2xf32>, tensor<f32>, tensor<i8>) -> tensor<3x2xi8>
+  %d3 = sparq.dequantize_linear %q3, %s, %zp : (tensor<3x2xi8>, tensor<f32>, tensor<i8>) -> tensor<3x2xf32>
+  %c = sparq.clip %d3 {min = 0.25 : f64, max = 0.5 : f64} : tensor<3x2xf32> -> tensor<3x2xf32>
+  %q4 = sparq.quantize_linear %c, %s, %zp : (tensor<3x2xf32>, tensor<f32>, tensor<i8>) -> tensor<3x2xi8>
+  return %q4 : tensor<3x2xi8>
+}

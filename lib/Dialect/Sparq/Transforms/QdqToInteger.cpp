@@ -16,7 +16,8 @@
 //  - quantize_dynamic's matmul_integer -> cast -> mul(scale) [-> add bias]
 //    becomes one kernel with an f32 result;
 //  - max_pool / reshape / transpose between a dequantize and a quantize with
-//    the same per-tensor parameters run on the 8-bit values.
+//    the same per-tensor parameters run on the 8-bit values, and a Relu /
+//    Clip there narrows the producing kernel's [qmin, qmax].
 //
 // Every kernel formed records what it computes in a `sparq.quantized`
 // string attribute for the compile report.
@@ -471,6 +472,72 @@ struct MoveThroughDataMovement : OpRewritePattern<QuantizeLinearOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Relu / Clip between a dequantize and a quantize of a kernel's result
+//===----------------------------------------------------------------------===//
+
+/// quantize(relu|clip(dequantize(k))) with the same per-tensor parameters,
+/// where k is the 8-bit result of a qconv/qmatmul used only there, is k with
+/// [qmin, qmax] narrowed: quantize(dequantize(k)) = k, and quantization is
+/// monotone, so quantize(clamp(v, a, b)) = clamp(quantize(v), quantize(a),
+/// quantize(b)). onnxruntime writes this form for symmetric activations,
+/// whose Relu it cannot drop.
+struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeLinearOp q,
+                                PatternRewriter &rewriter) const override {
+    Operation *act = q.getInput().getDefiningOp();
+    if (!act || !isa<ReluOp, ClipOp>(act) || !act->hasOneUse())
+      return rewriter.notifyMatchFailure(q, "not after a relu or clip");
+    std::optional<Dequantized> dq = matchDequantize(act->getOperand(0));
+    if (!dq || !dq->op->hasOneUse() || q.getBlockSize() != 0 ||
+        dq->storage() != q.getType().getElementType())
+      return rewriter.notifyMatchFailure(q, "not a matching dequantize");
+    Operation *kernel = dq->q().getDefiningOp();
+    if (!kernel || !isa<QConvOp, QMatMulOp>(kernel) || !kernel->hasOneUse())
+      return rewriter.notifyMatchFailure(q, "not a kernel's 8-bit result");
+    auto in = perTensorParams(dq->op.getScale(), dq->op.getZeroPoint());
+    auto out = perTensorParams(q.getScale(), q.getZeroPoint());
+    if (!in || !out || *in != *out)
+      return rewriter.notifyMatchFailure(q, "parameters differ");
+    auto [scale, zero] = *in;
+    bool isUnsigned = q.getType().getElementType().isUnsignedInteger();
+    int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
+    int64_t qmin = lo, qmax = hi;
+    if (auto clip = dyn_cast<ClipOp>(act)) {
+      if (clip.getMin())
+        qmin = quantizeScalar((float)clip.getMin()->convertToDouble(), scale,
+                              zero, lo, hi);
+      if (clip.getMax())
+        qmax = quantizeScalar((float)clip.getMax()->convertToDouble(), scale,
+                              zero, lo, hi);
+    } else {
+      qmin = std::max(lo, zero);
+    }
+    auto intAttr = [&](StringRef name, int64_t dflt) {
+      auto attr = kernel->getAttrOfType<IntegerAttr>(name);
+      return attr ? attr.getInt() : dflt;
+    };
+    qmin = std::max(qmin, intAttr("qmin", lo));
+    qmax = std::min(qmax, intAttr("qmax", hi));
+    if (qmin > qmax)
+      return rewriter.notifyMatchFailure(q, "empty clamp range");
+    auto description = kernel->getAttrOfType<StringAttr>(kQuantizedAttr);
+    rewriter.modifyOpInPlace(kernel, [&] {
+      kernel->setAttr("qmin", rewriter.getI64IntegerAttr(qmin));
+      kernel->setAttr("qmax", rewriter.getI64IntegerAttr(qmax));
+      if (description)
+        kernel->setAttr(kQuantizedAttr,
+                        rewriter.getStringAttr(
+                            description.getValue().str() +
+                            (isa<ReluOp>(act) ? " +relu" : " +clip")));
+    });
+    rewriter.replaceOp(q, kernel->getResults());
+    return success();
+  }
+};
+
 struct SparqQdqToIntegerPass
     : sparq::impl::SparqQdqToIntegerPassBase<SparqQdqToIntegerPass> {
   using Base::Base;
@@ -479,7 +546,8 @@ struct SparqQdqToIntegerPass
     RewritePatternSet patterns(context);
     patterns.add<DequantizedKernelToInteger<FusedConvOp>,
                  DequantizedKernelToInteger<FusedMatMulOp>,
-                 DynamicMatMulToInteger, MoveThroughDataMovement>(context);
+                 DynamicMatMulToInteger, MoveThroughDataMovement,
+                 FoldClampIntoKernel>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
