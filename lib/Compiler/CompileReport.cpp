@@ -179,6 +179,29 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
         layer.fused.push_back("bias");
       auto y = cast<RankedTensorType>(nb.getResult().getType());
       layer.flops = 2.0 * y.getNumElements() * nb.getK();
+    } else if (isa<QConvOp, QMatMulOp>(op)) {
+      // Integer kernels (sparq-qdq-to-integer): 8-bit weights.
+      bool isConv = isa<QConvOp>(op);
+      layer.kind = op->getName().stripDialect().str();
+      Value x = op->getOperand(0), w = op->getOperand(1);
+      layer.shapes = shapeOf(x) + " * " + shapeOf(w) + " -> " +
+                     shapeOf(op->getResult(0));
+      auto wType = cast<RankedTensorType>(w.getType());
+      auto y = cast<RankedTensorType>(op->getResult(0).getType());
+      layer.constantWeight = matchPattern(w, m_Constant());
+      layer.formatReason = "int8 kernel";
+      layer.weightBytes = 4 * wType.getNumElements();
+      layer.packedBytes = wType.getNumElements();
+      int64_t reduction =
+          isConv ? wType.getNumElements() / wType.getDimSize(0)
+                 : cast<RankedTensorType>(x.getType()).getShape().back();
+      layer.flops = 2.0 * y.getNumElements() * reduction;
+      auto act = op->getAttrOfType<ActivationAttr>("activation");
+      if (isConv ? bool(cast<QConvOp>(op).getBias())
+                 : bool(cast<QMatMulOp>(op).getBias()))
+        layer.fused.push_back("bias");
+      if (act && act.getValue() != Activation::None)
+        layer.fused.push_back(stringifyActivation(act.getValue()).str());
     } else if (isa<ConvOp, MatMulOp, GemmOp>(op)) {
       layer.kind = op->getName().stripDialect().str();
       layer.shapes = shapeOf(op->getResult(0));

@@ -314,6 +314,9 @@ int sparq::compileModel(const CompileOptions &options,
       fp32Options.prune = options.prune;
       fp32Options.pruneLayers = options.pruneLayers;
       fp32Options.sparsity = options.sparsity;
+      // The w8a8 kernel boundaries (residual adds split off), unquantized.
+      if (activations)
+        fp32Options.quantize = "w8a8-calibration";
       std::vector<ProbedTensor> probes;
       ModelSignature referenceSignature;
       std::string referenceLib;

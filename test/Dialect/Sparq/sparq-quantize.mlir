@@ -2,6 +2,7 @@
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g16}))' | FileCheck %s --check-prefix=W4
 // RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0]}}' > %t.json
 // RUN: sparq-opt %s --pass-pipeline="builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.json}))" | FileCheck %s --check-prefix=QDQ
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8-calibration}))' | FileCheck %s --check-prefix=CALIB
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g24}))' 2>&1 | FileCheck %s --check-prefix=BADMODE
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8}))' 2>&1 | FileCheck %s --check-prefix=NORANGES
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.missing.json}))' 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -53,12 +54,25 @@
 // QDQ-DAG: %[[BQ:.+]] = sparq.constant dense<[4048, -1012]> : tensor<2xi32>
 // QDQ-DAG: %[[BS:.+]] = sparq.constant dense<[1.23513979E-4, 2.47027958E-4]> : tensor<2xf32>
 // QDQ: %[[B:.+]] = sparq.dequantize_linear %[[BQ]], %[[BS]], %{{.+}} {axis = 0 : i64} : (tensor<2xi32>
-// QDQ: %[[Y:.+]] = sparq.fused_matmul %[[X]], %[[W]] bias %[[B]] residual %arg1
+// The residual add and the ReLU after it leave the kernel (integer kernels
+// take no residual); the output range applies to the kernel's own result.
+// QDQ: %[[Y:.+]] = sparq.fused_matmul %[[X]], %[[W]] bias %[[B]] {trans_b = true}
 // QDQ-DAG: %[[YS:.+]] = sparq.constant dense<2.000000e-02> : tensor<f32>
 // QDQ-DAG: %[[YZ:.+]] = sparq.constant dense<0> : tensor<ui8>
 // QDQ: %[[YQ:.+]] = sparq.quantize_linear %[[Y]], %[[YS]], %[[YZ]]
 // QDQ: %[[YD:.+]] = sparq.dequantize_linear %[[YQ]], %[[YS]], %[[YZ]]
-// QDQ: return %[[YD]]
+// QDQ: %[[SUM:.+]] = sparq.add %[[YD]], %arg1
+// QDQ: %[[ACT:.+]] = sparq.relu %[[SUM]]
+// QDQ: return %[[ACT]]
+// The calibration model splits the residual the same way and quantizes
+// nothing.
+// CALIB-LABEL: func @mlp
+// CALIB-NOT: sparq.quantization
+// CALIB: %[[Y:.+]] = sparq.fused_matmul %arg0, %{{.+}} bias %{{.+}} {trans_b = true}
+// CALIB: %[[SUM:.+]] = sparq.add %[[Y]], %arg1
+// CALIB: %[[ACT:.+]] = sparq.relu %[[SUM]]
+// CALIB: return %[[ACT]]
+// CALIB-NOT: quantize_linear
 func.func @mlp(%x: tensor<3x4xf32>, %r: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %w = sparq.constant dense<[[1.0, -0.3, 0.2, 0.0], [0.0, 2.0, -1.1, 0.5]]> : tensor<2x4xf32>
   %b = sparq.constant dense<[0.5, -0.25]> : tensor<2xf32>

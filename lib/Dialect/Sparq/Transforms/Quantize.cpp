@@ -575,6 +575,46 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
                                     : "f32 (not a constant vector)");
 }
 
+/// Moves a kernel's residual add (and the activation after it) out of the
+/// epilogue, so that the kernel's own result can be quantized as
+/// onnxruntime's QDQ form has it (Conv -> Q/DQ -> Add): integer kernels
+/// have no residual input.
+void splitResidualEpilogue(Operation *op) {
+  auto conv = dyn_cast<FusedConvOp>(op);
+  auto mm = dyn_cast<FusedMatMulOp>(op);
+  Value residual = conv ? conv.getResidual() : mm.getResidual();
+  if (!residual)
+    return;
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  Operation *kernel = b.clone(*op);
+  Activation act;
+  float alpha, beta;
+  if (conv) {
+    auto k = cast<FusedConvOp>(kernel);
+    act = k.getActivation();
+    alpha = k.getActAlpha().convertToFloat();
+    beta = k.getActBeta().convertToFloat();
+    k.getResidualMutable().clear();
+    k.setActivation(Activation::None);
+  } else {
+    auto k = cast<FusedMatMulOp>(kernel);
+    act = k.getActivation();
+    alpha = k.getActAlpha().convertToFloat();
+    beta = k.getActBeta().convertToFloat();
+    k.getResidualMutable().clear();
+    k.setActivation(Activation::None);
+  }
+  Value sum = AddOp::create(b, loc, kernel->getResult(0), residual);
+  Value result = applyActivation(b, loc, sum, act, alpha, beta);
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+}
+
+/// The mode sparq-compile runs on its fp32 calibration model: the graph
+/// w8a8 quantizes, kernel boundaries included, with nothing quantized.
+constexpr llvm::StringLiteral kCalibrationMode = "w8a8-calibration";
+
 struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
   using Base::Base;
 
@@ -582,6 +622,17 @@ struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
     if (mode.empty())
       return;
     func::FuncOp func = getOperation();
+    auto splitResiduals = [&] {
+      SmallVector<Operation *> withResidual;
+      func.walk([&](Operation *op) {
+        if (isa<FusedMatMulOp, FusedConvOp>(op))
+          withResidual.push_back(op);
+      });
+      for (Operation *op : withResidual)
+        splitResidualEpilogue(op);
+    };
+    if (mode == kCalibrationMode)
+      return splitResiduals();
     std::string error;
     std::optional<QuantizeMode> parsed = parseQuantizeMode(mode, error);
     if (!parsed) {
@@ -597,6 +648,7 @@ struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
       }
       if (failed(readRanges(func, ranges, rangeMap)))
         return signalPassFailure();
+      splitResiduals();
     }
 
     SmallVector<Operation *> kernels;

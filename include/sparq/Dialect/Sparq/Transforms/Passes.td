@@ -182,7 +182,12 @@ def SparqQuantizePass : Pass<"sparq-quantize", "::mlir::func::FuncOp"> {
       fused_matmul input and output, with ranges read from `ranges`, a JSON
       file `{"tensors": {"NODE:input": [min, max], "NODE:output": [...]}}`
       (NODE is the kernel's ONNX node name); s8 symmetric per-channel
-      dequantized weights; i32 bias with scale x_scale * w_scale.
+      dequantized weights; i32 bias with scale x_scale * w_scale. A fused
+      residual add (and the activation after it) moves out of the kernel
+      into graph ops, so NODE:output is the kernel's own result, as in
+      onnxruntime's Conv -> Q/DQ -> Add.
+    - `w8a8-calibration`: only that residual split, for the fp32 model
+      sparq-compile instruments to calibrate the ranges.
     Convolutions stay f32 in the weight-only modes. Every kernel's outcome
     (parameters, weight error as rel L2, or why it was kept) is recorded on
     the function as the `sparq.quantization` array for the compile report.
