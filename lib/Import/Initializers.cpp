@@ -56,12 +56,41 @@ Type sparq::onnx_import::convertElementType(MLIRContext *ctx,
     return b.getIntegerType(64, /*isSigned=*/false);
   case TP::BOOL:
     return b.getI1Type();
+  case kOnnxInt4:
+    return b.getIntegerType(4);
+  case kOnnxUint4:
+    return b.getIntegerType(4, /*isSigned=*/false);
+  case kOnnxInt2:
+    return b.getIntegerType(2);
+  case kOnnxUint2:
+    return b.getIntegerType(2, /*isSigned=*/false);
+  case kOnnxFloat8E4M3FN:
+    return b.getType<Float8E4M3FNType>();
+  case kOnnxFloat8E5M2:
+    return b.getType<Float8E5M2Type>();
   default:
     return {};
   }
 }
 
+unsigned sparq::onnx_import::packedBits(Type type) {
+  auto intType = dyn_cast<IntegerType>(type);
+  if (intType && (intType.getWidth() == 4 || intType.getWidth() == 2))
+    return intType.getWidth();
+  return 0;
+}
+
 std::string sparq::onnx_import::dataTypeName(int32_t dataType) {
+  static const llvm::StringMap<int32_t> newer = {
+      {"FLOAT8E4M3FN", kOnnxFloat8E4M3FN}, {"FLOAT8E4M3FNUZ", 18},
+      {"FLOAT8E5M2", kOnnxFloat8E5M2},     {"FLOAT8E5M2FNUZ", 20},
+      {"UINT4", kOnnxUint4},               {"INT4", kOnnxInt4},
+      {"FLOAT4E2M1", 23},                  {"FLOAT8E8M0", 24},
+      {"UINT2", kOnnxUint2},               {"INT2", kOnnxInt2},
+      {"FLOAT6E2M3", 27},                  {"FLOAT6E3M2", 28}};
+  for (const auto &entry : newer)
+    if (entry.second == dataType)
+      return entry.first().str();
   if (onnx::TensorProto_DataType_IsValid(dataType))
     return onnx::TensorProto_DataType_Name(
         static_cast<onnx::TensorProto_DataType>(dataType));
@@ -83,6 +112,24 @@ static int64_t storageBytes(Type type) {
   if (type.isInteger(1))
     return 1;
   return type.getIntOrFloatBitWidth() / 8;
+}
+
+/// Unpacks 2- or 4-bit values (packed low bits first, as ONNX stores them)
+/// into one byte per element, sign-extended when `isSigned`.
+static void unpackSubByte(llvm::ArrayRef<char> packed, int64_t numElements,
+                          unsigned bits, bool isSigned,
+                          std::vector<char> &out) {
+  out.resize(numElements);
+  unsigned perByte = 8 / bits;
+  unsigned mask = (1u << bits) - 1;
+  for (int64_t i = 0; i < numElements; ++i) {
+    unsigned byte = static_cast<uint8_t>(packed[i / perByte]);
+    unsigned v = (byte >> ((i % perByte) * bits)) & mask;
+    int value = (int)v;
+    if (isSigned && (v >> (bits - 1)))
+      value -= 1 << bits;
+    out[i] = static_cast<char>(value);
+  }
 }
 
 /// Unpacks the typed repeated field matching the tensor's data type into
@@ -221,6 +268,12 @@ FailureOr<ElementsAttr> InitializerLoader::convert(onnx::TensorProto &tensor,
     if (d < 0)
       return emitError(loc) << what << ": dim " << d << " is negative";
   FailureOr<int64_t> numElements = checkedNumElements(dims);
+  if (unsigned bits = packedBits(elementType)) {
+    if (failed(numElements))
+      return emitError(loc) << what << ": element count overflows int64";
+    return convertPacked(tensor, what, loc, elementType, bits, dims,
+                         *numElements);
+  }
   int64_t width = storageBytes(elementType);
   int64_t expectedBytes;
   if (failed(numElements) ||
@@ -285,4 +338,42 @@ FailureOr<ElementsAttr> InitializerLoader::convert(onnx::TensorProto &tensor,
   std::string blobName = tensor.name().empty() ? "tensor" : tensor.name();
   return ElementsAttr(
       DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
+}
+
+FailureOr<ElementsAttr> InitializerLoader::convertPacked(
+    onnx::TensorProto &tensor, llvm::StringRef what, Location loc,
+    Type elementType, unsigned bits, llvm::ArrayRef<int64_t> dims,
+    int64_t numElements) {
+  // The packed bytes: raw_data, external data, or one packed byte per
+  // int32_data entry.
+  int64_t packedBytes = llvm::divideCeil(numElements, 8 / bits);
+  llvm::ArrayRef<char> bytes;
+  std::shared_ptr<llvm::MemoryBuffer> mapping;
+  std::vector<char> fromFields;
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (failed(readExternal(tensor, what, loc, bytes, mapping)))
+      return failure();
+  } else if (tensor.has_raw_data()) {
+    bytes = llvm::ArrayRef<char>(tensor.raw_data().data(),
+                                 tensor.raw_data().size());
+  } else {
+    for (int32_t v : tensor.int32_data())
+      fromFields.push_back(static_cast<char>(v));
+    bytes = fromFields;
+  }
+  if ((int64_t)bytes.size() != packedBytes)
+    return emitError(loc) << what << ": holds " << bytes.size()
+                          << " bytes but " << numElements << " packed "
+                          << bits << "-bit elements need " << packedBytes;
+  if (numElements > (int64_t(1) << 30))
+    return emitError(loc) << what << ": " << bits
+                          << "-bit tensor is too large";
+  // MLIR stores sub-byte integers one per byte; keep them dense (the
+  // lowering reads them as constants of their own width).
+  std::vector<char> unpacked;
+  unpackSubByte(bytes, numElements, bits, !elementType.isUnsignedInteger(),
+                unpacked);
+  auto type = RankedTensorType::get(dims, elementType);
+  return ElementsAttr(DenseElementsAttr::getFromRawBuffer(
+      type, llvm::ArrayRef<char>(unpacked.data(), unpacked.size())));
 }

@@ -39,6 +39,12 @@ public:
   convert(onnx::TensorProto &tensor, llvm::StringRef what, mlir::Location loc);
 
 private:
+  /// Converts a tensor of 2- or 4-bit integers (packed in the proto) into a
+  /// dense attribute holding one element per byte.
+  mlir::FailureOr<mlir::ElementsAttr>
+  convertPacked(onnx::TensorProto &tensor, llvm::StringRef what,
+                mlir::Location loc, mlir::Type elementType, unsigned bits,
+                llvm::ArrayRef<int64_t> dims, int64_t numElements);
   /// Bytes of the tensor's external data, kept alive by `owner`.
   mlir::LogicalResult
   readExternal(const onnx::TensorProto &tensor, llvm::StringRef what,

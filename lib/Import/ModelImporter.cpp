@@ -30,6 +30,55 @@ using namespace sparq::onnx_import;
 
 static constexpr int64_t kMinOpset = 7;
 static constexpr int64_t kMaxOpset = 21;
+/// Models of opsets kMaxOpset+1 .. kMaxOpsetChecked import when none of
+/// their ops was redefined after kMaxOpset (kRedefinedAfterMax), or the op's
+/// importer handles the newer definitions (kKnownThroughChecked).
+static constexpr int64_t kMaxOpsetChecked = 28;
+static constexpr const char *kContribDomain = "com.microsoft";
+
+namespace {
+struct Redefinition {
+  const char *op;
+  int64_t opset; // the first definition after kMaxOpset
+};
+} // namespace
+
+/// The ops sparq imports that ONNX redefined in opsets 22..28, with the first
+/// such opset (from onnx 1.23's schema history).
+static const Redefinition kRedefinedAfterMax[] = {
+    {"Acos", 22},         {"Acosh", 22},       {"Asin", 22},
+    {"Asinh", 22},        {"Atan", 22},        {"Atanh", 22},
+    {"AveragePool", 22},  {"Cast", 23},        {"Celu", 28},
+    {"Constant", 23},     {"ConstantOfShape", 23}, {"Conv", 22},
+    {"Cos", 22},          {"Cosh", 22},        {"Dropout", 22},
+    {"Elu", 22},          {"Flatten", 23},     {"GlobalAveragePool", 22},
+    {"GlobalMaxPool", 22}, {"HardSigmoid", 22}, {"HardSwish", 22},
+    {"Identity", 23},     {"MaxPool", 22},     {"Mish", 22},
+    {"Mod", 28},          {"Pad", 23},         {"Range", 27},
+    {"ReduceLogSumExp", 28}, {"Reshape", 23},  {"Round", 22},
+    {"Selu", 22},         {"Shape", 23},       {"Sin", 22},
+    {"Sinh", 22},         {"Size", 23},        {"Softplus", 22},
+    {"Softsign", 22},     {"Squeeze", 23},     {"Tan", 22},
+    {"ThresholdedRelu", 22}, {"Transpose", 23}, {"Unsqueeze", 23},
+};
+
+/// Ops whose importers know every definition up to kMaxOpsetChecked.
+static const char *const kKnownThroughChecked[] = {"QuantizeLinear",
+                                                   "DequantizeLinear"};
+
+/// The element type a graph input or output of `type` has at the model's
+/// boundary: sub-byte integers travel one value per byte (i8/ui8), float8
+/// as f32 (exact), since the C ABI has no narrower dtypes.
+static Type boundaryElementType(Type type) {
+  MLIRContext *ctx = type.getContext();
+  if (packedBits(type))
+    return IntegerType::get(ctx, 8,
+                            type.isUnsignedInteger() ? IntegerType::Unsigned
+                                                     : IntegerType::Signless);
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
+    return Float32Type::get(ctx);
+  return type;
+}
 
 namespace {
 
@@ -57,6 +106,9 @@ private:
   FailureOr<Type> inputType(const onnx::ValueInfoProto &info);
   LogicalResult sortNodes(llvm::SmallVectorImpl<int> &order);
   LogicalResult importNode(int index);
+  LogicalResult checkNodeOpset(const onnx::NodeProto &node);
+  FailureOr<Value> fromBoundary(Value arg, Type element);
+  FailureOr<Value> toBoundary(Value v);
   std::string nodeLabel(int index) const;
 
   MLIRContext &ctx;
@@ -68,6 +120,7 @@ private:
   Location fileLoc;
   onnx::ModelProto model;
   int64_t opset = 0;
+  int64_t contribOpset = 0;
   llvm::StringMap<Value> values;
   llvm::StringSet<> usedNames;
 };
@@ -102,6 +155,8 @@ static bool isDefaultDomain(llvm::StringRef domain) {
 LogicalResult ModelImporter::checkOpsets() {
   bool found = false;
   for (const onnx::OperatorSetIdProto &id : model.opset_import()) {
+    if (id.domain() == kContribDomain)
+      contribOpset = id.version();
     if (!isDefaultDomain(id.domain()))
       continue;
     found = true;
@@ -118,10 +173,28 @@ LogicalResult ModelImporter::checkOpsets() {
     return fail("ai.onnx opset " + llvm::Twine(opset) +
                 " is unsupported (sparq supports opsets " +
                 llvm::Twine(kMinOpset) + " to " + llvm::Twine(kMaxOpset) + ")");
-  if (opset > kMaxOpset)
+  if (opset > kMaxOpsetChecked)
     return fail("ai.onnx opset " + llvm::Twine(opset) +
                 " is newer than sparq knows (sparq supports opsets " +
-                llvm::Twine(kMinOpset) + " to " + llvm::Twine(kMaxOpset) + ")");
+                llvm::Twine(kMinOpset) + " to " + llvm::Twine(kMaxOpset) +
+                ", and up to " + llvm::Twine(kMaxOpsetChecked) +
+                " for ops unchanged since " + llvm::Twine(kMaxOpset) + ")");
+  return success();
+}
+
+/// Past kMaxOpset, an op imports only if ONNX has not redefined it since
+/// (or its importer knows the newer definitions).
+LogicalResult ModelImporter::checkNodeOpset(const onnx::NodeProto &node) {
+  if (opset <= kMaxOpset)
+    return success();
+  if (llvm::is_contained(kKnownThroughChecked, node.op_type()))
+    return success();
+  for (const Redefinition &r : kRedefinedAfterMax)
+    if (node.op_type() == r.op && opset >= r.opset)
+      return fail("ai.onnx opset " + llvm::Twine(opset) + " redefines " +
+                  node.op_type() + " (in opset " + llvm::Twine(r.opset) +
+                  "); sparq knows its definitions up to opset " +
+                  llvm::Twine(kMaxOpset));
   return success();
 }
 
@@ -134,6 +207,7 @@ FailureOr<Type> ModelImporter::inputType(const onnx::ValueInfoProto &info) {
   if (!elementType)
     return fail("graph input '" + name + "' has unsupported element type " +
                 dataTypeName(tensorType.elem_type()));
+  elementType = boundaryElementType(elementType);
   llvm::SmallVector<int64_t> shape;
   auto override = options.inputShapes.find(name);
   if (override != options.inputShapes.end()) {
@@ -263,22 +337,85 @@ LogicalResult ModelImporter::sortNodes(llvm::SmallVectorImpl<int> &order) {
 LogicalResult ModelImporter::importNode(int index) {
   const onnx::NodeProto &node = model.graph().node(index);
   prefix = path + ": " + nodeLabel(index) + ": ";
-  if (!isDefaultDomain(node.domain()))
+  bool contrib = node.domain() == kContribDomain;
+  if (!isDefaultDomain(node.domain()) && !contrib)
     return fail("unsupported op domain '" + node.domain() + "'");
-  const OpImporterRegistry &registry = getOpImporters();
+  const OpImporterRegistry &registry =
+      contrib ? getContribOpImporters() : getOpImporters();
   auto it = registry.find(node.op_type());
   if (it == registry.end())
-    return fail("unsupported op");
+    return fail(contrib ? "unsupported op of domain 'com.microsoft'"
+                        : "unsupported op");
+  if (contrib && contribOpset != 1)
+    return fail("domain 'com.microsoft' must be imported at version 1, got " +
+                llvm::Twine(contribOpset));
+  if (!contrib && failed(checkNodeOpset(node)))
+    return failure();
   std::string name =
       node.name().empty() ? "#" + std::to_string(index) : node.name();
   Location loc = NameLoc::get(StringAttr::get(&ctx, name), fileLoc);
-  NodeContext context(builder, node, loc, opset, values, usedNames, loader);
+  NodeContext context(builder, node, loc, contrib ? contribOpset : opset,
+                      values, usedNames, loader);
+  context.isContrib = contrib;
   if (failed(it->second(context)))
     return failure();
   for (unsigned i = 0; i < context.numOutputs(); ++i)
     if (context.outputUsed(i) && !values.count(node.output(i)))
       return emitError(loc) << "output " << i << " is used but was not produced";
   return success();
+}
+
+/// A graph input's value of ONNX element type `element`, from its argument
+/// `arg` (of the boundary type): sub-byte integers are narrowed with a
+/// cast, float8 converted exactly by a quantize_linear with scale 1.
+FailureOr<Value> ModelImporter::fromBoundary(Value arg, Type element) {
+  auto argType = cast<RankedTensorType>(arg.getType());
+  if (argType.getElementType() == element)
+    return arg;
+  Location loc = arg.getLoc();
+  auto type = RankedTensorType::get(argType.getShape(), element);
+  if (packedBits(element))
+    return CastOp::create(builder, loc, type, arg, TypeAttr::get(element))
+        .getResult();
+  auto scalar = [&](Type t, Attribute value) {
+    return ConstantOp::create(
+               builder, loc,
+               DenseElementsAttr::get(RankedTensorType::get({}, t), value))
+        .getResult();
+  };
+  Value scale = scalar(builder.getF32Type(), builder.getF32FloatAttr(1.0f));
+  Value zero = scalar(element, FloatAttr::get(element, 0.0));
+  return QuantizeLinearOp::create(builder, loc, type, arg, scale, zero,
+                                  builder.getI64IntegerAttr(1),
+                                  builder.getI64IntegerAttr(0),
+                                  builder.getBoolAttr(false))
+      .getResult();
+}
+
+/// The inverse of fromBoundary for a graph output.
+FailureOr<Value> ModelImporter::toBoundary(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  Type boundary = boundaryElementType(element);
+  if (boundary == element)
+    return v;
+  Location loc = v.getLoc();
+  auto resultType = RankedTensorType::get(type.getShape(), boundary);
+  if (packedBits(element))
+    return CastOp::create(builder, loc, resultType, v, TypeAttr::get(boundary))
+        .getResult();
+  auto scalar = [&](Type t, Attribute value) {
+    return ConstantOp::create(
+               builder, loc,
+               DenseElementsAttr::get(RankedTensorType::get({}, t), value))
+        .getResult();
+  };
+  Value scale = scalar(boundary, builder.getF32FloatAttr(1.0f));
+  Value zero = scalar(element, FloatAttr::get(element, 0.0));
+  return DequantizeLinearOp::create(builder, loc, resultType, v, scale, zero,
+                                    builder.getI64IntegerAttr(1),
+                                    builder.getI64IntegerAttr(0))
+      .getResult();
 }
 
 OwningOpRef<ModuleOp> ModelImporter::run() {
@@ -308,14 +445,19 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   auto func = func::FuncOp::create(builder, fileLoc, options.entryName,
                                    builder.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
-  for (auto [name, arg] : llvm::zip(argNames, entry->getArguments())) {
-    values[name] = arg;
+  builder.setInsertionPointToStart(entry);
+  for (auto [info, arg] : llvm::zip(graph.input(), entry->getArguments())) {
+    Type element = convertElementType(
+        &ctx, info.type().tensor_type().elem_type());
+    FailureOr<Value> v = fromBoundary(arg, element);
+    if (failed(v))
+      return {};
+    values[info.name()] = *v;
   }
   func.setAllArgAttrs(llvm::map_to_vector(argNames, [&](const std::string &n) {
     return Attribute(builder.getDictionaryAttr(
         builder.getNamedAttr("onnx.name", builder.getStringAttr(n))));
   }));
-  builder.setInsertionPointToStart(entry);
 
   for (onnx::TensorProto &init : *graph.mutable_initializer()) {
     if (inputNames.contains(init.name()))
@@ -355,7 +497,10 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     Value v = values.lookup(out.name());
     if (!v)
       return failNull("graph output '" + out.name() + "' is not defined");
-    results.push_back(v);
+    FailureOr<Value> converted = toBoundary(v);
+    if (failed(converted))
+      return {};
+    results.push_back(*converted);
     resultAttrs.push_back(builder.getDictionaryAttr(
         builder.getNamedAttr("onnx.name", builder.getStringAttr(out.name()))));
   }
@@ -418,6 +563,15 @@ OwningOpRef<ModuleOp> sparq::importOnnxModel(MLIRContext &context,
   if (sawError)
     return {};
   return module;
+}
+
+const OpImporterRegistry &sparq::onnx_import::getContribOpImporters() {
+  static const OpImporterRegistry registry = [] {
+    OpImporterRegistry r;
+    registerContribImporters(r);
+    return r;
+  }();
+  return registry;
 }
 
 const OpImporterRegistry &sparq::onnx_import::getOpImporters() {

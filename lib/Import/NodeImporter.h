@@ -27,9 +27,22 @@ namespace sparq::onnx_import {
 
 class InitializerLoader;
 
+/// ONNX data types newer than the system's onnx headers know.
+inline constexpr int32_t kOnnxFloat8E4M3FN = 17;
+inline constexpr int32_t kOnnxFloat8E5M2 = 19;
+inline constexpr int32_t kOnnxUint4 = 21;
+inline constexpr int32_t kOnnxInt4 = 22;
+inline constexpr int32_t kOnnxUint2 = 25;
+inline constexpr int32_t kOnnxInt2 = 26;
+
 /// Maps an ONNX TensorProto data type to an MLIR element type; null when the
-/// type is not supported (strings, complex, float8, ...).
+/// type is not supported (strings, complex, float8 other than e4m3fn and
+/// e5m2, ...). INT4/UINT4/INT2/UINT2 become i4/ui4/i2/ui2.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t dataType);
+
+/// 4 or 2 for the sub-byte integer types ONNX packs (several values per
+/// byte), else 0.
+unsigned packedBits(mlir::Type type);
 
 /// Human-readable name of an ONNX data type ("FLOAT", "STRING", ...).
 std::string dataTypeName(int32_t dataType);
@@ -50,7 +63,10 @@ public:
   mlir::OpBuilder &builder;
   const onnx::NodeProto &node;
   mlir::Location loc;
+  /// The opset of the node's domain (ai.onnx, or com.microsoft's version).
   int64_t opset;
+  /// True for a node of the com.microsoft domain.
+  bool isContrib = false;
 
   mlir::MLIRContext *getContext() { return builder.getContext(); }
 
@@ -221,9 +237,21 @@ void registerReductionImporters(OpImporterRegistry &registry);
 void registerShapeImporters(OpImporterRegistry &registry);
 void registerDataMovementImporters(OpImporterRegistry &registry);
 void registerQuantizationImporters(OpImporterRegistry &registry);
+/// com.microsoft ops (ContribOps.cpp).
+void registerContribImporters(OpImporterRegistry &registry);
 
 /// The registry of every supported ai.onnx op type.
 const OpImporterRegistry &getOpImporters();
+/// The registry of the supported com.microsoft op types.
+const OpImporterRegistry &getContribOpImporters();
+
+// Importers shared between the ai.onnx and com.microsoft registries
+// (QuantizationOps.cpp).
+mlir::LogicalResult importQuantizeLinear(NodeContext &n);
+mlir::LogicalResult importDequantizeLinear(NodeContext &n);
+/// Input `i` when present, else a constant zero of `elementType` and `shape`.
+mlir::Value zeroPointOrZero(NodeContext &n, unsigned i, mlir::Type elementType,
+                            llvm::ArrayRef<int64_t> shape);
 
 } // namespace sparq::onnx_import
 

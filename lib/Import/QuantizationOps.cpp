@@ -1,11 +1,13 @@
 //===- QuantizationOps.cpp - Importers of ONNX's quantized ops ------------===//
 //
-// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
-// ConvInteger, QLinearMatMul and QLinearConv for opsets 10 to 21. Absent
-// zero points become constant zeros of the right type, per-axis parameters
-// get a normalized axis, and what sparq cannot compute exactly yet (blocked
-// quantization, 4-bit and float8 types, int32 quantization input) is
-// rejected with an error that names the node.
+// QuantizeLinear, DequantizeLinear (opsets 10 to 28; com.microsoft's
+// versions share these importers), DynamicQuantizeLinear, MatMulInteger,
+// ConvInteger, QLinearMatMul and QLinearConv. Absent zero points become
+// constant zeros of the right type; per-axis and blocked parameters get a
+// normalized axis; 2-, 4-, 8- and 16-bit integers and float8 e4m3fn/e5m2
+// are quantized and dequantized; what sparq cannot compute exactly (int32
+// quantization input, other float8/float4 types, a precision attribute
+// other than the scale's) is rejected with an error that names the node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,18 +32,9 @@ std::string typeName(Type type) {
   return name;
 }
 
-/// Input `i` when present, else a constant zero of `elementType` and `shape`
-/// (a scale's shape keeps per-axis parameters per-axis).
-Value zeroPointOrZero(NodeContext &n, unsigned i, Type elementType,
-                      ArrayRef<int64_t> shape) {
-  if (Value zp = n.input(i))
-    return zp;
-  return n.constant(
-      DenseElementsAttr::get(RankedTensorType::get(shape, elementType),
-                             n.builder.getIntegerAttr(elementType, 0)));
-}
-
 Type elementTypeOf(Value v) { return NodeContext::typeOf(v).getElementType(); }
+
+bool isFloat8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
 
 /// Fails on 8-bit-only inputs of another type, naming the operand.
 LogicalResult checkEightBit(NodeContext &n, Value v, StringRef what) {
@@ -52,31 +45,53 @@ LogicalResult checkEightBit(NodeContext &n, Value v, StringRef what) {
   return success();
 }
 
-/// The non-negative axis of a per-axis scale; the attribute (opset 13+,
-/// default 1) is only read when the scale is not per-tensor.
-FailureOr<int64_t> quantAxis(NodeContext &n, Value x, Value scale) {
-  if (isPerTensor(scale))
+/// The block size of a blocked Q/DQ node (opset 21+; 0 = not blocked).
+FailureOr<int64_t> blockSizeOf(NodeContext &n) {
+  if (n.isContrib || n.opset < 21)
+    return 0;
+  FailureOr<int64_t> blockSize = n.intAttr("block_size", 0);
+  if (failed(blockSize))
+    return failure();
+  if (*blockSize < 0)
+    return n.fail("block_size must be non-negative, got " +
+                  Twine(*blockSize));
+  return *blockSize;
+}
+
+/// The non-negative axis of a per-axis or blocked scale; the attribute
+/// (opset 13+ and com.microsoft, default 1) is only read when the scale is
+/// not per-tensor.
+FailureOr<int64_t> quantAxis(NodeContext &n, Value x, Value scale,
+                             int64_t blockSize) {
+  if (blockSize == 0 && isPerTensor(scale))
     return 1;
-  if (n.opset < 13)
+  if (!n.isContrib && n.opset < 13)
     return n.fail("per-axis quantization needs opset 13 or newer (the scale "
                   "must hold one element)");
   FailureOr<int64_t> axis = n.intAttr("axis", 1);
   if (failed(axis))
     return failure();
-  return n.normalizeAxis(*axis, NodeContext::typeOf(x).getRank(), "axis");
+  int64_t rank = NodeContext::typeOf(x).getRank();
+  FailureOr<int64_t> normalized = n.normalizeAxis(*axis, rank, "axis");
+  if (failed(normalized))
+    return failure();
+  if (blockSize == 0 && NodeContext::typeOf(scale).getRank() != 1)
+    return n.fail("a per-axis scale must be 1-D, got rank " +
+                  Twine(NodeContext::typeOf(scale).getRank()) +
+                  " (a scale of the input's rank needs block_size)");
+  return *normalized;
 }
 
-/// Opset 21's block_size: only 0 (no blocking) is supported.
-LogicalResult checkNotBlocked(NodeContext &n) {
-  if (n.opset < 21)
-    return success();
-  FailureOr<int64_t> blockSize = n.intAttr("block_size", 0);
-  if (failed(blockSize))
-    return failure();
-  if (*blockSize != 0)
-    return n.fail("blocked quantization (block_size " + Twine(*blockSize) +
-                  ") is unsupported");
-  return success();
+/// Quantized storage sparq computes with: 2-, 4-, 8- and 16-bit integers,
+/// float8 e4m3fn and e5m2.
+bool isSupportedStorage(Type type, bool allowInt32) {
+  if (isFloat8(type))
+    return true;
+  auto intType = dyn_cast<IntegerType>(type);
+  if (!intType)
+    return false;
+  unsigned w = intType.getWidth();
+  return w == 2 || w == 4 || w == 8 || w == 16 || (allowInt32 && w == 32);
 }
 
 /// The quantized storage type of QuantizeLinear: the zero point's type, or
@@ -84,51 +99,115 @@ LogicalResult checkNotBlocked(NodeContext &n) {
 FailureOr<Type> quantizedType(NodeContext &n) {
   MLIRContext *ctx = n.getContext();
   Type type = IntegerType::get(ctx, 8, IntegerType::Unsigned);
-  if (n.opset >= 21 && n.hasAttr("output_dtype")) {
+  bool fromAttr = false;
+  if (!n.isContrib && n.opset >= 21 && n.hasAttr("output_dtype")) {
     FailureOr<int64_t> dtype = n.intAttr("output_dtype", 0);
     if (failed(dtype))
       return failure();
     if (*dtype != 0) {
       Type converted = convertElementType(ctx, *dtype);
-      if (!converted)
+      if (!converted || !isSupportedStorage(converted, false))
         return n.fail("output_dtype " + dataTypeName(*dtype) +
-                      " is unsupported");
+                      " is unsupported (int2, uint2, int4, uint4, int8, "
+                      "uint8, int16, uint16, float8e4m3fn and float8e5m2 "
+                      "are)");
       type = converted;
+      fromAttr = true;
     }
   }
   if (Value zp = n.input(2)) {
     Type zpType = elementTypeOf(zp);
-    if (n.opset >= 21 && n.hasAttr("output_dtype") && zpType != type)
+    if (fromAttr && zpType != type)
       return n.fail("output_dtype differs from the zero point's type");
     type = zpType;
   }
-  auto intType = dyn_cast<IntegerType>(type);
-  if (!intType || (intType.getWidth() != 8 && intType.getWidth() != 16))
+  if (!isSupportedStorage(type, false))
     return n.fail("quantization to " + typeName(type) +
-                  " is unsupported (int8, uint8, int16 and uint16 are)");
+                  " is unsupported (int2, uint2, int4, uint4, int8, uint8, "
+                  "int16, uint16, float8e4m3fn and float8e5m2 are)");
   return type;
 }
 
-LogicalResult importQuantizeLinear(NodeContext &n) {
-  if (failed(n.checkInputs(2, 3)) || failed(checkNotBlocked(n)))
+/// Opset 23's precision attribute: only the scale's own precision (the
+/// default) is supported.
+LogicalResult checkPrecision(NodeContext &n, Type scaleType) {
+  if (n.isContrib || n.opset < 23 || !n.hasAttr("precision"))
+    return success();
+  FailureOr<int64_t> precision = n.intAttr("precision", 0);
+  if (failed(precision))
+    return failure();
+  if (*precision != 0 &&
+      convertElementType(n.getContext(), *precision) != scaleType)
+    return n.fail("precision " + dataTypeName(*precision) +
+                  " differs from the scale's type, which is unsupported");
+  return success();
+}
+
+/// A cast of `v` to element type `to` (no-op when it already has it).
+FailureOr<Value> castTo(NodeContext &n, Value v, Type to) {
+  if (elementTypeOf(v) == to)
+    return v;
+  return n.create<CastOp>(v, TypeAttr::get(to));
+}
+
+} // namespace
+
+Value sparq::onnx_import::zeroPointOrZero(NodeContext &n, unsigned i,
+                                          Type elementType,
+                                          ArrayRef<int64_t> shape) {
+  if (Value zp = n.input(i))
+    return zp;
+  auto type = RankedTensorType::get(shape, elementType);
+  if (isa<FloatType>(elementType))
+    return n.constant(DenseElementsAttr::get(
+        type, FloatAttr::get(elementType, 0.0)));
+  return n.constant(
+      DenseElementsAttr::get(type, n.builder.getIntegerAttr(elementType, 0)));
+}
+
+LogicalResult sparq::onnx_import::importQuantizeLinear(NodeContext &n) {
+  if (failed(n.checkInputs(2, 3)))
     return failure();
   Value x = n.input(0), scale = n.input(1);
   if (!isa<FloatType>(elementTypeOf(x)))
     return n.fail("quantizing a " + typeName(elementTypeOf(x)) +
                   " input is unsupported (float inputs are)");
+  if (!isa<FloatType>(elementTypeOf(scale)))
+    return n.fail("y_scale must be a float tensor, got " +
+                  typeName(elementTypeOf(scale)));
   FailureOr<Type> type = quantizedType(n);
-  FailureOr<int64_t> axis = quantAxis(n, x, scale);
-  if (failed(type) || failed(axis))
+  FailureOr<int64_t> blockSize = blockSizeOf(n);
+  if (failed(type) || failed(blockSize) ||
+      failed(checkPrecision(n, elementTypeOf(scale))))
+    return failure();
+  FailureOr<int64_t> axis = quantAxis(n, x, scale, *blockSize);
+  if (failed(axis))
+    return failure();
+  // saturate (opset 19+) only matters for float8.
+  bool saturate = true;
+  if (!n.isContrib && n.opset >= 19) {
+    FailureOr<int64_t> attr = n.intAttr("saturate", 1);
+    if (failed(attr))
+      return failure();
+    saturate = *attr != 0;
+  }
+  // x and the scale share one type; a scale of another float type (f16
+  // scale of an f32 input) is converted exactly as ONNX computes in the
+  // scale's precision only for equal types.
+  FailureOr<Value> castScale = castTo(n, scale, elementTypeOf(x));
+  if (failed(castScale))
     return failure();
   FailureOr<Value> r = n.create<QuantizeLinearOp>(
-      x, scale,
+      x, *castScale,
       zeroPointOrZero(n, 2, *type, NodeContext::typeOf(scale).getShape()),
-      n.i64(*axis));
+      n.i64(*axis), n.i64(*blockSize), n.boolean(saturate));
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
   return success();
 }
+
+namespace {
 
 /// True when input `i` is a constant holding only zeros.
 bool isConstantZero(NodeContext &n, unsigned i) {
@@ -137,31 +216,59 @@ bool isConstantZero(NodeContext &n, unsigned i) {
                               [](const llvm::APInt &v) { return v.isZero(); });
 }
 
-LogicalResult importDequantizeLinear(NodeContext &n) {
-  if (failed(n.checkInputs(2, 3)) || failed(checkNotBlocked(n)))
+} // namespace
+
+LogicalResult sparq::onnx_import::importDequantizeLinear(NodeContext &n) {
+  if (failed(n.checkInputs(2, 3)))
     return failure();
   Value x = n.input(0), scale = n.input(1);
   Type element = elementTypeOf(x);
-  auto intType = dyn_cast<IntegerType>(element);
-  if (!intType || (intType.getWidth() != 8 && intType.getWidth() != 16 &&
-                   intType.getWidth() != 32))
+  if (!isSupportedStorage(element, /*allowInt32=*/true))
     return n.fail("dequantizing a " + typeName(element) +
-                  " input is unsupported (8-, 16- and 32-bit integers are)");
-  if (intType.getWidth() == 32 && n.hasInput(2) && !isConstantZero(n, 2))
+                  " input is unsupported (2-, 4-, 8-, 16- and 32-bit "
+                  "integers, float8e4m3fn and float8e5m2 are)");
+  if (!isa<FloatType>(elementTypeOf(scale)))
+    return n.fail("x_scale must be a float tensor, got " +
+                  typeName(elementTypeOf(scale)));
+  if (element.isInteger(32) && n.hasInput(2) && !isConstantZero(n, 2))
     return n.fail("an int32 input needs an absent or constant zero "
                   "x_zero_point");
-  FailureOr<int64_t> axis = quantAxis(n, x, scale);
+  if (n.hasInput(2) && elementTypeOf(n.input(2)) != element)
+    return n.fail("x_zero_point must have x's type " + typeName(element) +
+                  ", got " + typeName(elementTypeOf(n.input(2))));
+  FailureOr<int64_t> blockSize = blockSizeOf(n);
+  if (failed(blockSize))
+    return failure();
+  FailureOr<int64_t> axis = quantAxis(n, x, scale, *blockSize);
   if (failed(axis))
     return failure();
+  // Opset 23's output_dtype: the result's (and the product's) type.
+  if (!n.isContrib && n.opset >= 23 && n.hasAttr("output_dtype")) {
+    FailureOr<int64_t> dtype = n.intAttr("output_dtype", 0);
+    if (failed(dtype))
+      return failure();
+    if (*dtype != 0) {
+      Type out = convertElementType(n.getContext(), *dtype);
+      if (!out || !isa<FloatType>(out) || isFloat8(out))
+        return n.fail("output_dtype " + dataTypeName(*dtype) +
+                      " is unsupported (float, float16 and bfloat16 are)");
+      FailureOr<Value> castScale = castTo(n, scale, out);
+      if (failed(castScale))
+        return failure();
+      scale = *castScale;
+    }
+  }
   FailureOr<Value> r = n.create<DequantizeLinearOp>(
       x, scale,
       zeroPointOrZero(n, 2, element, NodeContext::typeOf(scale).getShape()),
-      n.i64(*axis));
+      n.i64(*axis), n.i64(*blockSize));
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
   return success();
 }
+
+namespace {
 
 LogicalResult importDynamicQuantizeLinear(NodeContext &n) {
   if (failed(n.checkInputs(1, 1)))

@@ -1,12 +1,14 @@
 # Malformed models fail cleanly: parse failures, a missing graph, opsets out
-# of range, unknown domains, undefined inputs, cycles and duplicate outputs.
+# of range (or newer than 21 with an op redefined since), unknown domains, undefined inputs, cycles and duplicate outputs.
 # Nodes out of topological order are sorted.
 # RUN: rm -rf %t && mkdir -p %t && %python %s %t
 # RUN: not sparq-translate --import-onnx %t/empty.onnx 2>&1 | FileCheck %s --check-prefix=PARSE
 # RUN: not sparq-translate --import-onnx %t/random.onnx 2>&1 | FileCheck %s --check-prefix=PARSE
 # RUN: not sparq-translate --import-onnx %t/truncated.onnx 2>&1 | FileCheck %s --check-prefix=PARSE
 # RUN: not sparq-translate --import-onnx %t/nograph.onnx 2>&1 | FileCheck %s --check-prefix=NOGRAPH
-# RUN: not sparq-translate --import-onnx %t/opset22.onnx 2>&1 | FileCheck %s --check-prefix=NEWOPSET
+# RUN: not sparq-translate --import-onnx %t/opset29.onnx 2>&1 | FileCheck %s --check-prefix=NEWOPSET
+# RUN: not sparq-translate --import-onnx %t/opset22.onnx 2>&1 | FileCheck %s --check-prefix=REDEFINED
+# RUN: sparq-translate --import-onnx %t/opset28.onnx | FileCheck %s --check-prefix=UNCHANGED
 # RUN: not sparq-translate --import-onnx %t/opset6.onnx 2>&1 | FileCheck %s --check-prefix=OLDOPSET
 # RUN: not sparq-translate --import-onnx %t/domain.onnx 2>&1 | FileCheck %s --check-prefix=DOMAIN
 # RUN: not sparq-translate --import-onnx %t/undefined.onnx 2>&1 | FileCheck %s --check-prefix=UNDEF
@@ -18,7 +20,10 @@
 
 # PARSE: error: {{.*}}.onnx: failed to parse ONNX model
 # NOGRAPH: error: {{.*}}nograph.onnx: ONNX model has no graph
-# NEWOPSET: error: {{.*}}opset22.onnx: ai.onnx opset 22 is newer than sparq knows
+# NEWOPSET: error: {{.*}}opset29.onnx: ai.onnx opset 29 is newer than sparq knows
+# REDEFINED: error: {{.*}}opset22.onnx: node '#1' (Elu): ai.onnx opset 22 redefines Elu (in opset 22); sparq knows its definitions up to opset 21
+# UNCHANGED-LABEL: func.func @main
+# UNCHANGED: sparq.relu
 # OLDOPSET: error: {{.*}}opset6.onnx: ai.onnx opset 6 is unsupported
 # DOMAIN: error: {{.*}}domain.onnx: node 'custom' (Foo): unsupported op domain 'com.example'
 # UNDEF: error: {{.*}}undefined.onnx: node '#1' (Relu): input 'ghost' is not defined by any node, initializer or graph input
@@ -55,7 +60,12 @@ with open(f"{root}/truncated.onnx", "wb") as f:
 nograph = ModelProto(ir_version=8)
 nograph.opset_import.add().version = 13
 save(nograph, f"{root}/nograph.onnx")
-model("opset22.onnx", [helper.make_node("Relu", ["x"], ["y"])], opset=22)
+model("opset29.onnx", [helper.make_node("Relu", ["x"], ["y"])], opset=29)
+# Past opset 21, ops ONNX has not redefined since (Relu) import; redefined
+# ones (Elu, opset 22) do not.
+model("opset22.onnx", [helper.make_node("Relu", ["x"], ["t"]),
+                       helper.make_node("Elu", ["t"], ["y"])], opset=22)
+model("opset28.onnx", [helper.make_node("Relu", ["x"], ["y"])], opset=28)
 model("opset6.onnx", [helper.make_node("Relu", ["x"], ["y"])], opset=6)
 model("domain.onnx", [helper.make_node("Foo", ["x"], ["y"], name="custom",
                                        domain="com.example")],

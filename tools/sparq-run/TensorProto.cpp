@@ -2,7 +2,9 @@
 //
 // Decodes a serialized onnx.TensorProto (the input_N.pb / output_N.pb files
 // of ONNX backend test data) into a HostTensor, from raw_data or from any of
-// the typed repeated fields, whichever the file uses.
+// the typed repeated fields, whichever the file uses. Packed 2/4-bit
+// integers become one value per byte (i8/u8) and float8 becomes f32, the
+// forms a compiled model takes and returns them in.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +12,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -64,6 +67,50 @@ bool mapOnnxType(int t, sparq_dtype &out) {
   }
 }
 
+// ONNX data types newer than the system's onnx headers know. sparq models
+// take and return them one value per byte (2/4-bit integers, as i8/u8) or
+// as f32 (float8, exact), so they are read in those forms.
+constexpr int kFloat8E4M3FN = 17, kFloat8E5M2 = 19, kUint4 = 21, kInt4 = 22,
+              kUint2 = 25, kInt2 = 26;
+
+/// Bits per value of a packed sub-byte integer type (0 for other types).
+unsigned packedBits(int t) {
+  if (t == kUint4 || t == kInt4)
+    return 4;
+  if (t == kUint2 || t == kInt2)
+    return 2;
+  return 0;
+}
+
+bool isFloat8(int t) { return t == kFloat8E4M3FN || t == kFloat8E5M2; }
+
+/// The f32 value of float8 bits (e4m3fn when `e4m3`, else e5m2).
+float decodeFloat8(uint8_t bits, bool e4m3) {
+  int manBits = e4m3 ? 3 : 2, bias = e4m3 ? 7 : 15;
+  int exp = (bits & 0x7F) >> manBits, man = bits & ((1 << manBits) - 1);
+  int maxExp = (1 << (7 - manBits)) - 1;
+  float sign = (bits & 0x80) ? -1.0f : 1.0f;
+  if (e4m3 && exp == maxExp && man == (1 << manBits) - 1)
+    return std::nanf("");
+  if (!e4m3 && exp == maxExp)
+    return man ? std::nanf("") : sign * INFINITY;
+  if (exp == 0)
+    return sign * std::ldexp((float)man, 1 - bias - manBits);
+  return sign * std::ldexp(1.0f + (float)man / (1 << manBits), exp - bias);
+}
+
+/// Reads the packed bytes (raw_data, or one byte per int32_data entry) or
+/// float8 bytes of a tensor; false when their count is wrong.
+bool storageBytes(const onnx::TensorProto &proto, size_t expected,
+                  std::vector<uint8_t> &bytes) {
+  if (proto.has_raw_data())
+    bytes.assign(proto.raw_data().begin(), proto.raw_data().end());
+  else
+    for (int32_t v : proto.int32_data())
+      bytes.push_back(static_cast<uint8_t>(v));
+  return bytes.size() == expected;
+}
+
 /// Stores the low dtypeSize bytes of each value (little-endian narrowing).
 template <typename Repeated>
 void storeNarrowed(const Repeated &values, HostTensor &t) {
@@ -97,7 +144,14 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
     return false;
   }
   sparq_dtype dtype;
-  if (!mapOnnxType(proto.data_type(), dtype)) {
+  int dataType = proto.data_type();
+  unsigned bits = packedBits(dataType);
+  if (bits)
+    dtype = (dataType == kInt4 || dataType == kInt2) ? SPARQ_DTYPE_I8
+                                                     : SPARQ_DTYPE_U8;
+  else if (isFloat8(dataType))
+    dtype = SPARQ_DTYPE_F32;
+  else if (!mapOnnxType(dataType, dtype)) {
     error = path + ": unsupported TensorProto data_type " +
             std::to_string(proto.data_type());
     return false;
@@ -121,6 +175,30 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
             std::to_string(got);
     return false;
   };
+  if (bits || isFloat8(dataType)) {
+    unsigned perByte = bits ? 8 / bits : 1;
+    size_t expected = (n + perByte - 1) / perByte;
+    std::vector<uint8_t> bytes;
+    if (!storageBytes(proto, expected, bytes)) {
+      error = path + ": shape " + formatShape(shape) + " needs " +
+              std::to_string(expected) + " bytes but the file holds " +
+              std::to_string(bytes.size());
+      return false;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      uint8_t byte = bytes[i / perByte];
+      if (!bits) {
+        static_cast<float *>(out.data())[i] =
+            decodeFloat8(byte, dataType == kFloat8E4M3FN);
+        continue;
+      }
+      int v = (byte >> ((i % perByte) * bits)) & ((1 << bits) - 1);
+      if (dtype == SPARQ_DTYPE_I8 && (v >> (bits - 1)))
+        v -= 1 << bits;
+      static_cast<int8_t *>(out.data())[i] = static_cast<int8_t>(v);
+    }
+    return true;
+  }
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != out.numBytes())
       return countError(

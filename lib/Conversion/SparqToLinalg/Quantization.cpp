@@ -24,22 +24,25 @@ using namespace sparq::lowering;
 namespace sparq {
 namespace {
 
-/// A scale or zero point and where it is read: per-tensor, or along `dim` of
-/// the loop nest it is used in.
+/// A scale or zero point and where it is read: per-tensor, along `dim` of
+/// the loop nest it is used in, or (blockSize > 0) blocked along `dim`.
 struct QuantParam {
   Value value;   // the converted (signless) tensor
-  Type original; // its sparq element type (signedness of integers)
+  Type original; // its sparq element type (signedness, float8)
   bool perTensor;
+  int64_t blockSize = 0;
 };
 
-QuantParam makeParam(Value converted, Value original) {
+QuantParam makeParam(Value converted, Value original, int64_t blockSize = 0) {
   auto type = cast<RankedTensorType>(original.getType());
-  return {converted, type.getElementType(),
-          type.getRank() <= 1 && type.getNumElements() == 1};
+  bool perTensor =
+      blockSize == 0 && type.getRank() <= 1 && type.getNumElements() == 1;
+  return {converted, type.getElementType(), perTensor, blockSize};
 }
 
 /// The indexing map of `param` inside a rank-`rank` loop nest: constant 0s
-/// when per-tensor, else `dim`.
+/// when per-tensor, `dim` when per-axis, and every dim with `dim` divided
+/// by the block size when blocked.
 AffineMap paramMap(const QuantParam &param, int64_t rank, int64_t dim,
                    MLIRContext *ctx) {
   auto type = cast<RankedTensorType>(param.value.getType());
@@ -48,7 +51,154 @@ AffineMap paramMap(const QuantParam &param, int64_t rank, int64_t dim,
         rank, 0,
         SmallVector<AffineExpr>(type.getRank(), getAffineConstantExpr(0, ctx)),
         ctx);
+  if (param.blockSize > 0) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      AffineExpr e = getAffineDimExpr(d, ctx);
+      exprs.push_back(d == dim ? e.floorDiv(param.blockSize) : e);
+    }
+    return AffineMap::get(rank, 0, exprs, ctx);
+  }
   return AffineMap::get(rank, 0, getAffineDimExpr(dim, ctx));
+}
+
+//===----------------------------------------------------------------------===//
+// float8 (e4m3fn, e5m2) in integer arithmetic: the type converter carries
+// float8 tensors as their i8 bits, and LLVM has no float8 type, so the
+// conversions to and from f32 are done on the bits.
+//===----------------------------------------------------------------------===//
+
+struct Float8Format {
+  unsigned mantissaBits, bias;
+  uint32_t maxFinite; // bits of the largest finite magnitude
+  bool hasInf;        // e5m2: exponent all ones, mantissa 0 is inf
+};
+
+Float8Format float8Format(Type type) {
+  if (isa<Float8E4M3FNType>(type))
+    return {3, 7, 0x7E, false};
+  return {2, 15, 0x7B, true};
+}
+
+bool isFloat8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
+
+Value i32Const(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+}
+
+/// The f32 value of the float8 `bits` (an i8) of format `type`.
+Value decodeFloat8(OpBuilder &b, Location loc, Value bits, Type type) {
+  Float8Format f = float8Format(type);
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  unsigned expBits = 7 - f.mantissaBits;
+  Value u = arith::ExtUIOp::create(b, loc, i32, bits);
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, i32Const(b, loc, 0x80)),
+      i32Const(b, loc, 24));
+  Value man = arith::AndIOp::create(
+      b, loc, u, i32Const(b, loc, (1 << f.mantissaBits) - 1));
+  Value exp = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, f.mantissaBits)),
+      i32Const(b, loc, (1 << expBits) - 1));
+  // Normal: rebias the exponent, widen the mantissa.
+  Value normal = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, exp, i32Const(b, loc, 127 - f.bias)),
+          i32Const(b, loc, 23)),
+      arith::ShLIOp::create(b, loc, man,
+                            i32Const(b, loc, 23 - f.mantissaBits)));
+  normal = arith::OrIOp::create(b, loc, normal, sign);
+  // Subnormal: man * 2^(1 - bias - mantissaBits), exact in f32.
+  Value sub = arith::MulFOp::create(
+      b, loc, arith::SIToFPOp::create(b, loc, f32, man),
+      createScalarConstant(
+          b, loc, f32,
+          std::ldexp(1.0, 1 - (int)f.bias - (int)f.mantissaBits)));
+  Value negSub = arith::NegFOp::create(b, loc, sub);
+  Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, sign,
+                                      i32Const(b, loc, 0));
+  sub = arith::SelectOp::create(b, loc, isNeg, negSub, sub);
+  Value zeroExp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp,
+                                        i32Const(b, loc, 0));
+  Value value = arith::SelectOp::create(
+      b, loc, zeroExp, sub, arith::BitcastOp::create(b, loc, f32, normal));
+  Value topExp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp,
+                                       i32Const(b, loc, (1 << expBits) - 1));
+  Value nan = createScalarConstant(b, loc, f32, std::nan(""));
+  if (f.hasInf) {
+    Value manZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          man, i32Const(b, loc, 0));
+    Value inf = arith::SelectOp::create(
+        b, loc, isNeg, createScalarConstant(b, loc, f32, -INFINITY),
+        createScalarConstant(b, loc, f32, INFINITY));
+    Value special = arith::SelectOp::create(b, loc, manZero, inf, nan);
+    return arith::SelectOp::create(b, loc, topExp, special, value);
+  }
+  Value manAll = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq, man,
+      i32Const(b, loc, (1 << f.mantissaBits) - 1));
+  Value isNan = arith::AndIOp::create(b, loc, topExp, manAll);
+  return arith::SelectOp::create(b, loc, isNan, nan, value);
+}
+
+/// The float8 bits (an i8) of the f32 `x` rounded to nearest even; values
+/// past the largest finite one become it when `saturate`, else NaN (e4m3fn)
+/// or inf (e5m2). NaN stays NaN.
+Value encodeFloat8(OpBuilder &b, Location loc, Value x, Type type,
+                   bool saturate) {
+  Float8Format f = float8Format(type);
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  unsigned shift = 23 - f.mantissaBits;
+  Value u = arith::BitcastOp::create(b, loc, i32, x);
+  Value a = arith::AndIOp::create(b, loc, u, i32Const(b, loc, 0x7FFFFFFF));
+  Value sign = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, 24)),
+      i32Const(b, loc, 0x80));
+  // Normal range: round the f32 mantissa to nearest even at `shift`, then
+  // rebias the exponent.
+  Value lsb = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, a, i32Const(b, loc, shift)),
+      i32Const(b, loc, 1));
+  Value rounded = arith::AddIOp::create(
+      b, loc, a,
+      arith::AddIOp::create(b, loc, lsb,
+                            i32Const(b, loc, (1 << (shift - 1)) - 1)));
+  Value normal = arith::SubIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, rounded, i32Const(b, loc, shift)),
+      i32Const(b, loc, (127 - f.bias) << f.mantissaBits));
+  // Subnormal range (below the smallest normal 2^(1 - bias)): count units
+  // of the smallest subnormal, rounded to nearest even (exact scaling).
+  Value units = arith::MulFOp::create(
+      b, loc, math::AbsFOp::create(b, loc, x),
+      createScalarConstant(b, loc, f32,
+                           std::ldexp(1.0, f.bias - 1 + f.mantissaBits)));
+  Value sub = arith::FPToSIOp::create(
+      b, loc, i32, math::RoundEvenOp::create(b, loc, units));
+  Value isSub = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, a,
+      i32Const(b, loc, int64_t(128 - f.bias) << 23));
+  Value magnitude = arith::SelectOp::create(b, loc, isSub, sub, normal);
+  Value overflow =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, magnitude,
+                            i32Const(b, loc, f.maxFinite));
+  int64_t past = saturate ? f.maxFinite : (f.hasInf ? 0x7C : 0x7F);
+  magnitude = arith::SelectOp::create(b, loc, overflow,
+                                      i32Const(b, loc, past), magnitude);
+  Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, a,
+                                      i32Const(b, loc, 0x7F800000));
+  magnitude = arith::SelectOp::create(b, loc, isNan, i32Const(b, loc, 0x7F),
+                                      magnitude);
+  Value bits = arith::OrIOp::create(b, loc, magnitude, sign);
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), bits);
+}
+
+/// A quantized scalar (integer of sparq type `type`, or float8 bits) as f32.
+Value storageToF32(OpBuilder &b, Location loc, Value v, Type type) {
+  if (isFloat8(type))
+    return decodeFloat8(b, loc, v, type);
+  return castScalar(b, loc, v, type, b.getF32Type());
 }
 
 /// A parallel generic over `resultType` reading `identityInputs` with the
@@ -163,20 +313,25 @@ struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
   LogicalResult
   matchAndRewrite(QuantizeLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.getBlockSize() != 0 || !isa<IntegerType>(op.getType().getElementType()))
-      return rewriter.notifyMatchFailure(op, "blocked or float8 quantization");
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     Type storage = op.getType().getElementType();
-    QuantParam scale = makeParam(adaptor.getScale(), op.getScale());
-    QuantParam zp = makeParam(adaptor.getZeroPoint(), op.getZeroPoint());
+    int64_t blockSize = op.getBlockSize();
+    QuantParam scale = makeParam(adaptor.getScale(), op.getScale(), blockSize);
+    QuantParam zp =
+        makeParam(adaptor.getZeroPoint(), op.getZeroPoint(), blockSize);
+    bool saturate = op.getSaturate();
     Value result = buildQuantGeneric(
         rewriter, op.getLoc(), type, adaptor.getInput(), {scale, zp},
         op.getAxis(), [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = promoteHalf(b, loc, args[0]);
           Value s = promoteHalf(b, loc, args[1]);
           Value real = arith::DivFOp::create(b, loc, x, s);
-          return saturateToStorage(
-              b, loc, real, intToF32(b, loc, args[2], zp.original), storage);
+          Value zero = storageToF32(b, loc, args[2], zp.original);
+          if (isFloat8(storage))
+            return encodeFloat8(b, loc,
+                                arith::AddFOp::create(b, loc, real, zero),
+                                storage, saturate);
+          return saturateToStorage(b, loc, real, zero, storage);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -189,17 +344,24 @@ struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
   LogicalResult
   matchAndRewrite(DequantizeLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.getBlockSize() != 0 ||
-        !isa<IntegerType>(op.getInput().getType().getElementType()))
-      return rewriter.notifyMatchFailure(op, "blocked or float8 dequantization");
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     Type element = op.getInput().getType().getElementType();
     Type real = type.getElementType();
-    QuantParam scale = makeParam(adaptor.getScale(), op.getScale());
-    QuantParam zp = makeParam(adaptor.getZeroPoint(), op.getZeroPoint());
+    int64_t blockSize = op.getBlockSize();
+    QuantParam scale = makeParam(adaptor.getScale(), op.getScale(), blockSize);
+    QuantParam zp =
+        makeParam(adaptor.getZeroPoint(), op.getZeroPoint(), blockSize);
     Value result = buildQuantGeneric(
         rewriter, op.getLoc(), type, adaptor.getInput(), {scale, zp},
         op.getAxis(), [&](OpBuilder &b, Location loc, ValueRange args) {
+          if (isFloat8(element)) {
+            Value diff = arith::SubFOp::create(
+                b, loc, decodeFloat8(b, loc, args[0], element),
+                decodeFloat8(b, loc, args[2], element));
+            Value v = arith::MulFOp::create(b, loc, diff,
+                                            promoteHalf(b, loc, args[1]));
+            return demoteHalf(b, loc, v, real);
+          }
           Type i32 = b.getI32Type();
           Value diff = arith::SubIOp::create(
               b, loc, castScalar(b, loc, args[0], element, i32),

@@ -31,7 +31,9 @@ using namespace mlir;
 
 namespace {
 
-/// uiN becomes iN, alone or as a tensor element; everything else is kept.
+/// uiN becomes iN, alone or as a tensor element; float8 (which LLVM cannot
+/// hold) becomes its i8 bits, decoded by the quantization lowering;
+/// everything else is kept.
 class SignlessTypeConverter : public TypeConverter {
 public:
   SignlessTypeConverter() {
@@ -39,6 +41,11 @@ public:
     addConversion([](IntegerType type) -> Type {
       if (type.isUnsigned())
         return IntegerType::get(type.getContext(), type.getWidth());
+      return type;
+    });
+    addConversion([](FloatType type) -> Type {
+      if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
+        return IntegerType::get(type.getContext(), 8);
       return type;
     });
     addConversion([this](RankedTensorType type) -> Type {

@@ -202,7 +202,7 @@ LogicalResult sparq::inferQuantizeLinear(std::optional<Location> loc,
     return emitOptionalError(loc, "scale must have the input's element type");
   if (failed(checkLinearQuantParams(loc, x, adaptor.getScale(),
                                     adaptor.getZeroPoint(), adaptor.getAxis(),
-                                    adaptor.getBlockSize(), {4, 8, 16})))
+                                    adaptor.getBlockSize(), {2, 4, 8, 16})))
     return failure();
   types.push_back(RankedTensorType::get(
       x.getShape(), rankedType(adaptor.getZeroPoint()).getElementType()));
@@ -214,14 +214,14 @@ LogicalResult sparq::inferDequantizeLinear(std::optional<Location> loc,
                                            SmallVectorImpl<Type> &types) {
   auto x = rankedType(adaptor.getInput());
   if (!isFloat8Storage(x.getElementType()) &&
-      !isIntegerOfWidth(x.getElementType(), {4, 8, 16, 32}))
+      !isIntegerOfWidth(x.getElementType(), {2, 4, 8, 16, 32}))
     return emitOptionalError(loc,
-                             "input must be a 4-, 8-, 16- or 32-bit integer "
-                             "or a float8 tensor, got ",
+                             "input must be a 2-, 4-, 8-, 16- or 32-bit "
+                             "integer or a float8 tensor, got ",
                              x.getElementType());
   if (failed(checkLinearQuantParams(
           loc, x, adaptor.getScale(), adaptor.getZeroPoint(), adaptor.getAxis(),
-          adaptor.getBlockSize(), {4, 8, 16, 32})) ||
+          adaptor.getBlockSize(), {2, 4, 8, 16, 32})) ||
       failed(checkZeroPointType(loc, adaptor.getInput(), adaptor.getZeroPoint(),
                                 "input_")))
     return failure();

@@ -1,0 +1,385 @@
+//===- ContribOps.cpp - Importers of onnxruntime's com.microsoft ops ------===//
+//
+// The com.microsoft (version 1) ops that onnxruntime's quantization tools
+// write: QuantizeLinear / DequantizeLinear (the ai.onnx importers), the
+// QLinear element ops (QLinearAdd, QLinearMul, QLinearSigmoid,
+// QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearConcat) decomposed into
+// dequantize -> f32 op -> quantize as onnxruntime computes them in float,
+// DynamicQuantizeMatMul and MatMulIntegerToFloat (integer matmul, then the
+// f32 scale and bias), and MatMulNBits (sparq.matmul_nbits). Forms sparq
+// does not compute (float zero points, g_idx, other bit widths, non-f32
+// activations) are errors that name the node.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeImporter.h"
+
+using namespace mlir;
+using namespace sparq;
+using namespace sparq::onnx_import;
+
+namespace {
+
+Type elementTypeOf(Value v) { return NodeContext::typeOf(v).getElementType(); }
+
+std::string typeName(Type type) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  type.print(os);
+  return name;
+}
+
+bool isPerTensor(Value v) {
+  RankedTensorType type = NodeContext::typeOf(v);
+  return type.getRank() <= 1 && type.hasStaticShape() &&
+         type.getNumElements() == 1;
+}
+
+/// Checks a quantized operand (int8 or uint8) and its per-tensor f32 scale
+/// and optional zero point (inputs `x`, `scale`, `zp` of the node).
+LogicalResult checkQuantized(NodeContext &n, unsigned x, unsigned scale,
+                             std::optional<unsigned> zp, StringRef what) {
+  auto type = dyn_cast<IntegerType>(elementTypeOf(n.input(x)));
+  if (!type || type.getWidth() != 8)
+    return n.fail(what + " must be int8 or uint8, got " +
+                  typeName(elementTypeOf(n.input(x))));
+  if (!elementTypeOf(n.input(scale)).isF32() || !isPerTensor(n.input(scale)))
+    return n.fail(what + "'s scale must be one f32 value");
+  if (zp && n.hasInput(*zp)) {
+    Value z = n.input(*zp);
+    if (elementTypeOf(z) != type || !isPerTensor(z))
+      return n.fail(what + "'s zero point must be one " + typeName(type) +
+                    " value");
+  }
+  return success();
+}
+
+/// The zero point at input `zp` (absent: a zero of `type`).
+Value zeroPoint(NodeContext &n, std::optional<unsigned> zp, Type type) {
+  if (zp)
+    return zeroPointOrZero(n, *zp, type, {});
+  return zeroPointOrZero(n, ~0u, type, {});
+}
+
+FailureOr<Value> dequantize(NodeContext &n, unsigned x, unsigned scale,
+                            std::optional<unsigned> zp) {
+  Value input = n.input(x);
+  return n.create<DequantizeLinearOp>(
+      input, n.input(scale), zeroPoint(n, zp, elementTypeOf(input)), n.i64(1),
+      n.i64(0));
+}
+
+/// Quantizes the f32 `v` with per-tensor `scale` and zero point input `zp`
+/// (absent: zero) to `type`.
+FailureOr<Value> quantize(NodeContext &n, Value v, unsigned scale,
+                          std::optional<unsigned> zp, Type type) {
+  return n.create<QuantizeLinearOp>(v, n.input(scale), zeroPoint(n, zp, type),
+                                    n.i64(1), n.i64(0), n.boolean(true));
+}
+
+/// The storage type of a result quantized with zero point input `zp`: the
+/// zero point's type, or (absent) `dflt`.
+Type resultType(NodeContext &n, unsigned zp, Type dflt) {
+  return n.hasInput(zp) ? elementTypeOf(n.input(zp)) : dflt;
+}
+
+/// QLinearAdd / QLinearMul: A, A_scale, A_zp?, B, B_scale, B_zp?, C_scale,
+/// C_zp?.
+template <typename OpTy>
+LogicalResult importQLinearBinary(NodeContext &n) {
+  if (failed(n.checkInputs(7, 8)) ||
+      failed(checkQuantized(n, 0, 1, 2u, "A")) ||
+      failed(checkQuantized(n, 3, 4, 5u, "B")))
+    return failure();
+  Type type = elementTypeOf(n.input(0));
+  if (elementTypeOf(n.input(3)) != type)
+    return n.fail("A and B must have one element type");
+  if (!elementTypeOf(n.input(6)).isF32() || !isPerTensor(n.input(6)))
+    return n.fail("C_scale must be one f32 value");
+  if (n.hasInput(7) && (resultType(n, 7, type) != type || !isPerTensor(n.input(7))))
+    return n.fail("C_zero_point must be one " + typeName(type) + " value");
+  FailureOr<Value> a = dequantize(n, 0, 1, 2u);
+  FailureOr<Value> b = dequantize(n, 3, 4, 5u);
+  if (failed(a) || failed(b))
+    return failure();
+  FailureOr<Value> c = n.create<OpTy>(*a, *b);
+  if (failed(c))
+    return failure();
+  FailureOr<Value> r = quantize(n, *c, 6, 7u, type);
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
+/// QLinearSigmoid / QLinearLeakyRelu: X, X_scale, X_zp?, Y_scale, Y_zp?.
+template <typename BuildFn>
+LogicalResult importQLinearUnary(NodeContext &n, BuildFn build) {
+  if (failed(n.checkInputs(4, 5)) || failed(checkQuantized(n, 0, 1, 2u, "X")))
+    return failure();
+  Type type = elementTypeOf(n.input(0));
+  if (!elementTypeOf(n.input(3)).isF32() || !isPerTensor(n.input(3)))
+    return n.fail("Y_scale must be one f32 value");
+  if (n.hasInput(4) && (resultType(n, 4, type) != type || !isPerTensor(n.input(4))))
+    return n.fail("Y_zero_point must be one " + typeName(type) + " value");
+  FailureOr<Value> x = dequantize(n, 0, 1, 2u);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> y = build(*x);
+  if (failed(y))
+    return failure();
+  FailureOr<Value> r = quantize(n, *y, 3, 4u, type);
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
+LogicalResult importQLinearSigmoid(NodeContext &n) {
+  return importQLinearUnary(
+      n, [&](Value x) { return n.create<SigmoidOp>(x); });
+}
+
+LogicalResult importQLinearLeakyRelu(NodeContext &n) {
+  FailureOr<float> alpha = n.floatAttr("alpha", 0.01f);
+  if (failed(alpha))
+    return failure();
+  return importQLinearUnary(
+      n, [&](Value x) { return n.create<LeakyReluOp>(x, n.f32(*alpha)); });
+}
+
+/// QLinearGlobalAveragePool: X, x_scale, x_zp, y_scale, y_zp; channels_last
+/// puts the channels last (NHWC) instead of second.
+LogicalResult importQLinearGlobalAveragePool(NodeContext &n) {
+  if (failed(n.checkInputs(5, 5)) || failed(checkQuantized(n, 0, 1, 2u, "X")))
+    return failure();
+  Type type = elementTypeOf(n.input(0));
+  if (!elementTypeOf(n.input(3)).isF32() || !isPerTensor(n.input(3)) ||
+      resultType(n, 4, type) != type || !isPerTensor(n.input(4)))
+    return n.fail("y_scale and y_zero_point must be one f32 and one " +
+                  typeName(type) + " value");
+  FailureOr<int64_t> channelsLast = n.intAttr("channels_last", 0);
+  if (failed(channelsLast))
+    return failure();
+  int64_t rank = NodeContext::typeOf(n.input(0)).getRank();
+  if (rank < 3)
+    return n.fail("X must have rank 3 or more, got " + Twine(rank));
+  FailureOr<Value> x = dequantize(n, 0, 1, 2u);
+  if (failed(x))
+    return failure();
+  Value v = *x;
+  // NHWC -> NCHW and back around the pool.
+  SmallVector<int64_t> toFirst = {0, rank - 1}, toLast = {0};
+  for (int64_t d = 1; d < rank - 1; ++d) {
+    toFirst.push_back(d);
+    toLast.push_back(d + 1);
+  }
+  toLast.push_back(1);
+  if (*channelsLast) {
+    FailureOr<Value> t = n.create<TransposeOp>(v, n.i64Array(toFirst));
+    if (failed(t))
+      return failure();
+    v = *t;
+  }
+  FailureOr<Value> pooled = n.create<GlobalAveragePoolOp>(v);
+  if (failed(pooled))
+    return failure();
+  v = *pooled;
+  if (*channelsLast) {
+    FailureOr<Value> t = n.create<TransposeOp>(v, n.i64Array(toLast));
+    if (failed(t))
+      return failure();
+    v = *t;
+  }
+  FailureOr<Value> r = quantize(n, v, 3, 4u, type);
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
+/// QLinearConcat: Y_scale, Y_zero_point, then (X, X_scale, X_zero_point)
+/// for each input.
+LogicalResult importQLinearConcat(NodeContext &n) {
+  unsigned count = n.numInputs();
+  if (count < 5 || (count - 2) % 3 != 0)
+    return n.fail("expected Y_scale, Y_zero_point and triples of (X, "
+                  "X_scale, X_zero_point), got " +
+                  Twine(count) + " inputs");
+  for (unsigned i = 0; i < count; ++i)
+    if (!n.hasInput(i))
+      return n.fail("input " + Twine(i) + " is missing");
+  Type type = elementTypeOf(n.input(1));
+  if (!elementTypeOf(n.input(0)).isF32() || !isPerTensor(n.input(0)) ||
+      !isPerTensor(n.input(1)) ||
+      !isa<IntegerType>(type) || type.getIntOrFloatBitWidth() != 8)
+    return n.fail("Y_scale and Y_zero_point must be one f32 and one int8 or "
+                  "uint8 value");
+  SmallVector<Value> parts;
+  for (unsigned i = 2; i < count; i += 3) {
+    std::string what = "input " + std::to_string((i - 2) / 3);
+    if (failed(checkQuantized(n, i, i + 1, i + 2, what)))
+      return failure();
+    if (elementTypeOf(n.input(i)) != type)
+      return n.fail(what + " must have Y_zero_point's type " +
+                    typeName(type));
+    FailureOr<Value> x = dequantize(n, i, i + 1, i + 2);
+    if (failed(x))
+      return failure();
+    parts.push_back(*x);
+  }
+  FailureOr<int64_t> axis = n.intAttr("axis", std::nullopt);
+  if (failed(axis))
+    return failure();
+  FailureOr<int64_t> normalized =
+      n.normalizeAxis(*axis, NodeContext::typeOf(parts[0]).getRank(), "axis");
+  if (failed(normalized))
+    return failure();
+  FailureOr<Value> joined = n.create<ConcatOp>(parts, n.i64(*normalized));
+  if (failed(joined))
+    return failure();
+  FailureOr<Value> r = quantize(n, *joined, 0, 1u, type);
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
+/// acc (i32) * (aScale * bScale) + bias, in f32; `bScale` is per-tensor or
+/// per column (the last dim of acc).
+FailureOr<Value> scaleAccumulator(NodeContext &n, Value acc, Value aScale,
+                                  Value bScale, Value bias) {
+  Type f32 = n.builder.getF32Type();
+  if (!elementTypeOf(aScale).isF32() || !elementTypeOf(bScale).isF32())
+    return n.fail("the scales must be f32");
+  int64_t columns = NodeContext::typeOf(acc).getShape().back();
+  if (!isPerTensor(bScale) &&
+      (NodeContext::typeOf(bScale).getRank() != 1 ||
+       NodeContext::typeOf(bScale).getDimSize(0) != columns))
+    return n.fail("b_scale must hold one value or one per column of B (" +
+                  Twine(columns) + ")");
+  FailureOr<Value> multiplier = n.create<MulOp>(aScale, bScale);
+  FailureOr<Value> real = n.create<CastOp>(acc, TypeAttr::get(f32));
+  if (failed(multiplier) || failed(real))
+    return failure();
+  FailureOr<Value> y = n.create<MulOp>(*real, *multiplier);
+  if (failed(y) || !bias)
+    return y;
+  if (!elementTypeOf(bias).isF32())
+    return n.fail("bias must be f32");
+  return n.create<AddOp>(*y, bias);
+}
+
+/// DynamicQuantizeMatMul: A (f32), B (int8/uint8), b_scale, b_zero_point?,
+/// bias?. A is quantized to uint8 as DynamicQuantizeLinear does.
+LogicalResult importDynamicQuantizeMatMul(NodeContext &n) {
+  if (failed(n.checkInputs(3, 5)))
+    return failure();
+  Value a = n.input(0), b = n.input(1);
+  if (!elementTypeOf(a).isF32())
+    return n.fail("A must be f32, got " + typeName(elementTypeOf(a)));
+  auto bType = dyn_cast<IntegerType>(elementTypeOf(b));
+  if (!bType || bType.getWidth() != 8)
+    return n.fail("B must be int8 or uint8, got " +
+                  typeName(elementTypeOf(b)));
+  FailureOr<SmallVector<Value>> q =
+      n.createMultiResult<DynamicQuantizeLinearOp>(3, a);
+  if (failed(q))
+    return failure();
+  FailureOr<Value> acc = n.create<MatMulIntegerOp>(
+      (*q)[0], b, (*q)[2], zeroPointOrZero(n, 3, bType, {}));
+  if (failed(acc))
+    return failure();
+  FailureOr<Value> y =
+      scaleAccumulator(n, *acc, (*q)[1], n.input(2), n.input(4));
+  if (failed(y))
+    return failure();
+  n.setOutput(0, *y);
+  return success();
+}
+
+/// MatMulIntegerToFloat: A, B, a_scale, b_scale, a_zero_point?,
+/// b_zero_point?, bias?.
+LogicalResult importMatMulIntegerToFloat(NodeContext &n) {
+  if (failed(n.checkInputs(4, 7)))
+    return failure();
+  Value a = n.input(0), b = n.input(1);
+  for (auto [v, what] : {std::pair(a, "A"), std::pair(b, "B")}) {
+    auto type = dyn_cast<IntegerType>(elementTypeOf(v));
+    if (!type || type.getWidth() != 8)
+      return n.fail(Twine(what) + " must be int8 or uint8, got " +
+                    typeName(elementTypeOf(v)));
+  }
+  if (!isPerTensor(n.input(2)))
+    return n.fail("a_scale must hold one value");
+  if (n.hasInput(4) && !isPerTensor(n.input(4)))
+    return n.fail("a_zero_point must hold one value");
+  FailureOr<Value> acc = n.create<MatMulIntegerOp>(
+      a, b, zeroPointOrZero(n, 4, elementTypeOf(a), {}),
+      zeroPointOrZero(n, 5, elementTypeOf(b), {}));
+  if (failed(acc))
+    return failure();
+  FailureOr<Value> y =
+      scaleAccumulator(n, *acc, n.input(2), n.input(3), n.input(6));
+  if (failed(y))
+    return failure();
+  n.setOutput(0, *y);
+  return success();
+}
+
+/// MatMulNBits: A, B, scales, zero_points?, g_idx?, bias? with attributes
+/// K, N, bits, block_size (accuracy_level only tunes onnxruntime's kernel).
+LogicalResult importMatMulNBits(NodeContext &n) {
+  if (failed(n.checkInputs(3, 6)))
+    return failure();
+  FailureOr<int64_t> k = n.intAttr("K", std::nullopt);
+  FailureOr<int64_t> nCols = n.intAttr("N", std::nullopt);
+  FailureOr<int64_t> bits = n.intAttr("bits", 4);
+  FailureOr<int64_t> blockSize = n.intAttr("block_size", std::nullopt);
+  FailureOr<int64_t> prepacked = n.intAttr("weight_prepacked", 0);
+  if (failed(k) || failed(nCols) || failed(bits) || failed(blockSize) ||
+      failed(prepacked))
+    return failure();
+  if (*bits != 4 && *bits != 8)
+    return n.fail("bits = " + Twine(*bits) +
+                  " is unsupported (4 and 8 are)");
+  if (*prepacked != 0)
+    return n.fail("prepacked weights (weight_prepacked = 1) are unsupported");
+  if (n.hasInput(4))
+    return n.fail("g_idx (act-order group indices) is unsupported");
+  Value a = n.input(0);
+  if (!elementTypeOf(a).isF32())
+    return n.fail("A must be f32, got " + typeName(elementTypeOf(a)) +
+                  " (float16/bfloat16 activations are unsupported)");
+  if (!elementTypeOf(n.input(2)).isF32())
+    return n.fail("scales must be f32, got " +
+                  typeName(elementTypeOf(n.input(2))));
+  Value zeroPoints = n.input(3);
+  if (zeroPoints && !elementTypeOf(zeroPoints).isUnsignedInteger(8))
+    return n.fail("zero_points of type " + typeName(elementTypeOf(zeroPoints)) +
+                  " are unsupported (packed uint8 zero points are)");
+  FailureOr<Value> r = n.create<MatMulNBitsOp>(
+      a, n.input(1), n.input(2), zeroPoints, n.input(5), n.i64(*k),
+      n.i64(*nCols), n.i64(*bits), n.i64(*blockSize));
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
+} // namespace
+
+void sparq::onnx_import::registerContribImporters(
+    OpImporterRegistry &registry) {
+  registry["QuantizeLinear"] = importQuantizeLinear;
+  registry["DequantizeLinear"] = importDequantizeLinear;
+  registry["QLinearAdd"] = importQLinearBinary<AddOp>;
+  registry["QLinearMul"] = importQLinearBinary<MulOp>;
+  registry["QLinearSigmoid"] = importQLinearSigmoid;
+  registry["QLinearLeakyRelu"] = importQLinearLeakyRelu;
+  registry["QLinearGlobalAveragePool"] = importQLinearGlobalAveragePool;
+  registry["QLinearConcat"] = importQLinearConcat;
+  registry["DynamicQuantizeMatMul"] = importDynamicQuantizeMatMul;
+  registry["MatMulIntegerToFloat"] = importMatMulIntegerToFloat;
+  registry["MatMulNBits"] = importMatMulNBits;
+}
