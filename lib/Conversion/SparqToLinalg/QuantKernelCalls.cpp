@@ -65,8 +65,8 @@ bool isStatic(Value v) { return typeOf(v).hasStaticShape(); }
 /// Whether `param` holds one element or `n` in a vector.
 bool isScalarOrVector(Value param, int64_t n) {
   auto t = typeOf(param);
-  return t.hasStaticShape() &&
-         (t.getNumElements() == 1 || (t.getRank() == 1 && t.getDimSize(0) == n));
+  return t.hasStaticShape() && (t.getNumElements() == 1 ||
+                                (t.getRank() == 1 && t.getDimSize(0) == n));
 }
 
 /// The one element of a constant integer tensor of the sparq type, extended
@@ -116,9 +116,9 @@ Value buildMultiplier(ConversionPatternRewriter &rewriter, Location loc,
                                      DenseElementsAttr::get(type, ArrayRef(m)));
   }
   auto asVector = [&](Value v) {
-    return reshapeTensor(rewriter, loc, v,
-                         RankedTensorType::get({numElements(v)},
-                                               rewriter.getF32Type()));
+    return reshapeTensor(
+        rewriter, loc, v,
+        RankedTensorType::get({numElements(v)}, rewriter.getF32Type()));
   };
   return createBroadcastGeneric(
       rewriter, loc, type, {asVector(aConv), asVector(bConv), asVector(yConv)},
@@ -158,8 +158,8 @@ int64_t alignPerChannel(OpBuilder &b, Location loc, Epilogue &e,
   for (Value *v : {&e.scale, &e.biasF32}) {
     if (!*v || perChannel(*v))
       continue;
-    Value flat = reshapeTensor(b, loc, *v,
-                               RankedTensorType::get({1}, b.getF32Type()));
+    Value flat =
+        reshapeTensor(b, loc, *v, RankedTensorType::get({1}, b.getF32Type()));
     *v = createBroadcastGeneric(
         b, loc, vecType, flat,
         [](OpBuilder &, Location, ValueRange args) { return args[0]; });
@@ -213,16 +213,36 @@ void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
   Value out = kb.allocResult(type);
   Value pc = kb.pointerToBuffer(out);
   int64_t flags = isConstantWeight(o.rhsOrig, o.rhs) ? 1 : 0;
-  kb.call(kQMatmulFn,
-          {ctx, pa, pb, pc, kb.i64(batch), kb.i64(m), kb.i64(n), kb.i64(k),
-           kb.i64(stride(o.lhs, m * k)), kb.i64(stride(o.rhs, k * n)),
-           kb.i64(m * n), kb.i64(o.transB ? 1 : 0), kb.i64(byteTypeOf(o.lhsOrig)),
-           kb.i64(byteTypeOf(o.rhsOrig)), pza, kb.i64(0), pzb,
-           kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0), kb.i64(e.outKind), pbias,
-           pscale, kb.i64(scalePerCol), pbiasF,
-           kb.i64(e.outZero), kb.i64(e.qmin), kb.i64(e.qmax),
-           kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB),
-           kb.i64(flags)});
+  kb.call(kQMatmulFn, {ctx,
+                       pa,
+                       pb,
+                       pc,
+                       kb.i64(batch),
+                       kb.i64(m),
+                       kb.i64(n),
+                       kb.i64(k),
+                       kb.i64(stride(o.lhs, m * k)),
+                       kb.i64(stride(o.rhs, k * n)),
+                       kb.i64(m * n),
+                       kb.i64(o.transB ? 1 : 0),
+                       kb.i64(byteTypeOf(o.lhsOrig)),
+                       kb.i64(byteTypeOf(o.rhsOrig)),
+                       pza,
+                       kb.i64(0),
+                       pzb,
+                       kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0),
+                       kb.i64(e.outKind),
+                       pbias,
+                       pscale,
+                       kb.i64(scalePerCol),
+                       pbiasF,
+                       kb.i64(e.outZero),
+                       kb.i64(e.qmin),
+                       kb.i64(e.qmax),
+                       kb.i64((int64_t)e.act),
+                       kb.f32(e.actA),
+                       kb.f32(e.actB),
+                       kb.i64(flags)});
   rewriter.replaceOp(op, kb.toTensor(out, type));
 }
 
@@ -256,44 +276,43 @@ void emitQConv(ConversionPatternRewriter &rewriter, Operation *op,
   Value out = kb.allocResult(type);
   Value py = kb.pointerToBuffer(out);
   int64_t flags = isConstantWeight(o.weightOrig, o.weight) ? 1 : 0;
-  kb.call(kQConvFn,
-          {ctx,
-           px,
-           pw,
-           py,
-           kb.i64(inputType.getDimSize(0)),
-           kb.i64(inputType.getDimSize(1)),
-           kb.i64(inputType.getDimSize(2)),
-           kb.i64(inputType.getDimSize(3)),
-           kb.i64(type.getDimSize(1)),
-           kb.i64(type.getDimSize(2)),
-           kb.i64(type.getDimSize(3)),
-           kb.i64(weightType.getDimSize(2)),
-           kb.i64(weightType.getDimSize(3)),
-           kb.i64(o.strides[0]),
-           kb.i64(o.strides[1]),
-           kb.i64(o.pads[0]),
-           kb.i64(o.pads[1]),
-           kb.i64(o.dilations[0]),
-           kb.i64(o.dilations[1]),
-           kb.i64(o.group),
-           kb.i64(byteTypeOf(o.inputOrig)),
-           kb.i64(byteTypeOf(o.weightOrig)),
-           pzx,
-           pzw,
-           kb.i64(numElements(o.weightZero) > 1 ? 1 : 0),
-           kb.i64(e.outKind),
-           pbias,
-           pscale,
-           kb.i64(scalePerChannel),
-           pbiasF,
-           kb.i64(e.outZero),
-           kb.i64(e.qmin),
-           kb.i64(e.qmax),
-           kb.i64((int64_t)e.act),
-           kb.f32(e.actA),
-           kb.f32(e.actB),
-           kb.i64(flags)});
+  kb.call(kQConvFn, {ctx,
+                     px,
+                     pw,
+                     py,
+                     kb.i64(inputType.getDimSize(0)),
+                     kb.i64(inputType.getDimSize(1)),
+                     kb.i64(inputType.getDimSize(2)),
+                     kb.i64(inputType.getDimSize(3)),
+                     kb.i64(type.getDimSize(1)),
+                     kb.i64(type.getDimSize(2)),
+                     kb.i64(type.getDimSize(3)),
+                     kb.i64(weightType.getDimSize(2)),
+                     kb.i64(weightType.getDimSize(3)),
+                     kb.i64(o.strides[0]),
+                     kb.i64(o.strides[1]),
+                     kb.i64(o.pads[0]),
+                     kb.i64(o.pads[1]),
+                     kb.i64(o.dilations[0]),
+                     kb.i64(o.dilations[1]),
+                     kb.i64(o.group),
+                     kb.i64(byteTypeOf(o.inputOrig)),
+                     kb.i64(byteTypeOf(o.weightOrig)),
+                     pzx,
+                     pzw,
+                     kb.i64(numElements(o.weightZero) > 1 ? 1 : 0),
+                     kb.i64(e.outKind),
+                     pbias,
+                     pscale,
+                     kb.i64(scalePerChannel),
+                     pbiasF,
+                     kb.i64(e.outZero),
+                     kb.i64(e.qmin),
+                     kb.i64(e.qmax),
+                     kb.i64((int64_t)e.act),
+                     kb.f32(e.actA),
+                     kb.f32(e.actB),
+                     kb.i64(flags)});
   rewriter.replaceOp(op, kb.toTensor(out, type));
 }
 
@@ -348,10 +367,10 @@ struct QMatMulCall : OpConversionPattern<QMatMulOp> {
     if (!matmulFits(op.getLhs(), op.getRhs(), op.getType()))
       return op.emitOpError("the integer matmul kernel needs static operands "
                             "whose batch dims are the result's or all ones");
-    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
-                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
-                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(),
-                     op.getTransB()};
+    MatmulOperands o{
+        adaptor.getLhs(),          adaptor.getRhs(), adaptor.getLhsZeroPoint(),
+        adaptor.getRhsZeroPoint(), op.getLhs(),      op.getRhs(),
+        op.getRhsZeroPoint(),      op.getTransB()};
     emitQMatmul(rewriter, op, o, kernelEpilogue(op, adaptor), type);
     return success();
   }
@@ -364,11 +383,16 @@ struct QConvCall : OpConversionPattern<QConvOp> {
   matchAndRewrite(QConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
-    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
-                   op.getInput(),          op.getWeight(),
-                   op.getStrides(),        op.getPads(),
-                   op.getDilations(),      (int64_t)op.getGroup()};
+    ConvOperands o{adaptor.getInput(),
+                   adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(),
+                   adaptor.getWeightZeroPoint(),
+                   op.getInput(),
+                   op.getWeight(),
+                   op.getStrides(),
+                   op.getPads(),
+                   op.getDilations(),
+                   (int64_t)op.getGroup()};
     emitQConv(rewriter, op, o, kernelEpilogue(op, adaptor), type);
     return success();
   }
@@ -391,9 +415,14 @@ struct MatMulIntegerCall : OpConversionPattern<MatMulIntegerOp> {
         numElements(op.getLhsZeroPoint()) != 1 ||
         !isScalarOrVector(op.getRhsZeroPoint(), op.getType().getShape().back()))
       return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
-    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
-                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
-                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(), false};
+    MatmulOperands o{adaptor.getLhs(),
+                     adaptor.getRhs(),
+                     adaptor.getLhsZeroPoint(),
+                     adaptor.getRhsZeroPoint(),
+                     op.getLhs(),
+                     op.getRhs(),
+                     op.getRhsZeroPoint(),
+                     false};
     emitQMatmul(rewriter, op, o, Epilogue(),
                 convertTensorType(*getTypeConverter(), op.getType()));
     return success();
@@ -410,11 +439,16 @@ struct ConvIntegerCall : OpConversionPattern<ConvIntegerOp> {
     if (!convFits(op.getInput(), op.getWeight(), op.getWeightZeroPoint(),
                   op.getType()))
       return rewriter.notifyMatchFailure(op, "not a static 2-d conv");
-    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
-                   op.getInput(),          op.getWeight(),
-                   op.getStrides(),        op.getPads(),
-                   op.getDilations(),      (int64_t)op.getGroup()};
+    ConvOperands o{adaptor.getInput(),
+                   adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(),
+                   adaptor.getWeightZeroPoint(),
+                   op.getInput(),
+                   op.getWeight(),
+                   op.getStrides(),
+                   op.getPads(),
+                   op.getDilations(),
+                   (int64_t)op.getGroup()};
     emitQConv(rewriter, op, o, Epilogue(),
               convertTensorType(*getTypeConverter(), op.getType()));
     return success();
@@ -445,9 +479,14 @@ struct QLinearMatMulCall : OpConversionPattern<QLinearMatMulOp> {
                                op.getRhsScale(), op.getResultScale(),
                                adaptor.getLhsScale(), adaptor.getRhsScale(),
                                adaptor.getResultScale());
-    MatmulOperands o{adaptor.getLhs(), adaptor.getRhs(),
-                     adaptor.getLhsZeroPoint(), adaptor.getRhsZeroPoint(),
-                     op.getLhs(), op.getRhs(), op.getRhsZeroPoint(), false};
+    MatmulOperands o{adaptor.getLhs(),
+                     adaptor.getRhs(),
+                     adaptor.getLhsZeroPoint(),
+                     adaptor.getRhsZeroPoint(),
+                     op.getLhs(),
+                     op.getRhs(),
+                     op.getRhsZeroPoint(),
+                     false};
     emitQMatmul(rewriter, op, o, *e,
                 convertTensorType(*getTypeConverter(), resultType));
     return success();
@@ -473,16 +512,21 @@ struct QLinearConvCall : OpConversionPattern<QLinearConvOp> {
         numElements(op.getResultScale()) != 1)
       return rewriter.notifyMatchFailure(op, "parameters the kernel does not "
                                              "take");
-    e->scale = buildMultiplier(rewriter, op.getLoc(), op.getInputScale(),
-                               op.getWeightScale(), op.getResultScale(),
-                               adaptor.getInputScale(), adaptor.getWeightScale(),
-                               adaptor.getResultScale());
+    e->scale = buildMultiplier(
+        rewriter, op.getLoc(), op.getInputScale(), op.getWeightScale(),
+        op.getResultScale(), adaptor.getInputScale(), adaptor.getWeightScale(),
+        adaptor.getResultScale());
     e->biasI32 = adaptor.getBias();
-    ConvOperands o{adaptor.getInput(),     adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(), adaptor.getWeightZeroPoint(),
-                   op.getInput(),          op.getWeight(),
-                   op.getStrides(),        op.getPads(),
-                   op.getDilations(),      (int64_t)op.getGroup()};
+    ConvOperands o{adaptor.getInput(),
+                   adaptor.getWeight(),
+                   adaptor.getInputZeroPoint(),
+                   adaptor.getWeightZeroPoint(),
+                   op.getInput(),
+                   op.getWeight(),
+                   op.getStrides(),
+                   op.getPads(),
+                   op.getDilations(),
+                   (int64_t)op.getGroup()};
     emitQConv(rewriter, op, o, *e,
               convertTensorType(*getTypeConverter(), resultType));
     return success();
@@ -510,8 +554,8 @@ struct MatMulNBitsCall : OpConversionPattern<MatMulNBitsOp> {
     Value ps = kb.pointerTo(adaptor.getScales());
     Value pz = adaptor.getZeroPoints() ? kb.pointerTo(adaptor.getZeroPoints())
                                        : kb.null();
-    Value pbias = adaptor.getBias() ? kb.pointerTo(adaptor.getBias())
-                                    : kb.null();
+    Value pbias =
+        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     kb.call(kNBitsFn,

@@ -54,11 +54,11 @@ LogicalResult verifyQuantKernel(OpTy op, Value x, Value w, Value xZero,
        {std::tuple(x, xZero, "input"), std::tuple(w, wZero, "weight")}) {
     Type element = rankedType(v).getElementType();
     if (!isByte(element))
-      return op.emitOpError() << what << " must be an 8-bit integer tensor, got "
-                              << element;
+      return op.emitOpError()
+             << what << " must be an 8-bit integer tensor, got " << element;
     if (rankedType(zp).getElementType() != element)
-      return op.emitOpError() << what << " zero point must have the element type "
-                              << element;
+      return op.emitOpError()
+             << what << " zero point must have the element type " << element;
   }
   auto perChannel = [&](Value v) {
     auto t = rankedType(v);
@@ -70,16 +70,16 @@ LogicalResult verifyQuantKernel(OpTy op, Value x, Value w, Value xZero,
   if (rankedType(xZero).getNumElements() != 1)
     return op.emitOpError("input zero point must hold one element");
   if (!perChannel(wZero))
-    return op.emitOpError() << "weight zero point must hold one or "
-                            << channels << " elements";
+    return op.emitOpError()
+           << "weight zero point must hold one or " << channels << " elements";
   int64_t kind = outKindOf(op.getType().getElementType());
   if (kind < 0)
     return op.emitOpError("result must be i32, f32, ui8 or i8, got ")
            << op.getType().getElementType();
   if (Value scale = op.getScale()) {
     if (!rankedType(scale).getElementType().isF32() || !perChannel(scale))
-      return op.emitOpError() << "scale must be f32 with one or " << channels
-                              << " elements";
+      return op.emitOpError()
+             << "scale must be f32 with one or " << channels << " elements";
   } else if (kind != kI32) {
     return op.emitOpError("a scale is required unless the result is i32");
   }
@@ -87,15 +87,15 @@ LogicalResult verifyQuantKernel(OpTy op, Value x, Value w, Value xZero,
     auto t = rankedType(bias);
     if (!t.getElementType().isSignlessInteger(32) || t.getRank() != 1 ||
         t.getDimSize(0) != channels)
-      return op.emitOpError() << "bias must be i32 with " << channels
-                              << " elements";
+      return op.emitOpError()
+             << "bias must be i32 with " << channels << " elements";
   }
   if (Value bias = op.getBiasF32()) {
     if (kind != kF32)
       return op.emitOpError("bias_f32 needs an f32 result");
     if (!rankedType(bias).getElementType().isF32() || !perChannel(bias))
-      return op.emitOpError() << "bias_f32 must be f32 with one or "
-                              << channels << " elements";
+      return op.emitOpError()
+             << "bias_f32 must be f32 with one or " << channels << " elements";
   }
   if (kind != kF32 && op.getActivation() != Activation::None)
     return op.emitOpError("an activation needs an f32 result; integer "
@@ -104,9 +104,9 @@ LogicalResult verifyQuantKernel(OpTy op, Value x, Value w, Value xZero,
     int64_t lo = kind == kU8 ? 0 : -128, hi = kind == kU8 ? 255 : 127;
     int64_t qmin = op.getQMinOrDefault(), qmax = op.getQMaxOrDefault();
     if (qmin < lo || qmax > hi || qmin > qmax)
-      return op.emitOpError() << "[qmin, qmax] = [" << qmin << ", " << qmax
-                              << "] must be a non-empty part of [" << lo
-                              << ", " << hi << "]";
+      return op.emitOpError()
+             << "[qmin, qmax] = [" << qmin << ", " << qmax
+             << "] must be a non-empty part of [" << lo << ", " << hi << "]";
     int64_t zp = (int64_t)op.getOutZeroPoint();
     if (zp < lo || zp > hi)
       return op.emitOpError("out_zero_point is outside the result's range");
@@ -117,15 +117,13 @@ LogicalResult verifyQuantKernel(OpTy op, Value x, Value w, Value xZero,
   return success();
 }
 
-template <typename OpTy>
-int64_t qminOrDefault(OpTy op) {
+template <typename OpTy> int64_t qminOrDefault(OpTy op) {
   if (std::optional<int64_t> v = op.getQmin())
     return *v;
   return outKindOf(op.getType().getElementType()) == kU8 ? 0 : -128;
 }
 
-template <typename OpTy>
-int64_t qmaxOrDefault(OpTy op) {
+template <typename OpTy> int64_t qmaxOrDefault(OpTy op) {
   if (std::optional<int64_t> v = op.getQmax())
     return *v;
   return outKindOf(op.getType().getElementType()) == kU8 ? 255 : 127;
@@ -166,8 +164,7 @@ LogicalResult QMatMulOp::verify() {
   if (lhs.getRank() < 2 || rhs.getRank() < 2)
     return emitOpError("qmatmul operands must have rank >= 2");
   SmallVector<int64_t> shape;
-  if (failed(detail::inferMatMulShapes(getLoc(), lhs, rhs, getTransB(),
-                                       shape)))
+  if (failed(detail::inferMatMulShapes(getLoc(), lhs, rhs, getTransB(), shape)))
     return failure();
   if (ArrayRef<int64_t>(shape) != getType().getShape())
     return emitOpError() << "result shape must be " << shapeStr(shape)

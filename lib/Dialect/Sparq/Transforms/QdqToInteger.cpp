@@ -102,7 +102,8 @@ struct Dequantized {
 
 std::optional<Dequantized> matchDequantize(Value v) {
   auto dq = v.getDefiningOp<DequantizeLinearOp>();
-  if (!dq || dq.getBlockSize() != 0 || !isByteType(typeOf(dq.getInput()).getElementType()) ||
+  if (!dq || dq.getBlockSize() != 0 ||
+      !isByteType(typeOf(dq.getInput()).getElementType()) ||
       !typeOf(dq.getScale()).getElementType().isF32())
     return std::nullopt;
   return Dequantized{dq};
@@ -132,8 +133,8 @@ int64_t quantizeScalar(float v, float scale, int64_t zp, int64_t lo,
 
 Value vectorConstant(PatternRewriter &rewriter, Location loc,
                      ArrayRef<float> values) {
-  auto type = RankedTensorType::get({(int64_t)values.size()},
-                                    rewriter.getF32Type());
+  auto type =
+      RankedTensorType::get({(int64_t)values.size()}, rewriter.getF32Type());
   return ConstantOp::create(rewriter, loc,
                             DenseElementsAttr::get(type, values));
 }
@@ -143,11 +144,9 @@ Value vectorConstant(PatternRewriter &rewriter, Location loc,
 //===----------------------------------------------------------------------===//
 
 /// What the two kernel ops differ in.
-template <typename KernelOp>
-struct KernelTraits;
+template <typename KernelOp> struct KernelTraits;
 
-template <>
-struct KernelTraits<FusedConvOp> {
+template <> struct KernelTraits<FusedConvOp> {
   static Value input(FusedConvOp op) { return op.getInput(); }
   static Value weight(FusedConvOp op) { return op.getWeight(); }
   /// The weight dim holding the output channels.
@@ -166,8 +165,7 @@ struct KernelTraits<FusedConvOp> {
   }
 };
 
-template <>
-struct KernelTraits<FusedMatMulOp> {
+template <> struct KernelTraits<FusedMatMulOp> {
   static Value input(FusedMatMulOp op) { return op.getLhs(); }
   static Value weight(FusedMatMulOp op) { return op.getRhs(); }
   static int64_t channelAxis(FusedMatMulOp op) {
@@ -240,9 +238,9 @@ struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
     if (!wScales)
       return rewriter.notifyMatchFailure(op, "weight scale is not constant");
     bool perChannel = !w->perTensor();
-    if (perChannel && ((int64_t)wScales->size() != channels ||
-                       w->op.getAxis() != axis ||
-                       numElements(w->op.getZeroPoint()) != channels))
+    if (perChannel &&
+        ((int64_t)wScales->size() != channels || w->op.getAxis() != axis ||
+         numElements(w->op.getZeroPoint()) != channels))
       return rewriter.notifyMatchFailure(op, "weight is quantized along "
                                              "another axis");
     if (perChannel && !matchPattern(w->q(), m_Constant()))
@@ -332,7 +330,8 @@ struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
       return Value();
     auto qType = typeOf(dq.getInput());
     if (!qType.getElementType().isSignlessInteger(32) || qType.getRank() != 1 ||
-        qType.getDimSize(0) != channels || !matchPattern(dq.getInput(), m_Constant()))
+        qType.getDimSize(0) != channels ||
+        !matchPattern(dq.getInput(), m_Constant()))
       return Value();
     auto zeros = constantInts(dq.getZeroPoint());
     auto scales = constantFloats(dq.getScale());
@@ -353,8 +352,7 @@ struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
 // quantize_dynamic: matmul_integer -> cast -> mul [-> add]
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-OpTy soleUser(Operation *op) {
+template <typename OpTy> OpTy soleUser(Operation *op) {
   if (!op->hasOneUse())
     return OpTy();
   return dyn_cast<OpTy>(*op->getUsers().begin());
@@ -392,8 +390,8 @@ struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
   LogicalResult matchAndRewrite(MatMulIntegerOp op,
                                 PatternRewriter &rewriter) const override {
     auto type = op.getType();
-    if (typeOf(op.getLhs()).getRank() < 2 || typeOf(op.getRhs()).getRank() < 2 ||
-        !type.hasStaticShape())
+    if (typeOf(op.getLhs()).getRank() < 2 ||
+        typeOf(op.getRhs()).getRank() < 2 || !type.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static matrices");
     int64_t n = type.getShape().back();
     auto cast = soleUser<CastOp>(op);
@@ -426,13 +424,14 @@ struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
         rewriter, loc, mul.getType(), op.getLhs(), op.getRhs(),
         op.getLhsZeroPoint(), op.getRhsZeroPoint(), scaleVec, Value(), biasVec,
         nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    bool perColumn = numElements(op.getRhsZeroPoint()) > 1 ||
-                     numElements(scale) > 1;
-    kernel->setAttr(kQuantizedAttr,
-                    rewriter.getStringAttr(
-                        "dynamic " + typeTag(op.getLhs().getType().getElementType()) +
-                        typeTag(op.getRhs().getType().getElementType()) +
-                        "->f32" + (perColumn ? " per-channel" : " per-tensor")));
+    bool perColumn =
+        numElements(op.getRhsZeroPoint()) > 1 || numElements(scale) > 1;
+    kernel->setAttr(
+        kQuantizedAttr,
+        rewriter.getStringAttr(
+            "dynamic " + typeTag(op.getLhs().getType().getElementType()) +
+            typeTag(op.getRhs().getType().getElementType()) + "->f32" +
+            (perColumn ? " per-channel" : " per-tensor")));
     rewriter.replaceOp(last, kernel.getResult());
     return success();
   }
@@ -528,10 +527,10 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
       kernel->setAttr("qmin", rewriter.getI64IntegerAttr(qmin));
       kernel->setAttr("qmax", rewriter.getI64IntegerAttr(qmax));
       if (description)
-        kernel->setAttr(kQuantizedAttr,
-                        rewriter.getStringAttr(
-                            description.getValue().str() +
-                            (isa<ReluOp>(act) ? " +relu" : " +clip")));
+        kernel->setAttr(
+            kQuantizedAttr,
+            rewriter.getStringAttr(description.getValue().str() +
+                                   (isa<ReluOp>(act) ? " +relu" : " +clip")));
     });
     rewriter.replaceOp(q, kernel->getResults());
     return success();
@@ -544,10 +543,10 @@ struct SparqQdqToIntegerPass
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
-    patterns.add<DequantizedKernelToInteger<FusedConvOp>,
-                 DequantizedKernelToInteger<FusedMatMulOp>,
-                 DynamicMatMulToInteger, MoveThroughDataMovement,
-                 FoldClampIntoKernel>(context);
+    patterns
+        .add<DequantizedKernelToInteger<FusedConvOp>,
+             DequantizedKernelToInteger<FusedMatMulOp>, DynamicMatMulToInteger,
+             MoveThroughDataMovement, FoldClampIntoKernel>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
