@@ -24,20 +24,21 @@
 // W8: %[[R:.+]] = sparq.add %[[Y]], %arg1
 // W8: %[[A:.+]] = sparq.relu %[[R]]
 // W8: return %[[A]]
-// W8-NOT: fused_matmul
+// W8-NOT: sparq.fused_matmul
 
-// w4:g16: asymmetric per group of 16 (K = 4 is padded with the zero point).
+// w4:g16: asymmetric per group. K = 4 is shorter than the group, so the
+// group is the row (block_size 4, no padding bytes).
 // Row 0: range [-0.3, 1] -> scale 1.3/15, zero point round(3.46) = 3, q =
-// [15, 0, 5, 3, 3...]; packed low nibble first: [0x0F, 0x35, 0x33 x 6] =
-// [15, 53, 51...]. Row 1: range [-1.1, 2] -> scale 3.1/15, zero point 5, q =
-// [5, 15, 0, 7, 5...] -> [0xF5, 0x70, 0x55 x 6] = [245, 112, 85...].
+// [15, 0, 5, 3]; packed low nibble first: [0x0F, 0x35] = [15, 53]. Row 1:
+// range [-1.1, 2] -> scale 3.1/15, zero point 5, q = [5, 15, 0, 7] ->
+// [0xF5, 0x70] = [245, 112].
 // W4-LABEL: func @mlp
-// W4-SAME: group_size = 16 : i64
+// W4-SAME: group_size = 4 : i64
 // W4-SAME: zero_point_max = 5 : i64, zero_point_min = 3 : i64
-// W4-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[15, 53, 51, 51, 51, 51, 51, 51]], {{\[}}[245, 112, 85, 85, 85, 85, 85, 85]]]> : tensor<2x1x8xui8>
+// W4-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[15, 53]], {{\[}}[245, 112]]]> : tensor<2x1x2xui8>
 // W4-DAG: %[[S:.+]] = sparq.constant dense<{{\[}}[0.0866666659], [0.206666663]]> : tensor<2x1xf32>
 // W4-DAG: %[[Z:.+]] = sparq.constant dense<{{\[}}[3], [5]]> : tensor<2x1xui8>
-// W4: sparq.matmul_nbits %arg0, %[[Q]], %[[S]] zero_points %[[Z]] bias %{{.+}} {bits = 4 : i64, block_size = 16 : i64, k = 4 : i64, n = 2 : i64}
+// W4: sparq.matmul_nbits %arg0, %[[Q]], %[[S]] zero_points %[[Z]] bias %{{.+}} {bits = 4 : i64, block_size = 4 : i64, k = 4 : i64, n = 2 : i64}
 
 // w8a8: u8 activations (input [-1, 3]: scale 4/255, zero point 64; output
 // [0, 5.1]: scale 0.02, zero point 0), s8 per-row weights, i32 bias with
@@ -78,6 +79,23 @@ func.func @mlp(%x: tensor<3x4xf32>, %r: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %b = sparq.constant dense<[0.5, -0.25]> : tensor<2xf32>
   %0 = sparq.fused_matmul %x, %w bias %b residual %r {trans_b = true, activation = #sparq.activation<relu>} : (tensor<3x4xf32>, tensor<2x4xf32>, tensor<2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32> loc("fc")
   return %0 : tensor<3x2xf32>
+}
+
+// w4:g16 with K = 20: two groups, the second holding 4 values and padded
+// with its zero point. Group 0: [1.5, 0 x 15] -> range [0, 1.5], scale 0.1,
+// zero point 0, q = [15, 0...] -> bytes [15, 0...]. Group 1: [0.3, -0.3,
+// 0.6, 0] -> scale 0.9/15 = 0.06, zero point 5, q = [10, 0, 15, 5, 5...] ->
+// bytes [0x0A, 0x5F, 0x55...] = [10, 95, 85...]; zero points packed low
+// nibble first: 0 | 5 << 4 = 80.
+// W4-LABEL: func @padded
+// W4-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[15, 0, 0, 0, 0, 0, 0, 0], [10, 95, 85, 85, 85, 85, 85, 85]]]> : tensor<1x2x8xui8>
+// W4-DAG: %[[S:.+]] = sparq.constant dense<{{\[}}[1.000000e-01, 0.0600000024]]> : tensor<1x2xf32>
+// W4-DAG: %[[Z:.+]] = sparq.constant dense<80> : tensor<1x1xui8>
+// W4: sparq.matmul_nbits %arg0, %[[Q]], %[[S]] zero_points %[[Z]] {bits = 4 : i64, block_size = 16 : i64, k = 20 : i64, n = 1 : i64}
+func.func @padded(%x: tensor<2x20xf32>) -> tensor<2x1xf32> {
+  %w = sparq.constant dense<[[1.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, -0.3, 0.6, 0.0]]> : tensor<1x20xf32>
+  %0 = sparq.fused_matmul %x, %w {trans_b = true} : (tensor<2x20xf32>, tensor<1x20xf32>) -> tensor<2x1xf32> loc("padded")
+  return %0 : tensor<2x1xf32>
 }
 
 // Weight-only modes keep convolutions in f32 and say why; w8a8 quantizes

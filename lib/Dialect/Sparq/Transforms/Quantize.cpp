@@ -289,8 +289,10 @@ void quantizeWeightOnly(FusedMatMulOp op, const QuantizeMode &mode,
   }
   const int64_t n = w->rows, k = w->cols;
   int64_t bits = mode.kind == QuantizeMode::WeightInt8 ? 8 : 4;
-  // w8: one block per row (the runtime takes any even block size).
-  int64_t blockSize = bits == 8 ? k + (k & 1) : mode.groupSize;
+  // w8: one block per row (the runtime takes any even block size); w4: a
+  // group longer than the row is the row (same numbers, no padding bytes).
+  int64_t evenK = k + (k & 1);
+  int64_t blockSize = bits == 8 ? evenK : std::min(mode.groupSize, evenK);
   NBitsWeight q = quantizeNBits(*w, bits, blockSize);
 
   OpBuilder b(op);
