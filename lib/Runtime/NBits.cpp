@@ -180,6 +180,107 @@ SPARQ_NBAVX2 void nbDotAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
            tail[m];
 }
 
+/// The same for a compile-time block size and width: full blocks run a
+/// fully unrolled body (32 weights per step from one 16-byte load at 4
+/// bits); only a partial last block takes the scalar loop.
+template <int Bits, int BS, int R>
+SPARQ_NBAVX2 void nbDotFixedAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
+                                 float *y) {
+  static_assert(BS % 16 == 0, "block of whole 16-weight steps");
+  __m256 acc[R][4];
+  for (int m = 0; m < R; ++m)
+    for (int q = 0; q < 4; ++q)
+      acc[m][q] = _mm256_setzero_ps();
+  const uint8_t *wrow = p.row(n);
+  const float *srow = p.scales + n * p.nBlocks;
+  const uint8_t *zrow =
+      p.zeroPoints ? p.zeroPoints + n * p.zpRowBytes : nullptr;
+  const float *x = p.X + m0 * p.K;
+  const int64_t K = p.K, full = K / BS;
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  for (int64_t b = 0; b < full; ++b) {
+    const float sf = srow[b];
+    const float zf = !zrow       ? float(1 << (Bits - 1))
+                     : Bits == 8 ? float(zrow[b])
+                                 : float((zrow[b >> 1] >> ((b & 1) * 4)) & 15);
+    const __m256 s = _mm256_set1_ps(sf), zs = _mm256_set1_ps(-zf * sf);
+    const uint8_t *blk = wrow + b * (BS * Bits / 8);
+    const float *xb = x + b * BS;
+    if (BS == 16) {
+      __m256 w0, w1;
+      nbDequant16(nbLoad16(blk, 0, Bits), s, zs, w0, w1);
+      const int q = (b & 1) * 2;
+      for (int m = 0; m < R; ++m) {
+        acc[m][q] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xb + m * K), acc[m][q]);
+        acc[m][q + 1] =
+            _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + m * K + 8), acc[m][q + 1]);
+      }
+      continue;
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < BS; c += 32) {
+      __m128i e0, e1;
+      if (Bits == 4) {
+        __m128i v =
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + c / 2));
+        __m128i lo = _mm_and_si128(v, low4);
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+        e0 = _mm_unpacklo_epi8(lo, hi);
+        e1 = _mm_unpackhi_epi8(lo, hi);
+      } else {
+        e0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + c));
+        e1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + c + 16));
+      }
+      __m256 w[4];
+      nbDequant16(e0, s, zs, w[0], w[1]);
+      nbDequant16(e1, s, zs, w[2], w[3]);
+      for (int m = 0; m < R; ++m)
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q)
+          acc[m][q] = _mm256_fmadd_ps(
+              w[q], _mm256_loadu_ps(xb + m * K + c + 8 * q), acc[m][q]);
+    }
+  }
+  for (int m = 0; m < R; ++m)
+    y[m] = nbHsum(_mm256_add_ps(_mm256_add_ps(acc[m][0], acc[m][1]),
+                                _mm256_add_ps(acc[m][2], acc[m][3])));
+  if (full < p.nBlocks) {
+    const int64_t b = full, k0 = b * BS;
+    const uint8_t *blk = wrow + b * (BS * Bits / 8);
+    const float sf = p.scale(n, b), zf = p.zero(n, b);
+    for (int64_t k = 0; k < K - k0; ++k) {
+      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
+      for (int m = 0; m < R; ++m)
+        y[m] += w * x[m * K + k0 + k];
+    }
+  }
+}
+
+using NbDotFn = void (*)(const NBitsProblem &, int64_t, int64_t, float *);
+
+/// The unrolled kernel for (bits, blockSize, rows), or null.
+template <int R> NbDotFn nbFixedKernel(int64_t bits, int64_t blockSize) {
+  switch (blockSize * 16 + bits) {
+  case 16 * 16 + 4:
+    return nbDotFixedAvx2<4, 16, R>;
+  case 32 * 16 + 4:
+    return nbDotFixedAvx2<4, 32, R>;
+  case 64 * 16 + 4:
+    return nbDotFixedAvx2<4, 64, R>;
+  case 128 * 16 + 4:
+    return nbDotFixedAvx2<4, 128, R>;
+  case 16 * 16 + 8:
+    return nbDotFixedAvx2<8, 16, R>;
+  case 32 * 16 + 8:
+    return nbDotFixedAvx2<8, 32, R>;
+  case 64 * 16 + 8:
+    return nbDotFixedAvx2<8, 64, R>;
+  case 128 * 16 + 8:
+    return nbDotFixedAvx2<8, 128, R>;
+  }
+  return nullptr;
+}
+
 SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
                                    float *out) {
   const int64_t bb = p.blockBytes();
@@ -208,7 +309,11 @@ void nbDot(const NBitsProblem &p, bool vec, int64_t n, int64_t m0, int64_t rows,
            float *y) {
 #ifdef SPARQ_HAVE_NBITS_AVX2
   if (vec) {
-    if (rows == 2)
+    NbDotFn fixed = rows == 2 ? nbFixedKernel<2>(p.bits, p.blockSize)
+                              : nbFixedKernel<1>(p.bits, p.blockSize);
+    if (fixed)
+      fixed(p, n, m0, y);
+    else if (rows == 2)
       nbDotAvx2<2>(p, n, m0, y);
     else
       nbDotAvx2<1>(p, n, m0, y);

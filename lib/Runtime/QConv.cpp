@@ -25,6 +25,8 @@
 #include <cstring>
 #include <vector>
 
+#include <emmintrin.h>
+
 using namespace sparq::rt;
 
 namespace {
@@ -41,54 +43,105 @@ struct QConvShape {
 
 /// Closure of the implicit-im2col packer: one image, one group.
 struct QIm2colSource {
-  const uint8_t *xp;      ///< padded canonical image of the group's channels
-  const int32_t *colSums; ///< per output pixel
-  int64_t Hp, Wp, depth;
+  const uint8_t *xp;     ///< padded canonical image of the group's channels
+  const int64_t *rowOff; ///< per im2col row (c, kh, kw): its tap's offset
+  int64_t Wp, depth;
   const QConvShape *s;
 };
 
-void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc, int8_t *dst,
-                      int32_t *colSums) {
+/// Up to this many unit- or stride-2 runs of pixels per B panel are packed
+/// with whole-vector loads; panels with more take a byte gather.
+constexpr int kQcMaxRuns = 4;
+
+/// Byte j of the result is p[step * j] (step 1 or 2).
+inline __m128i qcLoadStrided(const uint8_t *p, int64_t step) {
+  __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  if (step == 1)
+    return a;
+  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16));
+  const __m128i even = _mm_set1_epi16(0x00FF);
+  return _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
+}
+
+void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
+                      int8_t *dst) {
   const QIm2colSource &src = *static_cast<const QIm2colSource *>(closure);
   const QConvShape &s = *src.s;
-  const int64_t Kp = qcRoundUp(src.depth, 4), taps = s.KH * s.KW;
+  const int64_t Kp = qcRoundUp(src.depth, 4);
   // Offset of each pixel's top-left tap within a padded channel plane.
   int64_t base[kQChunkMax];
   for (int64_t j = 0; j < nc; ++j) {
     int64_t p = n0 + j, oh = p / s.OW, ow = p % s.OW;
     base[j] = oh * s.sH * src.Wp + ow * s.sW;
   }
+  alignas(16) static const uint8_t zeros[16] = {};
+  alignas(16) static const uint8_t ramp[32] = {
+      0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+      0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  // ramp + 16 - i: 0xFF from byte i on.
+  auto fromByte = [&](int64_t i) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i *>(ramp + 16 - i));
+  };
+  const bool vectorRuns = s.sW == 1 || s.sW == 2;
   alignas(16) uint8_t stage[4][16];
   for (int64_t q = 0; q * kQNR < nc; ++q) {
     const int64_t j0 = q * kQNR, cols = std::min<int64_t>(kQNR, nc - j0);
-    bool run = cols == kQNR;
-    for (int64_t j = 1; run && j < kQNR; ++j)
-      run = base[j0 + j] == base[j0] + j;
+    // Runs of pixels whose taps are step bytes apart: run i covers the
+    // columns from the first byte of mask[i] on and reads tap + delta[i] +
+    // step * j for column j.
+    int64_t delta[kQcMaxRuns];
+    __m128i mask[kQcMaxRuns];
+    int runs = 0;
+    bool gather = !vectorRuns;
+    for (int64_t j = 0; j < cols && !gather; ++j) {
+      int64_t d = base[j0 + j] - s.sW * j;
+      if (runs && d == delta[runs - 1])
+        continue;
+      if (runs == kQcMaxRuns) {
+        gather = true;
+        break;
+      }
+      delta[runs] = d;
+      mask[runs] = fromByte(j);
+      ++runs;
+    }
+    const __m128i live = _mm_andnot_si128(fromByte(cols), _mm_set1_epi8(-1));
     uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + j0 * Kp;
     for (int64_t g = 0; g < Kp / 4; ++g) {
+      const uint8_t *rows[4];
       for (int t = 0; t < 4; ++t) {
         int64_t r = 4 * g + t;
         if (r >= src.depth) {
-          std::memset(stage[t], 0, 16);
+          rows[t] = zeros;
           continue;
         }
-        int64_t c = r / taps, tap = r % taps;
-        const uint8_t *plane = src.xp + c * src.Hp * src.Wp +
-                               (tap / s.KW) * s.dH * src.Wp +
-                               (tap % s.KW) * s.dW;
-        if (run) {
-          std::memcpy(stage[t], plane + base[j0], 16);
+        const uint8_t *tap = src.xp + src.rowOff[r];
+        if (gather) {
+          for (int64_t j = 0; j < cols; ++j)
+            stage[t][j] = tap[base[j0 + j]];
+          for (int64_t j = cols; j < 16; ++j)
+            stage[t][j] = 0;
+          rows[t] = stage[t];
           continue;
         }
-        for (int64_t j = 0; j < cols; ++j)
-          stage[t][j] = plane[base[j0 + j]];
-        for (int64_t j = cols; j < 16; ++j)
-          stage[t][j] = 0;
+        if (runs == 1 && cols == kQNR && s.sW == 1) {
+          rows[t] = tap + delta[0];
+          continue;
+        }
+        __m128i v = qcLoadStrided(tap + delta[0], s.sW);
+        for (int i = 1; i < runs; ++i) {
+          __m128i w = qcLoadStrided(tap + delta[i], s.sW);
+          v = _mm_or_si128(_mm_andnot_si128(mask[i], v),
+                           _mm_and_si128(mask[i], w));
+        }
+        _mm_store_si128(reinterpret_cast<__m128i *>(stage[t]),
+                        _mm_and_si128(v, live));
+        rows[t] = stage[t];
       }
-      qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64);
+      qInterleave4x16(rows[0], rows[1], rows[2], rows[3], panel + g * 64);
     }
   }
-  std::memcpy(colSums, src.colSums + n0, nc * sizeof(int32_t));
 }
 
 /// Closure of the pointwise packer: the group's [cg, H*W] channels.
@@ -98,38 +151,52 @@ struct QPlainSource {
   uint8_t xorMask;
 };
 
-void qPackPlainChunk(const void *closure, int64_t n0, int64_t nc, int8_t *dst,
-                     int32_t *colSums) {
+void qPackPlainChunk(const void *closure, int64_t n0, int64_t nc, int8_t *dst) {
   const QPlainSource &src = *static_cast<const QPlainSource *>(closure);
-  qPackB(src.x, src.ld, false, src.rows, n0, nc, src.xorMask, dst, colSums);
+  qPackB(src.x, src.ld, false, src.rows, n0, nc, src.xorMask, dst, nullptr);
 }
 
 /// Writes the group's channels, canonical, into a [cg, Hp, Wp] image whose
-/// border holds the canonical zero point; returns per-pixel im2col column
-/// sums through a box sum of the channel-summed padded image.
+/// border holds the canonical zero point.
 void qBuildPaddedImage(const uint8_t *x, const QConvShape &s, int64_t cg,
                        int64_t Hp, int64_t Wp, uint8_t xorMask, uint8_t pad,
-                       uint8_t *xp, int32_t *planeSum, int32_t *colSums) {
-  std::memset(xp, pad, cg * Hp * Wp);
-  std::fill(planeSum, planeSum + Hp * Wp, 0);
+                       uint8_t *xp) {
+  // Locals, so the compiler knows the stores cannot change the geometry.
+  const int64_t H = s.H, W = s.W, pT = s.pT, pL = s.pL;
+  const __m128i mask = _mm_set1_epi8(static_cast<char>(xorMask));
   for (int64_t c = 0; c < cg; ++c) {
     uint8_t *plane = xp + c * Hp * Wp;
-    for (int64_t h = 0; h < s.H; ++h) {
-      const uint8_t *in = x + (c * s.H + h) * s.W;
-      uint8_t *out = plane + (h + s.pT) * Wp + s.pL;
-      for (int64_t w = 0; w < s.W; ++w)
+    std::memset(plane, pad, pT * Wp);
+    for (int64_t h = 0; h < H; ++h) {
+      const uint8_t *in = x + (c * H + h) * W;
+      uint8_t *out = plane + (h + pT) * Wp;
+      std::memset(out, pad, pL);
+      out += pL;
+      int64_t w = 0;
+      for (; w + 16 <= W; w += 16)
+        _mm_storeu_si128(
+            reinterpret_cast<__m128i *>(out + w),
+            _mm_xor_si128(
+                mask,
+                _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + w))));
+      for (; w < W; ++w)
         out[w] = in[w] ^ xorMask;
+      std::memset(out + W, pad, Wp - pL - W);
     }
-    for (int64_t i = 0; i < Hp * Wp; ++i)
-      planeSum[i] += static_cast<int8_t>(plane[i]);
+    std::memset(plane + (H + pT) * Wp, pad, (Hp - H - pT) * Wp);
   }
-  for (int64_t oh = 0; oh < s.OH; ++oh)
-    for (int64_t ow = 0; ow < s.OW; ++ow) {
-      int32_t sum = 0;
-      for (int64_t kh = 0; kh < s.KH; ++kh)
-        for (int64_t kw = 0; kw < s.KW; ++kw)
-          sum += planeSum[(oh * s.sH + kh * s.dH) * Wp + ow * s.sW + kw * s.dW];
-      colSums[oh * s.OW + ow] = sum;
+}
+
+/// Copies the pixels a strided, unpadded 1x1 convolution reads into a plain
+/// [cg, OH*OW] matrix.
+void qSubsampleImage(const uint8_t *x, const QConvShape &s, int64_t cg,
+                     uint8_t *dst) {
+  for (int64_t c = 0; c < cg; ++c)
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      const uint8_t *in = x + (c * s.H + oh * s.sH) * s.W;
+      uint8_t *out = dst + (c * s.OH + oh) * s.OW;
+      for (int64_t ow = 0; ow < s.OW; ++ow)
+        out[ow] = in[ow * s.sW];
     }
 }
 
@@ -309,25 +376,32 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
     packedW = reinterpret_cast<const uint8_t *>(p);
   }
 
-  const bool pointwise = KH == 1 && KW == 1 && strideH == 1 && strideW == 1 &&
-                         padTop == 0 && padLeft == 0 && OH == H && OW == Wd;
+  // 1x1 unpadded layers read the image as a plain matrix: the image itself
+  // at stride 1, a subsampled copy otherwise.
+  const bool plainB = KH == 1 && KW == 1 && padTop == 0 && padLeft == 0 &&
+                      (OH - 1) * strideH < H && (OW - 1) * strideW < Wd;
+  const bool direct = plainB && strideH == 1 && strideW == 1 && OW == Wd;
   const int64_t Hp =
       std::max(H + padTop, (OH - 1) * strideH + (KH - 1) * dilH + 1);
   const int64_t Wp =
       std::max(Wd + padLeft, (OW - 1) * strideW + (KW - 1) * dilW + 1);
   uint8_t *xp = nullptr;
-  int32_t *planeSum = nullptr, *colSums = nullptr;
-  if (!pointwise) {
-    const int64_t imageBytes = qcRoundUp(cg * Hp * Wp, 64);
-    float *p = context.scratch(ScratchSlot::QuantIm2col,
-                               imageBytes / 4 + Hp * Wp + pixels);
+  if (!direct) {
+    // 32-byte guards on both sides: vector loads of pixel runs may reach
+    // past the image (the bytes they read there are masked off).
+    const int64_t imageBytes =
+        qcRoundUp((plainB ? cg * pixels : cg * Hp * Wp) + 64, 64);
+    float *p = context.scratch(ScratchSlot::QuantIm2col, imageBytes / 4);
     if (!p)
       return;
-    xp = reinterpret_cast<uint8_t *>(p);
-    planeSum = reinterpret_cast<int32_t *>(p) + imageBytes / 4;
-    colSums = planeSum + Hp * Wp;
+    xp = reinterpret_cast<uint8_t *>(p) + 32;
   }
   std::vector<int32_t> bZ(pixels, xZ);
+  std::vector<int64_t> rowOff(plainB ? 0 : depth);
+  for (int64_t r = 0; r < static_cast<int64_t>(rowOff.size()); ++r) {
+    int64_t c = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
+    rowOff[r] = (c * Hp + kh * dilH) * Wp + kw * dilW;
+  }
   const uint8_t padByte = static_cast<uint8_t>(xzRaw) ^ xMask;
 
   QGemmArgs g = proto;
@@ -346,14 +420,18 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
       g.scale = proto.scale ? proto.scale + gi * kg : nullptr;
       g.biasF32 = proto.biasF32 ? proto.biasF32 + gi * kg : nullptr;
       g.C = static_cast<char *>(Y) + (n * K + gi * kg) * pixels * es;
-      QPlainSource plain{xg, pixels, cg, xMask};
-      QIm2colSource im2col{xp, colSums, Hp, Wp, depth, &s};
-      if (pointwise) {
+      QPlainSource plain{xg, H * Wd, cg, xMask};
+      QIm2colSource im2col{xp, rowOff.data(), Wp, depth, &s};
+      if (plainB) {
+        if (!direct) {
+          qSubsampleImage(xg, s, cg, xp);
+          plain.x = xp;
+          plain.ld = pixels;
+        }
         g.packB = qPackPlainChunk;
         g.packBClosure = &plain;
       } else {
-        qBuildPaddedImage(xg, s, cg, Hp, Wp, xMask, padByte, xp, planeSum,
-                          colSums);
+        qBuildPaddedImage(xg, s, cg, Hp, Wp, xMask, padByte, xp);
         g.packB = qPackIm2colChunk;
         g.packBClosure = &im2col;
       }

@@ -202,6 +202,8 @@ void qPackBRowMajor(const uint8_t *B, int64_t ldb, int64_t K, int64_t n0,
       qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64);
     }
   }
+  if (!colSums)
+    return;
   std::fill(colSums, colSums + nc, 0);
   for (int64_t k = 0; k < K; ++k) {
     const uint8_t *row = B + k * ldb + n0;
@@ -238,6 +240,8 @@ void qPackBTransposed(const uint8_t *Bt, int64_t ldb, int64_t K, int64_t n0,
           tail[k - full * 4] = src[k] ^ xorMask;
         std::memcpy(panel + full * 64 + j * 4, tail, 4);
       }
+      if (!colSums)
+        continue;
       int32_t sum = 0;
       for (int64_t k = 0; k < K; ++k)
         sum += static_cast<int8_t>(src[k] ^ xorMask);
@@ -269,10 +273,12 @@ void sparq::rt::qApplyF32Epilogue(const QGemmArgs &a, float *c, int64_t row,
 namespace {
 
 /// Rows [m0, m0+mc) x columns [n0, n0+nc) of C; bBlock holds the packed
-/// panels from column n0 (a panel boundary) on and colSums their sums.
+/// panels from column n0 (a panel boundary) on and colSums their sums, or
+/// is null: then each tile's sums come from a product with `ones`, an A
+/// panel whose first row is all ones.
 void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
                int64_t n0, int64_t nc, const int8_t *bBlock,
-               const int32_t *colSums) {
+               const int32_t *colSums, const uint8_t *ones) {
   const int64_t Kp = qRoundUp(a.K, 4), kGroups = Kp / 4;
   const int64_t es = qOutElementSize(a.outKind);
   const uint32_t K32 = static_cast<uint32_t>(a.K);
@@ -281,13 +287,16 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
   for (int64_t jt = 0; jt < nc; jt += kQTileN) {
     const int64_t cols = std::min<int64_t>(kQTileN, nc - jt);
     const int64_t n = n0 + jt;
-    for (int64_t j = 0; j < cols; ++j)
-      colAdj[j] =
-          static_cast<int32_t>(static_cast<uint32_t>(colSums[jt + j]) -
-                               K32 * static_cast<uint32_t>(a.bZero[n + j]));
     const int8_t *b0 = bBlock + jt * Kp;
     const int8_t *b1 = cols > kQNR ? b0 + kQNR * Kp : nullptr;
     const auto &micro = ks.micro[cols > kQNR ? 1 : 0];
+    const int32_t *sums = colSums ? colSums + jt : tile;
+    if (!colSums)
+      micro[1](kGroups, ones, b0, b1, tile);
+    for (int64_t j = 0; j < cols; ++j)
+      colAdj[j] =
+          static_cast<int32_t>(static_cast<uint32_t>(sums[j]) -
+                               K32 * static_cast<uint32_t>(a.bZero[n + j]));
     QOutRow row;
     row.colAdj = colAdj;
     row.bZero = a.bZero + n;
@@ -337,31 +346,40 @@ void sparq::rt::qgemm(Context &ctx, const QGemmArgs &a) {
       for (int64_t t = begin; t < end; ++t) {
         int64_t m0 = (t / nBlocks) * mc, n0 = (t % nBlocks) * nc;
         qRunBlock(ks, a, m0, std::min(mc, a.M - m0), n0, std::min(nc, a.N - n0),
-                  a.BPacked + n0 * Kp, a.colSums + n0);
+                  a.BPacked + n0 * Kp, a.colSums + n0, nullptr);
       }
     });
     return;
   }
 
-  // Each task packs its own column chunk and runs every row over it.
-  int64_t nc = std::min<int64_t>(qRoundUp(a.N, kQTileN), kQChunkMax);
-  while (threads > 1 && qDivCeil(a.N, nc) < 4 * threads && nc > kQTileN)
-    nc = qRoundUp(nc / 2, kQTileN);
-  const int64_t chunks = qDivCeil(a.N, nc);
-  const int64_t chunkBytes = qPackedBSize(a.K, nc) + 4 * qRoundUp(nc, 16);
+  // Each task packs its own column chunk and runs every row over it. The
+  // chunks split the 32-column tiles evenly, in a multiple of the thread
+  // count.
+  const int64_t tiles = qDivCeil(a.N, kQTileN);
+  const int64_t maxTiles = kQChunkMax / kQTileN;
+  int64_t chunks = qDivCeil(tiles, maxTiles);
+  if (threads > 1)
+    chunks = std::min(
+        tiles, qRoundUp(std::max<int64_t>(chunks, 2 * threads), threads));
+  const int64_t chunkBytes = qPackedBSize(a.K, kQChunkMax);
+  std::vector<uint8_t> ones(Kp * kQMR, 0);
+  for (int64_t g = 0; g < Kp / 4; ++g)
+    std::memset(ones.data() + g * kQMR * 4, 1, 4);
   constexpr int64_t kQRowBlock = 256;
   ctx.threads().parallelFor(chunks, 1, [&](int64_t begin, int64_t end) {
     float *scratch = ctx.scratch(ScratchSlot::QuantB, qDivCeil(chunkBytes, 4));
     if (!scratch)
       return;
-    int32_t *sums = reinterpret_cast<int32_t *>(scratch);
-    int8_t *panels = reinterpret_cast<int8_t *>(scratch) + 4 * qRoundUp(nc, 16);
+    int8_t *packed = reinterpret_cast<int8_t *>(scratch);
     for (int64_t t = begin; t < end; ++t) {
-      int64_t n0 = t * nc, len = std::min(nc, a.N - n0);
-      a.packB(a.packBClosure, n0, len, panels, sums);
+      int64_t t0 = t * tiles / chunks, t1 = (t + 1) * tiles / chunks;
+      int64_t n0 = t0 * kQTileN, len = std::min(t1 * kQTileN, a.N) - n0;
+      if (len <= 0)
+        continue;
+      a.packB(a.packBClosure, n0, len, packed);
       for (int64_t m0 = 0; m0 < a.M; m0 += kQRowBlock)
-        qRunBlock(ks, a, m0, std::min(kQRowBlock, a.M - m0), n0, len, panels,
-                  sums);
+        qRunBlock(ks, a, m0, std::min(kQRowBlock, a.M - m0), n0, len, packed,
+                  nullptr, ones.data());
     }
   });
 }
@@ -376,10 +394,10 @@ struct QMatrixSource {
   uint8_t xorMask;
 };
 
-void qPackMatrixChunk(const void *closure, int64_t n0, int64_t nc, int8_t *dst,
-                      int32_t *colSums) {
+void qPackMatrixChunk(const void *closure, int64_t n0, int64_t nc,
+                      int8_t *dst) {
   const auto &s = *static_cast<const QMatrixSource *>(closure);
-  qPackB(s.B, s.ldb, s.transB, s.K, n0, nc, s.xorMask, dst, colSums);
+  qPackB(s.B, s.ldb, s.transB, s.K, n0, nc, s.xorMask, dst, nullptr);
 }
 
 int32_t qLoadZero(const void *zp, int64_t type, int64_t i) {

@@ -109,7 +109,7 @@ void qPackA(const uint8_t *A, int64_t lda, int64_t M, int64_t K,
             uint8_t xorMask, uint8_t *dst, int32_t *rowSums);
 /// Packs columns [n0, n0+nc) of B, stored row-major [K,N] (transB false) or
 /// [N,K] (transB true) with leading dimension ldb; xorMask is 0x80 for u8
-/// data (-> canonical s8). colSums gets nc entries.
+/// data (-> canonical s8). colSums gets nc entries unless it is null.
 void qPackB(const uint8_t *B, int64_t ldb, bool transB, int64_t K, int64_t n0,
             int64_t nc, uint8_t xorMask, int8_t *dst, int32_t *colSums);
 
@@ -117,9 +117,10 @@ void qPackB(const uint8_t *B, int64_t ldb, bool transB, int64_t K, int64_t n0,
 constexpr int64_t kQChunkMax = 128;
 
 /// Packs columns [n0, n0+nc) (nc <= kQChunkMax) of the B operand into
-/// panels (the qPackB layout) and their column sums.
+/// panels (the qPackB layout). The driver derives their column sums itself,
+/// with one extra micro-kernel row of ones per tile.
 using QPackBFn = void (*)(const void *closure, int64_t n0, int64_t nc,
-                          int8_t *dst, int32_t *colSums);
+                          int8_t *dst);
 
 /// One canonical GEMM: C[M,N] = out(A * B) with A packed whole and B packed
 /// whole or by a packer per column chunk.

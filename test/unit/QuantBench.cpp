@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,30 +27,55 @@ using sparq::rt::QIsa;
 
 namespace {
 
-/// Median seconds per call over 7 windows of at least ~50 ms each.
-double medianSecondsPerCall(const std::function<void()> &fn) {
-  fn(); // warm-up: fills the weight cache and the scratch
+/// Median seconds per call of each function over 9 rounds; every round
+/// times each function for ~30 ms in turn, so that load from elsewhere on
+/// the machine hits all of them alike and the ratios stay meaningful.
+std::vector<double>
+medianSecondsPerCall(const std::vector<std::function<void()>> &fns) {
   auto now = [] { return std::chrono::steady_clock::now(); };
-  int reps = 1;
-  for (;;) {
-    auto t0 = now();
-    for (int i = 0; i < reps; ++i)
-      fn();
-    double s = std::chrono::duration<double>(now() - t0).count();
-    if (s >= 0.05 || reps >= (1 << 20))
-      break;
-    reps *= 2;
+  std::vector<int> reps(fns.size(), 1);
+  for (size_t f = 0; f < fns.size(); ++f) {
+    fns[f](); // warm-up: fills the weight cache and the scratch
+    for (;;) {
+      auto t0 = now();
+      for (int i = 0; i < reps[f]; ++i)
+        fns[f]();
+      double s = std::chrono::duration<double>(now() - t0).count();
+      if (s >= 0.03 || reps[f] >= (1 << 20))
+        break;
+      reps[f] *= 2;
+    }
   }
-  std::vector<double> samples;
-  for (int w = 0; w < 7; ++w) {
-    auto t0 = now();
-    for (int i = 0; i < reps; ++i)
-      fn();
-    samples.push_back(std::chrono::duration<double>(now() - t0).count() /
-                      reps);
+  std::vector<std::vector<double>> samples(fns.size());
+  for (int round = 0; round < 9; ++round)
+    for (size_t f = 0; f < fns.size(); ++f) {
+      auto t0 = now();
+      for (int i = 0; i < reps[f]; ++i)
+        fns[f]();
+      samples[f].push_back(std::chrono::duration<double>(now() - t0).count() /
+                           reps[f]);
+    }
+  std::vector<double> out;
+  for (auto &v : samples) {
+    std::sort(v.begin(), v.end());
+    out.push_back(v[v.size() / 2]);
   }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
+  return out;
+}
+
+/// Runs `isa`'s path inside fn.
+std::function<void()> onIsa(QIsa isa, std::function<void()> fn) {
+  return [isa, fn] {
+    sparq::rt::setQIsaOverride(static_cast<int>(isa));
+    fn();
+    sparq::rt::setQIsaOverride(-1);
+  };
+}
+
+/// Whether SPARQ_QBENCH_FILTER (a substring of the label) selects label.
+bool selected(const char *label) {
+  const char *f = std::getenv("SPARQ_QBENCH_FILTER");
+  return !f || std::strstr(label, f);
 }
 
 std::vector<uint8_t> randomBytes(size_t n, uint32_t seed) {
@@ -79,19 +105,35 @@ std::vector<QIsa> availableIsas() {
 }
 
 /// Prints one row: f32 time, then each ISA's time, GOPS and speedup.
-void report(const char *label, int threads, double ops, double f32s,
-            const std::vector<std::pair<QIsa, double>> &times) {
-  std::printf("%-34s %2d  f32 %8.3f ms %6.1f GOPS", label, threads,
-              f32s * 1e3, ops / f32s * 1e-9);
-  for (auto &[isa, s] : times)
-    std::printf(" | %s %8.3f ms %6.1f GOPS x%.2f", sparq::rt::qIsaName(isa),
-                s * 1e3, ops / s * 1e-9, f32s / s);
+void report(const char *label, int threads, double ops,
+            const std::vector<QIsa> &isas, const std::vector<double> &times) {
+  double f32s = times[0];
+  std::printf("%-30s %2d  f32 %7.3f ms %6.1f GOPS", label, threads, f32s * 1e3,
+              ops / f32s * 1e-9);
+  for (size_t i = 0; i < isas.size(); ++i)
+    std::printf(" | %s %7.3f ms %6.1f GOPS x%.2f", sparq::rt::qIsaName(isas[i]),
+                times[i + 1] * 1e3, ops / times[i + 1] * 1e-9,
+                f32s / times[i + 1]);
   std::printf("\n");
   std::fflush(stdout);
 }
 
+/// The ISA paths to time: all the CPU has, without generic when
+/// SPARQ_QBENCH_SKIP_GENERIC is set, or only SPARQ_QBENCH_ISA.
+std::vector<QIsa> benchIsas(bool skipGeneric) {
+  const char *only = std::getenv("SPARQ_QBENCH_ISA");
+  std::vector<QIsa> out;
+  for (QIsa isa : availableIsas())
+    if (!(skipGeneric && isa == QIsa::Generic) &&
+        !(only && std::strcmp(only, sparq::rt::qIsaName(isa)) != 0))
+      out.push_back(isa);
+  return out;
+}
+
 void benchQMatmul(sparq_model *m, int threads, const char *label, int64_t M,
                   int64_t N, int64_t K, bool skipGeneric) {
+  if (!selected(label))
+    return;
   auto A = randomBytes(M * K, 1), B = randomBytes(K * N, 2);
   auto Af = randomFloats(M * K, 3), Bf = randomFloats(K * N, 4);
   std::vector<float> Cf(M * N), scale(N, 0.01f);
@@ -99,32 +141,28 @@ void benchQMatmul(sparq_model *m, int threads, const char *label, int64_t M,
   std::vector<uint8_t> C(M * N);
   uint8_t aZero = 128;
   int8_t bZero = 0;
-  double f32s = medianSecondsPerCall([&] {
-    sparq_uk_matmul_f32(m, Af.data(), Bf.data(), nullptr, nullptr, Cf.data(),
-                        1, M, N, K, 0, 0, 0, 0, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
+  std::vector<std::function<void()>> fns = {[&] {
+    sparq_uk_matmul_f32(m, Af.data(), Bf.data(), nullptr, nullptr, Cf.data(), 1,
+                        M, N, K, 0, 0, 0, 0, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
                         0.f);
-  });
-  std::vector<std::pair<QIsa, double>> times;
-  for (QIsa isa : availableIsas()) {
-    if (skipGeneric && isa == QIsa::Generic)
-      continue;
-    sparq::rt::setQIsaOverride(static_cast<int>(isa));
-    times.push_back({isa, medianSecondsPerCall([&] {
-                       sparq_uk_qmatmul_i8(
-                           m, A.data(), B.data(), C.data(), 1, M, N, K, 0, 0,
-                           0, 0, SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &aZero, 0,
-                           &bZero, 0, SPARQ_QOUT_U8, bias.data(), scale.data(),
-                           0, nullptr, 3, 0, 255, 0, 0.f, 0.f,
-                           SPARQ_UK_CONST_WEIGHTS);
-                     })});
-  }
-  sparq::rt::setQIsaOverride(-1);
-  report(label, threads, 2.0 * M * N * K, f32s, times);
+  }};
+  std::vector<QIsa> isas = benchIsas(skipGeneric);
+  for (QIsa isa : isas)
+    fns.push_back(onIsa(isa, [&] {
+      sparq_uk_qmatmul_i8(m, A.data(), B.data(), C.data(), 1, M, N, K, 0, 0, 0,
+                          0, SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &aZero, 0, &bZero,
+                          0, SPARQ_QOUT_U8, bias.data(), scale.data(), 0,
+                          nullptr, 3, 0, 255, 0, 0.f, 0.f,
+                          SPARQ_UK_CONST_WEIGHTS);
+    }));
+  report(label, threads, 2.0 * M * N * K, isas, medianSecondsPerCall(fns));
 }
 
 void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
                 int64_t H, int64_t K, int64_t k, int64_t stride,
                 bool skipGeneric) {
+  if (!selected(label))
+    return;
   const int64_t pad = k / 2;
   const int64_t OH = (H + 2 * pad - k) / stride + 1, OW = OH;
   auto X = randomBytes(C * H * H, 5), W = randomBytes(K * C * k * k, 6);
@@ -134,58 +172,52 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   std::vector<uint8_t> Y(K * OH * OW);
   uint8_t xZero = 100;
   int8_t wZero = 0;
-  double f32s = medianSecondsPerCall([&] {
+  std::vector<std::function<void()>> fns = {[&] {
     sparq_uk_conv2d_f32(m, Xf.data(), Wf.data(), biasF.data(), nullptr,
                         Yf.data(), 1, C, H, H, K, OH, OW, k, k, stride, stride,
                         pad, pad, 1, 1, 1, SPARQ_UK_CONST_WEIGHTS,
                         SPARQ_ACT_RELU, 0.f, 0.f);
-  });
-  std::vector<std::pair<QIsa, double>> times;
-  for (QIsa isa : availableIsas()) {
-    if (skipGeneric && isa == QIsa::Generic)
-      continue;
-    sparq::rt::setQIsaOverride(static_cast<int>(isa));
-    times.push_back({isa, medianSecondsPerCall([&] {
-                       sparq_uk_qconv2d_i8(
-                           m, X.data(), W.data(), Y.data(), 1, C, H, H, K, OH,
-                           OW, k, k, stride, stride, pad, pad, 1, 1, 1,
-                           SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &xZero, &wZero, 0,
-                           SPARQ_QOUT_U8, bias.data(), scale.data(), 1,
-                           nullptr, 0, 0, 255, 0, 0.f, 0.f,
-                           SPARQ_UK_CONST_WEIGHTS);
-                     })});
-  }
-  sparq::rt::setQIsaOverride(-1);
-  report(label, threads, 2.0 * K * OH * OW * C * k * k, f32s, times);
+  }};
+  std::vector<QIsa> isas = benchIsas(skipGeneric);
+  for (QIsa isa : isas)
+    fns.push_back(onIsa(isa, [&] {
+      sparq_uk_qconv2d_i8(m, X.data(), W.data(), Y.data(), 1, C, H, H, K, OH,
+                          OW, k, k, stride, stride, pad, pad, 1, 1, 1,
+                          SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &xZero, &wZero, 0,
+                          SPARQ_QOUT_U8, bias.data(), scale.data(), 1, nullptr,
+                          0, 0, 255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
+    }));
+  report(label, threads, 2.0 * K * OH * OW * C * k * k, isas,
+         medianSecondsPerCall(fns));
 }
 
 void benchNBits(sparq_model *m, int threads, const char *label, int64_t M,
                 int64_t N, int64_t K, int64_t bits, int64_t block) {
+  if (!selected(label))
+    return;
   const int64_t nBlocks = (K + block - 1) / block;
   auto W = randomBytes(N * nBlocks * block * bits / 8, 9);
   auto zp = randomBytes(N * ((nBlocks * bits + 7) / 8), 10);
   auto scales = randomFloats(N * nBlocks, 11);
   auto X = randomFloats(M * K, 12), Bf = randomFloats(K * N, 13);
   std::vector<float> Y(M * N);
-  double f32s = medianSecondsPerCall([&] {
+  std::vector<std::function<void()>> fns = {[&] {
     sparq_uk_matmul_f32(m, X.data(), Bf.data(), nullptr, nullptr, Y.data(), 1,
                         M, N, K, 0, 0, 0, 1, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
                         0.f);
-  });
-  std::vector<std::pair<QIsa, double>> times;
-  for (QIsa isa : availableIsas()) {
-    if (isa == QIsa::Avx512Vnni)
-      continue; // the n-bit kernels have a generic and an AVX2 path
-    sparq::rt::setQIsaOverride(static_cast<int>(isa));
-    times.push_back({isa, medianSecondsPerCall([&] {
-                       sparq_uk_matmul_nbits_f32(
-                           m, X.data(), W.data(), scales.data(), zp.data(),
-                           nullptr, Y.data(), M, N, K, bits, block, 0, 0.f,
-                           0.f);
-                     })});
-  }
-  sparq::rt::setQIsaOverride(-1);
-  report(label, threads, 2.0 * M * N * K, f32s, times);
+  }};
+  // The n-bit kernels have a generic and an AVX2 path.
+  std::vector<QIsa> isas;
+  for (QIsa isa : availableIsas())
+    if (isa != QIsa::Avx512Vnni)
+      isas.push_back(isa);
+  for (QIsa isa : isas)
+    fns.push_back(onIsa(isa, [&] {
+      sparq_uk_matmul_nbits_f32(m, X.data(), W.data(), scales.data(), zp.data(),
+                                nullptr, Y.data(), M, N, K, bits, block, 0, 0.f,
+                                0.f);
+    }));
+  report(label, threads, 2.0 * M * N * K, isas, medianSecondsPerCall(fns));
 }
 
 } // namespace
@@ -215,8 +247,7 @@ int main(int argc, char **argv) {
     benchQConv(m, t, "C=K=128 28x28 3x3", 128, 28, 128, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=256 14x14 3x3", 256, 14, 256, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=512 7x7 3x3", 512, 7, 512, 3, 1, skipGeneric);
-    benchQConv(m, t, "C=64 K=128 56x56 1x1 s2", 64, 56, 128, 1, 2,
-               skipGeneric);
+    benchQConv(m, t, "C=64 K=128 56x56 1x1 s2", 64, 56, 128, 1, 2, skipGeneric);
     benchQConv(m, t, "C=256 K=512 14x14 1x1 s2", 256, 14, 512, 1, 2,
                skipGeneric);
     benchQConv(m, t, "C=K=64 56x56 1x1 s1", 64, 56, 64, 1, 1, skipGeneric);
