@@ -341,3 +341,30 @@ func.func @symmetric_relu_group(%xq: tensor<3x4xi8>) -> tensor<3x2xi8> {
   %q4 = sparq.quantize_linear %c, %s, %zp : (tensor<3x2xf32>, tensor<f32>, tensor<i8>) -> tensor<3x2xi8>
   return %q4 : tensor<3x2xi8>
 }
+
+// Batch dims the integer kernel cannot stride over (neither all ones nor
+// the result's) stay on the float kernel.
+// CHECK-LABEL: func @partial_batch_broadcast
+// CHECK-NOT: sparq.qmatmul
+// CHECK: sparq.fused_matmul
+func.func @partial_batch_broadcast(%aq: tensor<2x3x4x8xui8>, %bq: tensor<1x3x8x5xui8>) -> tensor<2x3x4x5xf32> {
+  %s = sparq.constant dense<0.5> : tensor<f32>
+  %zp = sparq.constant dense<0> : tensor<ui8>
+  %a = sparq.dequantize_linear %aq, %s, %zp : (tensor<2x3x4x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3x4x8xf32>
+  %b = sparq.dequantize_linear %bq, %s, %zp : (tensor<1x3x8x5xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x3x8x5xf32>
+  %m = sparq.matmul %a, %b : (tensor<2x3x4x8xf32>, tensor<1x3x8x5xf32>) -> tensor<2x3x4x5xf32>
+  return %m : tensor<2x3x4x5xf32>
+}
+
+// Activation x activation (a non-constant per-tensor weight, as in
+// attention) with equal batch dims forms the kernel.
+// CHECK-LABEL: func @activation_times_activation
+// CHECK: sparq.qmatmul {{.+}}sparq.quantized = "u8u8->f32 per-tensor"{{.+}} -> tensor<2x3x4x5xf32>
+func.func @activation_times_activation(%aq: tensor<2x3x4x8xui8>, %bq: tensor<2x3x8x5xui8>) -> tensor<2x3x4x5xf32> {
+  %s = sparq.constant dense<0.5> : tensor<f32>
+  %zp = sparq.constant dense<0> : tensor<ui8>
+  %a = sparq.dequantize_linear %aq, %s, %zp : (tensor<2x3x4x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3x4x8xf32>
+  %b = sparq.dequantize_linear %bq, %s, %zp : (tensor<2x3x8x5xui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3x8x5xf32>
+  %m = sparq.matmul %a, %b : (tensor<2x3x4x8xf32>, tensor<2x3x8x5xf32>) -> tensor<2x3x4x5xf32>
+  return %m : tensor<2x3x4x5xf32>
+}

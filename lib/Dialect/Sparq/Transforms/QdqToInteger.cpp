@@ -139,6 +139,22 @@ Value vectorConstant(PatternRewriter &rewriter, Location loc,
                             DenseElementsAttr::get(type, values));
 }
 
+/// Whether the integer matmul kernel takes these static operands: batch
+/// dims all ones (broadcast) or the result's.
+bool batchesFit(Value lhs, Value rhs, RankedTensorType result) {
+  ArrayRef<int64_t> outBatch = result.getShape().drop_back(2);
+  for (Value v : {lhs, rhs}) {
+    auto type = typeOf(v);
+    if (!type.hasStaticShape() || type.getRank() < 2)
+      return false;
+    ArrayRef<int64_t> batch = type.getShape().drop_back(2);
+    if (llvm::any_of(batch, [](int64_t d) { return d != 1; }) &&
+        batch != outBatch)
+      return false;
+  }
+  return true;
+}
+
 //===----------------------------------------------------------------------===//
 // dequantize -> fused kernel [-> quantize]
 //===----------------------------------------------------------------------===//
@@ -172,7 +188,9 @@ template <> struct KernelTraits<FusedMatMulOp> {
     int64_t rank = typeOf(op.getRhs()).getRank();
     return op.getTransB() ? rank - 2 : rank - 1;
   }
-  static bool accepts(FusedMatMulOp) { return true; }
+  static bool accepts(FusedMatMulOp op) {
+    return batchesFit(op.getLhs(), op.getRhs(), op.getType());
+  }
   static Operation *build(PatternRewriter &rewriter, FusedMatMulOp op,
                           Type resultType, Value x, Value w, Value xZero,
                           Value wZero, Value scale, Value bias, Value biasF32) {
@@ -390,9 +408,8 @@ struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
   LogicalResult matchAndRewrite(MatMulIntegerOp op,
                                 PatternRewriter &rewriter) const override {
     auto type = op.getType();
-    if (typeOf(op.getLhs()).getRank() < 2 ||
-        typeOf(op.getRhs()).getRank() < 2 || !type.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "needs static matrices");
+    if (!type.hasStaticShape() || !batchesFit(op.getLhs(), op.getRhs(), type))
+      return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
     int64_t n = type.getShape().back();
     auto cast = soleUser<CastOp>(op);
     if (!cast || !cast.getType().getElementType().isF32())
