@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""contrib_ops.py - onnxruntime's com.microsoft quantized ops: sparq vs ort.
+
+Each case is a one-node onnx.helper model (opset 21 + com.microsoft 1) with
+seeded random inputs that are never all zero: QuantizeLinear /
+DequantizeLinear of the contrib domain, QLinearAdd/Mul/Sigmoid/LeakyRelu/
+GlobalAveragePool/Concat, DynamicQuantizeMatMul, MatMulIntegerToFloat and
+MatMulNBits, per-tensor and per-channel where the op allows. The model is
+compiled with build/bin/sparq-compile, run with build/bin/sparq-run
+--save-outputs, and compared with onnxruntime (CPU, 1 thread):
+  integer outputs   at most one quantization step apart (the max step
+                    difference and the number of differing elements are
+                    printed; onnxruntime computes these ops in float too);
+  float outputs     rel L2 <= 1e-5 (MatMulNBits: <= 1e-4).
+The last line is `contrib-ops: N passed, M failed`. Runs under the pip
+python3.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+from sparq_models import harness  # noqa: E402
+
+import numpy as np  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper, save  # noqa: E402
+
+MS = "com.microsoft"
+U8, I8, F = TensorProto.UINT8, TensorProto.INT8, TensorProto.FLOAT
+NP = {U8: np.uint8, I8: np.int8, F: np.float32}
+
+
+class Case:
+    def __init__(self, name, node, inputs, inits, outputs, tol=1e-5):
+        self.name = name
+        self.node = node
+        self.inputs = inputs      # [(name, numpy array)]
+        self.inits = inits        # [(name, numpy array)]
+        self.outputs = outputs    # [(name, onnx dtype)]
+        self.tol = tol
+
+    def model(self):
+        def vi(name, arr):
+            dtype = helper.np_dtype_to_tensor_dtype(arr.dtype)
+            return helper.make_tensor_value_info(name, dtype, arr.shape)
+        graph = helper.make_graph(
+            [self.node], self.name, [vi(n, a) for n, a in self.inputs],
+            [helper.make_tensor_value_info(n, t, None) for n, t in self.outputs],
+            [numpy_helper.from_array(a, n) for n, a in self.inits])
+        model = helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 21), helper.make_opsetid(MS, 1)])
+        model.ir_version = 10
+        return model
+
+
+def qrand(rng, dtype, shape):
+    info = np.iinfo(NP[dtype])
+    return rng.integers(info.min, info.max + 1, size=shape).astype(NP[dtype])
+
+
+def scalar(v, dtype=F):
+    return np.array(v, NP[dtype])
+
+
+def qparams(rng, dtype, prefix):
+    """A per-tensor scale and a zero point of dtype."""
+    zp = rng.integers(-20, 20) if dtype == I8 else rng.integers(100, 150)
+    return [(prefix + "_scale", scalar(rng.uniform(0.01, 0.1))),
+            (prefix + "_zero_point", scalar(zp, dtype))]
+
+
+def cases(rng):
+    out = []
+    # QLinearAdd / QLinearMul, with broadcasting and an absent zero point.
+    for op in ("QLinearAdd", "QLinearMul"):
+        for dtype, shape_b, drop_zp in ((U8, [2, 3, 4], False),
+                                        (I8, [4], False), (U8, [3, 1], True)):
+            names = ["A", "A_scale", "A_zero_point", "B", "B_scale",
+                     "B_zero_point", "C_scale", "C_zero_point"]
+            inits = (qparams(rng, dtype, "A") + qparams(rng, dtype, "B") +
+                     qparams(rng, dtype, "C"))
+            if drop_zp:  # an absent C_zero_point means 0
+                names.pop()
+                inits = [i for i in inits if i[0] != "C_zero_point"]
+            out.append(Case(
+                "%s_%s_%s%s" % (op, "u8" if dtype == U8 else "i8",
+                                "x".join(map(str, shape_b)),
+                                "_nozp" if drop_zp else ""),
+                helper.make_node(op, names, ["C"], domain=MS),
+                [("A", qrand(rng, dtype, [2, 3, 4])),
+                 ("B", qrand(rng, dtype, shape_b))], inits, [("C", dtype)]))
+    # QLinearSigmoid / QLinearLeakyRelu.
+    for op, attrs in (("QLinearSigmoid", {}), ("QLinearLeakyRelu", {"alpha": 0.1})):
+        for dtype in (U8, I8):
+            out.append(Case(
+                "%s_%s" % (op, "u8" if dtype == U8 else "i8"),
+                helper.make_node(op, ["X", "X_scale", "X_zero_point", "Y_scale",
+                                      "Y_zero_point"], ["Y"], domain=MS, **attrs),
+                [("X", qrand(rng, dtype, [3, 17]))],
+                qparams(rng, dtype, "X") + qparams(rng, dtype, "Y"),
+                [("Y", dtype)]))
+    # QLinearGlobalAveragePool, NCHW and channels_last.
+    for dtype, channels_last, shape in ((U8, 0, [1, 8, 5, 5]),
+                                        (I8, 1, [2, 4, 4, 6]),
+                                        (U8, 1, [1, 3, 7, 16])):
+        out.append(Case(
+            "QLinearGlobalAveragePool_%s_%s" % (
+                "u8" if dtype == U8 else "i8", "nhwc" if channels_last else "nchw"),
+            helper.make_node("QLinearGlobalAveragePool",
+                             ["X", "x_scale", "x_zero_point", "y_scale",
+                              "y_zero_point"], ["Y"], domain=MS,
+                             channels_last=channels_last),
+            [("X", qrand(rng, dtype, shape))],
+            qparams(rng, dtype, "x") + qparams(rng, dtype, "y"), [("Y", dtype)]))
+    # QLinearConcat of three inputs with their own parameters.
+    for dtype, axis in ((U8, 1), (I8, -1)):
+        names = ["Y_scale", "Y_zero_point"]
+        inputs, inits = [], qparams(rng, dtype, "Y")
+        for i, width in enumerate((2, 3, 1)):
+            shape = [2, width, 5] if axis == 1 else [2, 3, width]
+            names += ["X%d" % i, "X%d_scale" % i, "X%d_zero_point" % i]
+            inputs.append(("X%d" % i, qrand(rng, dtype, shape)))
+            inits += qparams(rng, dtype, "X%d" % i)
+        out.append(Case("QLinearConcat_%s_axis%d" % ("u8" if dtype == U8 else "i8", axis),
+                        helper.make_node("QLinearConcat", names, ["Y"], domain=MS,
+                                         axis=axis),
+                        inputs, inits, [("Y", dtype)]))
+    # com.microsoft QuantizeLinear / DequantizeLinear, per-tensor and per-axis.
+    for dtype in (U8, I8):
+        tag = "u8" if dtype == U8 else "i8"
+        x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+        out.append(Case("QuantizeLinear_%s" % tag,
+                        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"],
+                                         domain=MS),
+                        [("x", x)], [("s", scalar(0.02)), ("z", scalar(3, dtype))],
+                        [("y", dtype)]))
+        out.append(Case("QuantizeLinear_axis_%s" % tag,
+                        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"],
+                                         domain=MS, axis=1),
+                        [("x", x)],
+                        [("s", rng.uniform(0.01, 0.05, 4).astype(np.float32)),
+                         ("z", qrand(rng, dtype, [4]) // 8)], [("y", dtype)]))
+        out.append(Case("DequantizeLinear_axis_%s" % tag,
+                        helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"],
+                                         domain=MS, axis=0),
+                        [("q", qrand(rng, dtype, [3, 4]))],
+                        [("s", rng.uniform(0.01, 0.05, 3).astype(np.float32)),
+                         ("z", qrand(rng, dtype, [3]))], [("y", F)]))
+    # DynamicQuantizeMatMul: int8/uint8 B, per-tensor or per-column scales.
+    for dtype, per_column, a_shape, n, bias in ((I8, False, [2, 5, 16], 8, False),
+                                                (U8, True, [3, 32], 10, True),
+                                                (I8, True, [4, 24], 7, True)):
+        k = a_shape[-1]
+        names = ["A", "B", "b_scale", "b_zero_point"] + (["bias"] if bias else [])
+        b_scale = np.asarray(rng.uniform(0.005, 0.02, n) if per_column
+                             else rng.uniform(0.005, 0.02), np.float32)
+        b_zp = qrand(rng, dtype, [n] if per_column else []) // 16
+        inits = [("B", qrand(rng, dtype, [k, n])), ("b_scale", np.asarray(b_scale)),
+                 ("b_zero_point", np.asarray(b_zp))]
+        if bias:
+            inits.append(("bias", rng.standard_normal(n).astype(np.float32)))
+        out.append(Case("DynamicQuantizeMatMul_%s_%s%s" % (
+            "u8" if dtype == U8 else "i8", "col" if per_column else "tensor",
+            "_bias" if bias else ""),
+            helper.make_node("DynamicQuantizeMatMul", names, ["Y"], domain=MS),
+            [("A", rng.standard_normal(a_shape).astype(np.float32))], inits,
+            [("Y", F)]))
+    # MatMulIntegerToFloat.
+    for a_type, b_type, bias in ((U8, I8, True), (I8, I8, False)):
+        names = ["A", "B", "a_scale", "b_scale", "a_zero_point", "b_zero_point"]
+        names += ["bias"] if bias else []
+        inits = [("B", qrand(rng, b_type, [16, 6])),
+                 ("a_scale", scalar(0.03)),
+                 ("b_scale", rng.uniform(0.01, 0.02, 6).astype(np.float32)),
+                 ("a_zero_point", scalar(5, a_type)),
+                 ("b_zero_point", qrand(rng, b_type, [6]) // 16)]
+        if bias:
+            inits.append(("bias", rng.standard_normal(6).astype(np.float32)))
+        out.append(Case("MatMulIntegerToFloat_%s%s" % (
+            "u8" if a_type == U8 else "i8", "_bias" if bias else ""),
+            helper.make_node("MatMulIntegerToFloat", names, ["Y"], domain=MS),
+            [("A", qrand(rng, a_type, [3, 16]))], inits, [("Y", F)]))
+    # MatMulNBits: 4-bit (blocks of 32, K not a multiple of the block,
+    # packed zero points or none, bias) and 8-bit.
+    for bits, block, k, n, m_shape, with_zp, bias in (
+            (4, 32, 64, 24, [2, 3], True, False),
+            (4, 32, 80, 16, [5], False, True),
+            (4, 16, 48, 9, [1], True, True),
+            (8, 16, 40, 12, [4], True, False)):
+        out.append(nbits_case(rng, bits, block, k, n, m_shape, with_zp, bias))
+    return out
+
+
+def pack_rows(values, bits):
+    """[rows, count] small unsigned ints -> [rows, ceil(count*bits/8)] bytes,
+    low bits first (MatMulNBits' layout)."""
+    rows, count = values.shape
+    per = 8 // bits
+    padded = np.zeros((rows, -(-count // per) * per), np.uint8)
+    padded[:, :count] = values
+    out = np.zeros((rows, padded.shape[1] // per), np.uint8)
+    for j in range(per):
+        out |= (padded[:, j::per] << (bits * j)).astype(np.uint8)
+    return out
+
+
+def nbits_case(rng, bits, block, k, n, m_shape, with_zp, bias):
+    blocks = -(-k // block)
+    qmax = (1 << bits) - 1
+    q = rng.integers(0, qmax + 1, size=(n, blocks * block)).astype(np.uint8)
+    b = pack_rows(q, bits).reshape(n, blocks, block * bits // 8)
+    scales = rng.uniform(0.01, 0.05, (n * blocks,)).astype(np.float32)
+    names = ["A", "B", "scales", "zero_points" if with_zp else ""]
+    inits = [("B", b), ("scales", scales)]
+    if with_zp:
+        zp = rng.integers(0, qmax + 1, size=(n, blocks)).astype(np.uint8)
+        inits.append(("zero_points", pack_rows(zp, bits).reshape(-1)))
+    if bias:
+        names += ["", "bias"]
+        inits.append(("bias", rng.standard_normal(n).astype(np.float32)))
+    node = helper.make_node("MatMulNBits", names, ["Y"], domain=MS, K=k, N=n,
+                            bits=bits, block_size=block)
+    return Case("MatMulNBits_%dbit_b%d_k%d_n%d%s%s" % (
+        bits, block, k, n, "_zp" if with_zp else "", "_bias" if bias else ""),
+        node, [("A", rng.standard_normal(m_shape + [k]).astype(np.float32))],
+        inits, [("Y", F)], tol=1e-4)
+
+
+def run_case(case, work, timeout):
+    """Returns (ok, detail)."""
+    path = os.path.join(work, case.name + ".onnx")
+    save(case.model(), path)
+    feeds = dict(case.inputs)
+    try:
+        ref = harness.ort_session(path, 1).run(None, feeds)
+    except Exception as exc:
+        return False, "onnxruntime failed: %s" % str(exc).splitlines()[0]
+    so = os.path.join(work, case.name + ".so")
+    res = harness.run([harness.tool("sparq-compile"), path, "-o", so], timeout)
+    if res.rc != 0:
+        return False, "sparq-compile: %s" % res.message()
+    out_dir = os.path.join(work, case.name + ".out")
+    cmd = [harness.tool("sparq-run"), so, "--threads", "1", "--save-outputs",
+           out_dir]
+    for name, arr in case.inputs:
+        npy = os.path.join(work, "%s.%s.npy" % (case.name, name))
+        np.save(npy, arr)
+        cmd += ["--input", "%s=%s" % (name, npy)]
+    res = harness.run(cmd, timeout)
+    if res.rc != 0:
+        return False, "sparq-run: %s" % res.message()
+    details, ok = [], True
+    for i, ((name, dtype), want) in enumerate(zip(case.outputs, ref)):
+        got = np.load(os.path.join(out_dir, "output_%d.npy" % i))
+        if got.shape != want.shape or got.dtype != want.dtype:
+            return False, "%s: got %s %s, onnxruntime %s %s" % (
+                name, got.dtype, got.shape, want.dtype, want.shape)
+        if dtype == F:
+            err = harness.rel_l2(got, want)
+            ok &= err <= case.tol
+            details.append("%s rel_l2=%.2e (tol %.0e)" % (name, err, case.tol))
+        else:
+            steps = np.abs(got.astype(np.int64) - want.astype(np.int64))
+            ok &= int(steps.max()) <= 1
+            details.append("%s max_step=%d differing=%d/%d" % (
+                name, int(steps.max()), int((steps > 0).sum()), steps.size))
+    return ok, " ".join(details)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--keep", action="store_true", help="keep the work dir")
+    args = parser.parse_args(argv)
+    missing = harness.missing_tools("sparq-compile", "sparq-run")
+    if missing:
+        print("error: tools not built: %s" % ", ".join(missing))
+        print("contrib-ops: 0 passed, 1 failed")
+        return 1
+    rng = np.random.default_rng(2024)
+    work = tempfile.mkdtemp(prefix="sparq-contrib-")
+    passed = failed = 0
+    try:
+        for case in cases(rng):
+            if args.filter not in case.name:
+                continue
+            ok, detail = run_case(case, work, args.timeout)
+            print("%s %s %s" % ("PASS" if ok else "FAIL", case.name, detail),
+                  flush=True)
+            passed += ok
+            failed += not ok
+    finally:
+        if args.keep:
+            print("work dir: %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print("contrib-ops: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
