@@ -40,6 +40,7 @@ constexpr int64_t kNbChunk = 32;
 
 struct NBitsProblem {
   const float *X;
+  const float *Xd = nullptr; ///< X deinterleaved for the table kernels
   const uint8_t *W;
   const float *scales;
   const uint8_t *zeroPoints;
@@ -281,6 +282,94 @@ template <int R> NbDotFn nbFixedKernel(int64_t bits, int64_t blockSize) {
   return nullptr;
 }
 
+#define SPARQ_NB512 __attribute__((target("avx512f,avx2,fma")))
+
+/// 4-bit blocks of 32, 64 or 128 weights with AVX-512 (the path of the
+/// avx512vnni ISA setting, though it needs only AVX-512F): the 16 possible
+/// dequantized values of a block, (i - z) * s, form one zmm table, and
+/// vpermps looks the weights up directly, 16 at a time, without integer to
+/// float conversions. The low nibbles hold the even k, the high ones the
+/// odd k, so X is used in its deinterleaved copy Xd (per 32-weight chunk:
+/// 16 even k, then 16 odd k).
+template <int BS, int R>
+SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
+                                float *y) {
+  static_assert(BS % 32 == 0, "blocks of whole 32-weight chunks");
+  __m512 acc[R][4];
+  for (int m = 0; m < R; ++m)
+    for (int q = 0; q < 4; ++q)
+      acc[m][q] = _mm512_setzero_ps();
+  const uint8_t *wrow = p.row(n);
+  const float *srow = p.scales + n * p.nBlocks;
+  const uint8_t *zrow =
+      p.zeroPoints ? p.zeroPoints + n * p.zpRowBytes : nullptr;
+  const int64_t K = p.K, full = K / BS;
+  const float *xd = p.Xd + m0 * K;
+  const __m512 iota =
+      _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  for (int64_t b = 0; b < full; ++b) {
+    const float zf = zrow ? float((zrow[b >> 1] >> ((b & 1) * 4)) & 15) : 8.f;
+    const __m512 lut = _mm512_mul_ps(_mm512_sub_ps(iota, _mm512_set1_ps(zf)),
+                                     _mm512_set1_ps(srow[b]));
+    const uint8_t *blk = wrow + b * (BS / 2);
+    const float *xb = xd + b * BS;
+#pragma GCC unroll 4
+    for (int c = 0; c < BS / 32; ++c) {
+      __m128i v =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * c));
+      __m128i lo = _mm_and_si128(v, low4);
+      __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+      __m512 we = _mm512_maskz_permutexvar_ps(
+          0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, lo), lut);
+      __m512 wo = _mm512_maskz_permutexvar_ps(
+          0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, hi), lut);
+      const int q = (c & 1) * 2;
+      for (int m = 0; m < R; ++m) {
+        const float *xm = xb + m * K + 32 * c;
+        acc[m][q] = _mm512_fmadd_ps(we, _mm512_loadu_ps(xm), acc[m][q]);
+        acc[m][q + 1] =
+            _mm512_fmadd_ps(wo, _mm512_loadu_ps(xm + 16), acc[m][q + 1]);
+      }
+    }
+  }
+  for (int m = 0; m < R; ++m)
+    y[m] = _mm512_reduce_add_ps(
+        _mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
+                      _mm512_add_ps(acc[m][2], acc[m][3])));
+  if (full < p.nBlocks) {
+    const int64_t b = full, k0 = b * BS;
+    const uint8_t *blk = wrow + b * (BS / 2);
+    const float sf = p.scale(n, b), zf = p.zero(n, b);
+    for (int64_t k = 0; k < K - k0; ++k) {
+      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
+      for (int m = 0; m < R; ++m)
+        y[m] += w * p.X[(m0 + m) * K + k0 + k];
+    }
+  }
+}
+
+/// The table-lookup kernel for (bits, blockSize, rows), or null.
+template <int R> NbDotFn nbLutKernel(int64_t bits, int64_t blockSize) {
+  if (bits != 4)
+    return nullptr;
+  switch (blockSize) {
+  case 32:
+    return nbDotLutAvx512<32, R>;
+  case 64:
+    return nbDotLutAvx512<64, R>;
+  case 128:
+    return nbDotLutAvx512<128, R>;
+  }
+  return nullptr;
+}
+
+bool cpuHasNbAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("fma");
+}
+
 SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
                                    float *out) {
   const int64_t bb = p.blockBytes();
@@ -308,6 +397,11 @@ SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
 void nbDot(const NBitsProblem &p, bool vec, int64_t n, int64_t m0, int64_t rows,
            float *y) {
 #ifdef SPARQ_HAVE_NBITS_AVX2
+  if (p.Xd) {
+    (rows == 2 ? nbLutKernel<2>(p.bits, p.blockSize)
+               : nbLutKernel<1>(p.bits, p.blockSize))(p, n, m0, y);
+    return;
+  }
   if (vec) {
     NbDotFn fixed = rows == 2 ? nbFixedKernel<2>(p.bits, p.blockSize)
                               : nbFixedKernel<1>(p.bits, p.blockSize);
@@ -364,6 +458,29 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
   const int threads = context.numThreads();
 
   if (M <= kNbGemvRows) {
+#ifdef SPARQ_HAVE_NBITS_AVX2
+    // The table kernels read X deinterleaved: per 32-weight chunk of the
+    // full blocks, the 16 even k, then the 16 odd k.
+    static const bool hasAvx512 = cpuHasNbAvx512();
+    if (hasAvx512 && activeQIsa() == QIsa::Avx512Vnni &&
+        nbLutKernel<1>(bits, blockSize)) {
+      float *xd = context.scratch(ScratchSlot::QuantA, M * K);
+      if (!xd)
+        return;
+      const int64_t chunked = K / blockSize * blockSize;
+      for (int64_t m = 0; m < M; ++m) {
+        const float *x = X + m * K;
+        float *d = xd + m * K;
+        for (int64_t k0 = 0; k0 < chunked; k0 += 32)
+          for (int64_t i = 0; i < 16; ++i) {
+            d[k0 + i] = x[k0 + 2 * i];
+            d[k0 + 16 + i] = x[k0 + 2 * i + 1];
+          }
+        std::memcpy(d + chunked, x + chunked, (K - chunked) * sizeof(float));
+      }
+      p.Xd = xd;
+    }
+#endif
     const int64_t grain =
         std::max<int64_t>(16, N / (8 * static_cast<int64_t>(threads)));
     context.threads().parallelFor(N, grain, [&](int64_t begin, int64_t end) {

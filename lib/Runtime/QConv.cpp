@@ -63,18 +63,35 @@ inline __m128i qcLoadStrided(const uint8_t *p, int64_t step) {
   return _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
 }
 
+/// Interleaves four canonical k rows of 16 columns, held in registers, into
+/// one packed B group.
+inline void qcInterleave(__m128i a, __m128i b, __m128i c, __m128i d,
+                         uint8_t *dst) {
+  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+  auto st = [&](int i, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
+  };
+  st(0, _mm_unpacklo_epi16(ab0, cd0));
+  st(1, _mm_unpackhi_epi16(ab0, cd0));
+  st(2, _mm_unpacklo_epi16(ab1, cd1));
+  st(3, _mm_unpackhi_epi16(ab1, cd1));
+}
+
 void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
                       int8_t *dst) {
   const QIm2colSource &src = *static_cast<const QIm2colSource *>(closure);
   const QConvShape &s = *src.s;
-  const int64_t Kp = qcRoundUp(src.depth, 4);
+  const int64_t depth = src.depth, Kp = qcRoundUp(depth, 4);
+  const int64_t step = s.sW;
+  const int64_t *rowOff = src.rowOff;
+  const uint8_t *xp = src.xp;
   // Offset of each pixel's top-left tap within a padded channel plane.
   int64_t base[kQChunkMax];
   for (int64_t j = 0; j < nc; ++j) {
     int64_t p = n0 + j, oh = p / s.OW, ow = p % s.OW;
-    base[j] = oh * s.sH * src.Wp + ow * s.sW;
+    base[j] = oh * s.sH * src.Wp + ow * step;
   }
-  alignas(16) static const uint8_t zeros[16] = {};
   alignas(16) static const uint8_t ramp[32] = {
       0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
       0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -83,11 +100,11 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
   auto fromByte = [&](int64_t i) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i *>(ramp + 16 - i));
   };
-  const bool vectorRuns = s.sW == 1 || s.sW == 2;
-  alignas(16) uint8_t stage[4][16];
+  const bool vectorRuns = step == 1 || step == 2;
   for (int64_t q = 0; q * kQNR < nc; ++q) {
     const int64_t j0 = q * kQNR, cols = std::min<int64_t>(kQNR, nc - j0);
-    // Runs of pixels whose taps are step bytes apart: run i covers the
+    uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + j0 * Kp;
+    // Runs of pixels whose taps are `step` bytes apart: run i covers the
     // columns from the first byte of mask[i] on and reads tap + delta[i] +
     // step * j for column j.
     int64_t delta[kQcMaxRuns];
@@ -95,7 +112,7 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
     int runs = 0;
     bool gather = !vectorRuns;
     for (int64_t j = 0; j < cols && !gather; ++j) {
-      int64_t d = base[j0 + j] - s.sW * j;
+      int64_t d = base[j0 + j] - step * j;
       if (runs && d == delta[runs - 1])
         continue;
       if (runs == kQcMaxRuns) {
@@ -107,40 +124,41 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
       ++runs;
     }
     const __m128i live = _mm_andnot_si128(fromByte(cols), _mm_set1_epi8(-1));
-    uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + j0 * Kp;
-    for (int64_t g = 0; g < Kp / 4; ++g) {
-      const uint8_t *rows[4];
-      for (int t = 0; t < 4; ++t) {
-        int64_t r = 4 * g + t;
-        if (r >= src.depth) {
-          rows[t] = zeros;
-          continue;
-        }
-        const uint8_t *tap = src.xp + src.rowOff[r];
-        if (gather) {
-          for (int64_t j = 0; j < cols; ++j)
-            stage[t][j] = tap[base[j0 + j]];
-          for (int64_t j = cols; j < 16; ++j)
-            stage[t][j] = 0;
-          rows[t] = stage[t];
-          continue;
-        }
-        if (runs == 1 && cols == kQNR && s.sW == 1) {
-          rows[t] = tap + delta[0];
-          continue;
-        }
-        __m128i v = qcLoadStrided(tap + delta[0], s.sW);
-        for (int i = 1; i < runs; ++i) {
-          __m128i w = qcLoadStrided(tap + delta[i], s.sW);
-          v = _mm_or_si128(_mm_andnot_si128(mask[i], v),
-                           _mm_and_si128(mask[i], w));
-        }
-        _mm_store_si128(reinterpret_cast<__m128i *>(stage[t]),
-                        _mm_and_si128(v, live));
-        rows[t] = stage[t];
+    // One k row of the panel, canonical, zero past the live columns.
+    auto row = [&](int64_t r) -> __m128i {
+      if (r >= depth)
+        return _mm_setzero_si128();
+      const uint8_t *tap = xp + rowOff[r];
+      if (gather) {
+        alignas(16) uint8_t bytes[16] = {};
+        for (int64_t j = 0; j < cols; ++j)
+          bytes[j] = tap[base[j0 + j]];
+        return _mm_load_si128(reinterpret_cast<const __m128i *>(bytes));
       }
-      qInterleave4x16(rows[0], rows[1], rows[2], rows[3], panel + g * 64);
+      __m128i v = qcLoadStrided(tap + delta[0], step);
+      for (int i = 1; i < runs; ++i) {
+        __m128i w = qcLoadStrided(tap + delta[i], step);
+        v = _mm_or_si128(_mm_andnot_si128(mask[i], v),
+                         _mm_and_si128(mask[i], w));
+      }
+      return _mm_and_si128(v, live);
+    };
+    const int64_t fullGroups = depth / 4;
+    int64_t g = 0;
+    if (!gather && runs == 1 && cols == kQNR && step == 1) {
+      // The common case: 16 adjacent pixels of one output row.
+      const uint8_t *at = xp + delta[0];
+      for (; g < fullGroups; ++g) {
+        const int64_t *ro = rowOff + 4 * g;
+        auto ld = [&](int t) {
+          return _mm_loadu_si128(reinterpret_cast<const __m128i *>(at + ro[t]));
+        };
+        qcInterleave(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
+      }
     }
+    for (; g < Kp / 4; ++g)
+      qcInterleave(row(4 * g), row(4 * g + 1), row(4 * g + 2), row(4 * g + 3),
+                   panel + g * 64);
   }
 }
 

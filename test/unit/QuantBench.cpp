@@ -206,11 +206,8 @@ void benchNBits(sparq_model *m, int threads, const char *label, int64_t M,
                         M, N, K, 0, 0, 0, 1, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
                         0.f);
   }};
-  // The n-bit kernels have a generic and an AVX2 path.
-  std::vector<QIsa> isas;
-  for (QIsa isa : availableIsas())
-    if (isa != QIsa::Avx512Vnni)
-      isas.push_back(isa);
+  // The avx512vnni setting selects the AVX-512 table kernels here.
+  std::vector<QIsa> isas = benchIsas(false);
   for (QIsa isa : isas)
     fns.push_back(onIsa(isa, [&] {
       sparq_uk_matmul_nbits_f32(m, X.data(), W.data(), scales.data(), zp.data(),
