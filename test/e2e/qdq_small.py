@@ -4,7 +4,7 @@
 Builds small conv nets and MLPs with onnx.helper (seeded numpy weights),
 quantizes them with onnxruntime.quantization.quantize_static (QDQ format,
 per-channel and per-tensor weights, u8 and s8 activations; QOperator format
-with QLinearConv / QLinearMatMul; quantize_dynamic's MatMulInteger), compiles each with sparq-compile, runs it
+with QLinearConv / QLinearMatMul; quantize_dynamic's MatMulInteger / ConvInteger), compiles each with sparq-compile, runs it
 with sparq-run and compares with onnxruntime running the same quantized
 model (ORT_ENABLE_ALL, so onnxruntime fuses the QDQ groups into its own
 integer kernels).
@@ -191,10 +191,11 @@ CASES = [
     ("mlp_qop_pt_u8", lambda rng: mlp(rng, gemm=False), "qop", False, "u8"),
     ("mlp_qop_pc_u8", lambda rng: mlp(rng, gemm=False), "qop", True, "u8"),
     # quantize_dynamic: DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
-    # -> Add, an f32-result kernel; the output is float, so it is compared
+    # -> Add (ConvInteger for convs), an f32-result kernel; the output is float, so it is compared
     # by rel_l2 (<= DYNAMIC_TOL) instead of steps.
     ("mlp_dynamic_pt", lambda rng: mlp(rng, gemm=False), "dynamic", False, "u8"),
     ("mlp_dynamic_pc", lambda rng: mlp(rng, gemm=False), "dynamic", True, "u8"),
+    ("conv_dynamic_pt", conv_net, "dynamic", False, "u8"),
 ]
 
 

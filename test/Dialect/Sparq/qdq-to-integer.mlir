@@ -368,3 +368,46 @@ func.func @activation_times_activation(%aq: tensor<2x3x4x8xui8>, %bq: tensor<2x3
   %m = sparq.matmul %a, %b : (tensor<2x3x4x8xf32>, tensor<2x3x8x5xf32>) -> tensor<2x3x4x5xf32>
   return %m : tensor<2x3x4x5xf32>
 }
+
+// quantize_dynamic on a Conv: ConvInteger -> Cast -> Mul(x_scale * w_scale)
+// -> Add(bias reshaped to [1, K, 1, 1]).
+// (The reshape of the constant bias to a vector folds.)
+// CHECK-LABEL: func @dynamic_conv
+// CHECK: %[[BV:.+]] = sparq.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Q:.+]], %[[XS:.+]], %[[XZ:.+]] = sparq.dynamic_quantize_linear
+// CHECK: %[[S:.+]] = sparq.mul %[[XS]]
+// CHECK: %[[SV:.+]] = sparq.reshape %[[S]] : tensor<f32> -> tensor<1xf32>
+// CHECK: %[[K:.+]] = sparq.qconv %[[Q]], %{{.+}}, %[[XZ]], %{{.+}} scale %[[SV]] bias_f32 %[[BV]] {{.+}}sparq.quantized = "dynamic u8s8->f32 per-tensor"
+// CHECK-NOT: sparq.cast
+// CHECK: return %[[K]]
+func.func @dynamic_conv(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = sparq.constant dense<3> : tensor<2x3x1x1xi8>
+  %wzp = sparq.constant dense<0> : tensor<i8>
+  %ws = sparq.constant dense<0.01> : tensor<f32>
+  %bias = sparq.constant dense<[[[[1.0]], [[2.0]]]]> : tensor<1x2x1x1xf32>
+  %q, %s, %zp = sparq.dynamic_quantize_linear %x : (tensor<1x3x4x4xf32>) -> (tensor<1x3x4x4xui8>, tensor<f32>, tensor<ui8>)
+  %acc = sparq.conv_integer %q, %w, %zp, %wzp {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x4x4xui8>, tensor<2x3x1x1xi8>, tensor<ui8>, tensor<i8>) -> tensor<1x2x4x4xi32>
+  %f = sparq.cast %acc {to = f32} : tensor<1x2x4x4xi32> -> tensor<1x2x4x4xf32>
+  %scale = sparq.mul %s, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %m = sparq.mul %f, %scale : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %y = sparq.add %m, %bias : (tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// A bias along the wrong dim (W) is not a per-channel bias: the add stays.
+// CHECK-LABEL: func @dynamic_conv_bias_wrong_dim
+// CHECK: %[[K:.+]] = sparq.qconv %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} scale %{{[^ ]+}} {
+// CHECK: sparq.add %[[K]]
+func.func @dynamic_conv_bias_wrong_dim(%x: tensor<1x3x4x2xf32>) -> tensor<1x2x4x2xf32> {
+  %w = sparq.constant dense<3> : tensor<2x3x1x1xi8>
+  %wzp = sparq.constant dense<0> : tensor<i8>
+  %ws = sparq.constant dense<0.01> : tensor<f32>
+  %bias = sparq.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %q, %s, %zp = sparq.dynamic_quantize_linear %x : (tensor<1x3x4x2xf32>) -> (tensor<1x3x4x2xui8>, tensor<f32>, tensor<ui8>)
+  %acc = sparq.conv_integer %q, %w, %zp, %wzp {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x4x2xui8>, tensor<2x3x1x1xi8>, tensor<ui8>, tensor<i8>) -> tensor<1x2x4x2xi32>
+  %f = sparq.cast %acc {to = f32} : tensor<1x2x4x2xi32> -> tensor<1x2x4x2xf32>
+  %scale = sparq.mul %s, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %m = sparq.mul %f, %scale : (tensor<1x2x4x2xf32>, tensor<f32>) -> tensor<1x2x4x2xf32>
+  %y = sparq.add %m, %bias : (tensor<1x2x4x2xf32>, tensor<2xf32>) -> tensor<1x2x4x2xf32>
+  return %y : tensor<1x2x4x2xf32>
+}

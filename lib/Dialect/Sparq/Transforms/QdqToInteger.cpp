@@ -13,8 +13,8 @@
 //    Relu/Clip as a narrowed [qmin, qmax];
 //  - the same group with a float consumer (or an epilogue the integer
 //    result cannot express) becomes a kernel with an f32 result;
-//  - quantize_dynamic's matmul_integer -> cast -> mul(scale) [-> add bias]
-//    becomes one kernel with an f32 result;
+//  - quantize_dynamic's matmul_integer / conv_integer -> cast ->
+//    mul(scale) [-> add bias] becomes one kernel with an f32 result;
 //  - max_pool / reshape / transpose between a dequantize and a quantize with
 //    the same per-tensor parameters run on the 8-bit values, and a Relu /
 //    Clip there narrows the producing kernel's [qmin, qmax].
@@ -367,7 +367,7 @@ struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// quantize_dynamic: matmul_integer -> cast -> mul [-> add]
+// quantize_dynamic: matmul_integer / conv_integer -> cast -> mul [-> add]
 //===----------------------------------------------------------------------===//
 
 template <typename OpTy> OpTy soleUser(Operation *op) {
@@ -382,16 +382,17 @@ Value otherOperand(Operation *binary, Value one) {
                                       : binary->getOperand(0);
 }
 
-/// Whether `v` broadcasts against a [..., n] result as one element or a
-/// vector along the last dim.
-bool isColumnVector(Value v, int64_t n) {
+/// Whether `v` broadcasts against a rank-`rank` result as one element or as
+/// a vector of `n` along result dim `dim` (trailing-aligned, as ONNX
+/// broadcasts).
+bool isChannelVector(Value v, int64_t n, int64_t dim, int64_t rank) {
   auto t = typeOf(v);
-  if (!t.hasStaticShape() || !t.getElementType().isF32())
+  if (!t.hasStaticShape() || !t.getElementType().isF32() || t.getRank() > rank)
     return false;
   if (t.getNumElements() == 1)
     return true;
-  return t.getRank() >= 1 && t.getShape().back() == n &&
-         t.getNumElements() == n;
+  int64_t at = dim - (rank - t.getRank());
+  return at >= 0 && t.getDimSize(at) == n && t.getNumElements() == n;
 }
 
 Value asVector(PatternRewriter &rewriter, Location loc, Value v) {
@@ -402,15 +403,61 @@ Value asVector(PatternRewriter &rewriter, Location loc, Value v) {
   return ReshapeOp::create(rewriter, loc, vec, v);
 }
 
-struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// What matmul_integer and conv_integer differ in.
+template <typename IntOp> struct IntegerOpTraits;
 
-  LogicalResult matchAndRewrite(MatMulIntegerOp op,
+template <> struct IntegerOpTraits<MatMulIntegerOp> {
+  static bool accepts(MatMulIntegerOp op) {
+    return op.getType().hasStaticShape() &&
+           batchesFit(op.getLhs(), op.getRhs(), op.getType());
+  }
+  static int64_t channelDim(MatMulIntegerOp op) {
+    return op.getType().getRank() - 1;
+  }
+  static Value x(MatMulIntegerOp op) { return op.getLhs(); }
+  static Value w(MatMulIntegerOp op) { return op.getRhs(); }
+  static Operation *build(PatternRewriter &rewriter, MatMulIntegerOp op,
+                          Type type, Value scale, Value bias) {
+    return QMatMulOp::create(
+        rewriter, op.getLoc(), type, op.getLhs(), op.getRhs(),
+        op.getLhsZeroPoint(), op.getRhsZeroPoint(), scale, Value(), bias,
+        nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+  }
+};
+
+template <> struct IntegerOpTraits<ConvIntegerOp> {
+  static bool accepts(ConvIntegerOp op) {
+    return op.getType().hasStaticShape() && op.getType().getRank() == 4 &&
+           typeOf(op.getInput()).hasStaticShape();
+  }
+  static int64_t channelDim(ConvIntegerOp) { return 1; }
+  static Value x(ConvIntegerOp op) { return op.getInput(); }
+  static Value w(ConvIntegerOp op) { return op.getWeight(); }
+  static Operation *build(PatternRewriter &rewriter, ConvIntegerOp op,
+                          Type type, Value scale, Value bias) {
+    return QConvOp::create(rewriter, op.getLoc(), type, op.getInput(),
+                           op.getWeight(), op.getInputZeroPoint(),
+                           op.getWeightZeroPoint(), scale, Value(), bias,
+                           op.getStridesAttr(), op.getPadsAttr(),
+                           op.getDilationsAttr(), op.getGroupAttr(), nullptr,
+                           nullptr, nullptr, nullptr, nullptr, nullptr);
+  }
+};
+
+/// onnxruntime quantize_dynamic's int -> cast(f32) -> mul(scale) [-> add
+/// (bias)] after matmul_integer / conv_integer: one kernel with an f32
+/// result computing f32(acc) * scale[n] + bias[n], exactly these ops.
+template <typename IntOp> struct DynamicToInteger : OpRewritePattern<IntOp> {
+  using OpRewritePattern<IntOp>::OpRewritePattern;
+  using Traits = IntegerOpTraits<IntOp>;
+
+  LogicalResult matchAndRewrite(IntOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!Traits::accepts(op))
+      return rewriter.notifyMatchFailure(op, "not a kernel-shaped op");
     auto type = op.getType();
-    if (!type.hasStaticShape() || !batchesFit(op.getLhs(), op.getRhs(), type))
-      return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
-    int64_t n = type.getShape().back();
+    int64_t rank = type.getRank(), dim = Traits::channelDim(op);
+    int64_t n = type.getDimSize(dim);
     auto cast = soleUser<CastOp>(op);
     if (!cast || !cast.getType().getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "not cast to f32");
@@ -418,15 +465,15 @@ struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
     if (!mul || mul.getType() != cast.getType())
       return rewriter.notifyMatchFailure(op, "not scaled");
     Value scale = otherOperand(mul, cast.getResult());
-    if (!isColumnVector(scale, n))
+    if (!isChannelVector(scale, n, dim, rank))
       return rewriter.notifyMatchFailure(op, "scale is not per-tensor or "
-                                             "per-column");
+                                             "per-channel");
     Operation *last = mul;
     Value bias;
     if (auto add = soleUser<AddOp>(mul);
         add && add.getType() == mul.getType()) {
       Value other = otherOperand(add, mul.getResult());
-      if (isColumnVector(other, n)) {
+      if (isChannelVector(other, n, dim, rank)) {
         bias = other;
         last = add;
       }
@@ -437,19 +484,17 @@ struct DynamicMatMulToInteger : OpRewritePattern<MatMulIntegerOp> {
     Location loc = op.getLoc();
     Value scaleVec = asVector(rewriter, loc, scale);
     Value biasVec = bias ? asVector(rewriter, loc, bias) : Value();
-    auto kernel = QMatMulOp::create(
-        rewriter, loc, mul.getType(), op.getLhs(), op.getRhs(),
-        op.getLhsZeroPoint(), op.getRhsZeroPoint(), scaleVec, Value(), biasVec,
-        nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    bool perColumn =
-        numElements(op.getRhsZeroPoint()) > 1 || numElements(scale) > 1;
+    Operation *kernel =
+        Traits::build(rewriter, op, mul.getType(), scaleVec, biasVec);
+    bool perChannel =
+        numElements(op->getOperand(3)) > 1 || numElements(scale) > 1;
     kernel->setAttr(
         kQuantizedAttr,
         rewriter.getStringAttr(
-            "dynamic " + typeTag(op.getLhs().getType().getElementType()) +
-            typeTag(op.getRhs().getType().getElementType()) + "->f32" +
-            (perColumn ? " per-channel" : " per-tensor")));
-    rewriter.replaceOp(last, kernel.getResult());
+            "dynamic " + typeTag(typeOf(Traits::x(op)).getElementType()) +
+            typeTag(typeOf(Traits::w(op)).getElementType()) + "->f32" +
+            (perChannel ? " per-channel" : " per-tensor")));
+    rewriter.replaceOp(last, kernel->getResults());
     return success();
   }
 };
@@ -562,7 +607,8 @@ struct SparqQdqToIntegerPass
     RewritePatternSet patterns(context);
     patterns
         .add<DequantizedKernelToInteger<FusedConvOp>,
-             DequantizedKernelToInteger<FusedMatMulOp>, DynamicMatMulToInteger,
+             DequantizedKernelToInteger<FusedMatMulOp>,
+             DynamicToInteger<MatMulIntegerOp>, DynamicToInteger<ConvIntegerOp>,
              MoveThroughDataMovement, FoldClampIntoKernel>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
