@@ -291,6 +291,15 @@ template <int R> NbDotFn nbFixedKernel(int64_t bits, int64_t blockSize) {
 /// float conversions. The low nibbles hold the even k, the high ones the
 /// odd k, so X is used in its deinterleaved copy Xd (per 32-weight chunk:
 /// 16 even k, then 16 odd k).
+/// Sum of the 16 lanes, through memory: the GCC 12 headers of the
+/// in-register reductions and extracts trip -Wuninitialized.
+SPARQ_NB512 inline float nbHsum512(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  return nbHsum(
+      _mm256_add_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
+}
+
 template <int BS, int R>
 SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
                                 float *y) {
@@ -334,9 +343,8 @@ SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
     }
   }
   for (int m = 0; m < R; ++m)
-    y[m] = _mm512_reduce_add_ps(
-        _mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
-                      _mm512_add_ps(acc[m][2], acc[m][3])));
+    y[m] = nbHsum512(_mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
+                                   _mm512_add_ps(acc[m][2], acc[m][3])));
   if (full < p.nBlocks) {
     const int64_t b = full, k0 = b * BS;
     const uint8_t *blk = wrow + b * (BS / 2);

@@ -289,13 +289,6 @@ void qDepthwiseConv(Context &ctx, const uint8_t *X, const uint8_t *W, void *Y,
   });
 }
 
-int32_t qcLoadZero(const void *zp, int64_t type, int64_t i) {
-  if (!zp)
-    return 0;
-  return type == SPARQ_QTYPE_S8 ? static_cast<const int8_t *>(zp)[i]
-                                : static_cast<const uint8_t *>(zp)[i];
-}
-
 } // namespace
 
 extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
@@ -328,7 +321,7 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   // Per-channel tables (channels are the GEMM rows).
   std::vector<int32_t> wzRaw(K), wZ(K), bias32(K, 0);
   for (int64_t k = 0; k < K; ++k) {
-    wzRaw[k] = qcLoadZero(wZero, wType, wZeroPerChannel ? k : 0);
+    wzRaw[k] = qLoadZeroPoint(wZero, wType, wZeroPerChannel ? k : 0);
     wZ[k] = wzRaw[k] + (wMask ? 128 : 0);
   }
   if (biasI32)
@@ -344,7 +337,7 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
         biasF[k] = biasF32[scalePerChannel ? k : 0];
     }
   }
-  const int32_t xzRaw = qcLoadZero(xZero, xType, 0);
+  const int32_t xzRaw = qLoadZeroPoint(xZero, xType, 0);
   const int32_t xZ = xzRaw - (xMask ? 128 : 0);
 
   QGemmArgs proto;

@@ -104,6 +104,13 @@ int64_t sparq::rt::qOutElementSize(int outKind) {
   return outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32 ? 4 : 1;
 }
 
+int32_t sparq::rt::qLoadZeroPoint(const void *zp, int64_t type, int64_t i) {
+  if (!zp)
+    return 0;
+  return type == SPARQ_QTYPE_S8 ? static_cast<const int8_t *>(zp)[i]
+                                : static_cast<const uint8_t *>(zp)[i];
+}
+
 int64_t sparq::rt::qPackedASize(int64_t M, int64_t K) {
   return qRoundUp(M, kQMR) * qRoundUp(K, 4);
 }
@@ -171,6 +178,27 @@ void sparq::rt::qInterleave4x16(const uint8_t *r0, const uint8_t *r1,
     dst[j * 4 + 3] = r3[j];
   }
 #endif
+}
+
+void sparq::rt::qPackAParallel(Context &ctx, const uint8_t *A, int64_t lda,
+                               int64_t M, int64_t K, uint8_t xorMask,
+                               uint8_t *dst, int32_t *rowSums) {
+  constexpr int64_t kPanelsPerItem = 8;
+  const int64_t Kp = qRoundUp(K, 4), panels = qDivCeil(M, kQMR);
+  const int64_t items = qDivCeil(panels, kPanelsPerItem);
+  auto pack = [&](int64_t begin, int64_t end) {
+    for (int64_t it = begin; it < end; ++it) {
+      int64_t r0 = it * kPanelsPerItem * kQMR;
+      int64_t rows = std::min(kPanelsPerItem * kQMR, M - r0);
+      qPackA(A + r0 * lda, lda, rows, K, xorMask, dst + r0 * Kp, rowSums + r0);
+    }
+  };
+  // Small operands are packed by the caller alone, cheaper than the pool.
+  if (M * K <= (int64_t(1) << 16) || ctx.numThreads() == 1)
+    pack(0, items);
+  else
+    ctx.threads().parallelFor(items, 1,
+                              [&](int64_t b, int64_t e) { pack(b, e); });
 }
 
 namespace {
@@ -400,13 +428,6 @@ void qPackMatrixChunk(const void *closure, int64_t n0, int64_t nc,
   qPackB(s.B, s.ldb, s.transB, s.K, n0, nc, s.xorMask, dst, nullptr);
 }
 
-int32_t qLoadZero(const void *zp, int64_t type, int64_t i) {
-  if (!zp)
-    return 0;
-  return type == SPARQ_QTYPE_S8 ? static_cast<const int8_t *>(zp)[i]
-                                : static_cast<const uint8_t *>(zp)[i];
-}
-
 } // namespace
 
 extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
@@ -431,9 +452,11 @@ extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
   // Canonical zero points and per-column output tables.
   std::vector<int32_t> aZ(M), bZ(N), bias32(N, 0);
   for (int64_t i = 0; i < M; ++i)
-    aZ[i] = qLoadZero(aZero, aType, aZeroPerRow ? i : 0) + (aMask ? 128 : 0);
+    aZ[i] =
+        qLoadZeroPoint(aZero, aType, aZeroPerRow ? i : 0) + (aMask ? 128 : 0);
   for (int64_t j = 0; j < N; ++j)
-    bZ[j] = qLoadZero(bZero, bType, bZeroPerCol ? j : 0) - (bMask ? 128 : 0);
+    bZ[j] =
+        qLoadZeroPoint(bZero, bType, bZeroPerCol ? j : 0) - (bMask ? 128 : 0);
   if (biasI32)
     std::copy(biasI32, biasI32 + N, bias32.begin());
   std::vector<float> scales, biasF;
@@ -508,7 +531,8 @@ extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
   const int64_t es = qOutElementSize(static_cast<int>(outKind));
   for (int64_t bi = 0; bi < batch; ++bi) {
     if (bi == 0 || strideA)
-      qPackA(a8 + bi * strideA, K, M, K, aMask, aPacked, rowSums);
+      qPackAParallel(context, a8 + bi * strideA, K, M, K, aMask, aPacked,
+                     rowSums);
     QMatrixSource src{b8 + bi * strideB, ldb, K, transB != 0, bMask};
     if (cachedB) {
       const uint8_t *base = cachedB + (strideB ? bi * oneB : 0);

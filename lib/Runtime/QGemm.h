@@ -154,6 +154,13 @@ void qgemm(Context &ctx, const QGemmArgs &args);
 void qInterleave4x16(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
                      const uint8_t *r3, uint8_t *dst);
 
+/// Zero point i of a u8/s8 (SPARQ_QTYPE_*) array; 0 when zp is null.
+int32_t qLoadZeroPoint(const void *zp, int64_t type, int64_t i);
+
+/// Packs rows [0, M) of A like qPackA, on the pool when A is large.
+void qPackAParallel(Context &ctx, const uint8_t *A, int64_t lda, int64_t M,
+                    int64_t K, uint8_t xorMask, uint8_t *dst, int32_t *rowSums);
+
 /// Bytes per element of an output kind.
 int64_t qOutElementSize(int outKind);
 
