@@ -378,6 +378,50 @@ bool cpuHasNbAvx512() {
          __builtin_cpu_supports("fma");
 }
 
+/// Packs rows [0, nc) of a row-major [nc, K] f32 matrix as the transposed B
+/// of the f32 GEMM (packWholeB's layout: per kKC-deep block, kNR-column
+/// panels of kc x kNR), transposing 8 x 8 tiles in registers.
+SPARQ_NBAVX2 void nbPackPanelsAvx2(const float *rows, int64_t K, int64_t nc,
+                                   float *dst) {
+  const int64_t nPad = (nc + kNR - 1) / kNR * kNR;
+  for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+    const int64_t kc = std::min(kKC, K - k0);
+    for (int64_t j0 = 0; j0 < nPad; j0 += 8) {
+      float *panel = dst + k0 * nPad + (j0 / kNR) * kNR * kc + j0 % kNR;
+      int64_t k = 0;
+      if (j0 + 8 <= nc) {
+        for (; k + 8 <= kc; k += 8) {
+          __m256 r[8], t[8];
+          for (int i = 0; i < 8; ++i)
+            r[i] = _mm256_loadu_ps(rows + (j0 + i) * K + k0 + k);
+          for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+          }
+          for (int i = 0; i < 8; i += 4) {
+            r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 1] =
+                _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            r[i + 2] =
+                _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 3] =
+                _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+          }
+          for (int i = 0; i < 4; ++i) {
+            _mm256_storeu_ps(panel + (k + i) * kNR,
+                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+            _mm256_storeu_ps(panel + (k + i + 4) * kNR,
+                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+          }
+        }
+      }
+      for (; k < kc; ++k)
+        for (int64_t j = 0; j < 8; ++j)
+          panel[k * kNR + j] = j0 + j < nc ? rows[(j0 + j) * K + k0 + k] : 0.f;
+    }
+  }
+}
+
 SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
                                    float *out) {
   const int64_t bb = p.blockBytes();
@@ -526,7 +570,12 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
       const int64_t n0 = t * kNbChunk, nc = std::min(kNbChunk, N - n0);
       for (int64_t j = 0; j < nc; ++j)
         nbDequantRow(p, vec, n0 + j, rowsF32 + j * K);
-      packWholeB(rowsF32, K, /*transB=*/true, K, nc, panel);
+#ifdef SPARQ_HAVE_NBITS_AVX2
+      if (vec)
+        nbPackPanelsAvx2(rowsF32, K, nc, panel);
+      else
+#endif
+        packWholeB(rowsF32, K, /*transB=*/true, K, nc, panel);
       GemmArgs g;
       g.M = M;
       g.N = nc;
