@@ -68,12 +68,16 @@ Type sparq::onnx_import::convertElementType(MLIRContext *ctx,
     return b.getType<Float8E4M3FNType>();
   case kOnnxFloat8E5M2:
     return b.getType<Float8E5M2Type>();
+  case kOnnxFloat4E2M1:
+    return b.getType<Float4E2M1FNType>();
   default:
     return {};
   }
 }
 
 unsigned sparq::onnx_import::packedBits(Type type) {
+  if (isa<Float4E2M1FNType>(type))
+    return 4;
   auto intType = dyn_cast<IntegerType>(type);
   if (intType && (intType.getWidth() == 4 || intType.getWidth() == 2))
     return intType.getWidth();
@@ -85,7 +89,7 @@ std::string sparq::onnx_import::dataTypeName(int32_t dataType) {
       {"FLOAT8E4M3FN", kOnnxFloat8E4M3FN}, {"FLOAT8E4M3FNUZ", 18},
       {"FLOAT8E5M2", kOnnxFloat8E5M2},     {"FLOAT8E5M2FNUZ", 20},
       {"UINT4", kOnnxUint4},               {"INT4", kOnnxInt4},
-      {"FLOAT4E2M1", 23},                  {"FLOAT8E8M0", 24},
+      {"FLOAT4E2M1", kOnnxFloat4E2M1},                  {"FLOAT8E8M0", 24},
       {"UINT2", kOnnxUint2},               {"INT2", kOnnxInt2},
       {"FLOAT6E2M3", 27},                  {"FLOAT6E3M2", 28}};
   for (const auto &entry : newer)
@@ -371,7 +375,7 @@ FailureOr<ElementsAttr> InitializerLoader::convertPacked(
   // MLIR stores sub-byte integers one per byte; keep them dense (the
   // lowering reads them as constants of their own width).
   std::vector<char> unpacked;
-  unpackSubByte(bytes, numElements, bits, !elementType.isUnsignedInteger(),
+  unpackSubByte(bytes, numElements, bits, elementType.isSignlessInteger(),
                 unpacked);
   auto type = RankedTensorType::get(dims, elementType);
   return ElementsAttr(DenseElementsAttr::getFromRawBuffer(

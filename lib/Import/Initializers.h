@@ -39,7 +39,8 @@ public:
   convert(onnx::TensorProto &tensor, llvm::StringRef what, mlir::Location loc);
 
 private:
-  /// Converts a tensor of 2- or 4-bit integers (packed in the proto) into a
+  /// Converts a tensor of 2/4-bit integers or float4 (packed in the proto)
+  /// into a
   /// dense attribute holding one element per byte.
   mlir::FailureOr<mlir::ElementsAttr>
   convertPacked(onnx::TensorProto &tensor, llvm::StringRef what,

@@ -68,15 +68,15 @@ static const char *const kKnownThroughChecked[] = {"QuantizeLinear",
 
 /// The element type a graph input or output of `type` has at the model's
 /// boundary: sub-byte integers travel one value per byte (i8/ui8), float8
-/// as f32 (exact), since the C ABI has no narrower dtypes.
+/// and float4 as f32 (exact), since the C ABI has no narrower dtypes.
 static Type boundaryElementType(Type type) {
   MLIRContext *ctx = type.getContext();
+  if (isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType>(type))
+    return Float32Type::get(ctx);
   if (packedBits(type))
     return IntegerType::get(ctx, 8,
                             type.isUnsignedInteger() ? IntegerType::Unsigned
                                                      : IntegerType::Signless);
-  if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
-    return Float32Type::get(ctx);
   return type;
 }
 
@@ -374,7 +374,7 @@ FailureOr<Value> ModelImporter::fromBoundary(Value arg, Type element) {
     return arg;
   Location loc = arg.getLoc();
   auto type = RankedTensorType::get(argType.getShape(), element);
-  if (packedBits(element))
+  if (isa<IntegerType>(element))
     return CastOp::create(builder, loc, type, arg, TypeAttr::get(element))
         .getResult();
   auto scalar = [&](Type t, Attribute value) {
@@ -401,7 +401,7 @@ FailureOr<Value> ModelImporter::toBoundary(Value v) {
     return v;
   Location loc = v.getLoc();
   auto resultType = RankedTensorType::get(type.getShape(), boundary);
-  if (packedBits(element))
+  if (isa<IntegerType>(element))
     return CastOp::create(builder, loc, resultType, v, TypeAttr::get(boundary))
         .getResult();
   auto scalar = [&](Type t, Attribute value) {

@@ -32,16 +32,18 @@ inline constexpr int32_t kOnnxFloat8E4M3FN = 17;
 inline constexpr int32_t kOnnxFloat8E5M2 = 19;
 inline constexpr int32_t kOnnxUint4 = 21;
 inline constexpr int32_t kOnnxInt4 = 22;
+inline constexpr int32_t kOnnxFloat4E2M1 = 23;
 inline constexpr int32_t kOnnxUint2 = 25;
 inline constexpr int32_t kOnnxInt2 = 26;
 
 /// Maps an ONNX TensorProto data type to an MLIR element type; null when the
 /// type is not supported (strings, complex, float8 other than e4m3fn and
-/// e5m2, ...). INT4/UINT4/INT2/UINT2 become i4/ui4/i2/ui2.
+/// e5m2, ...). INT4/UINT4/INT2/UINT2 become i4/ui4/i2/ui2, FLOAT4E2M1
+/// f4E2M1FN.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t dataType);
 
-/// 4 or 2 for the sub-byte integer types ONNX packs (several values per
-/// byte), else 0.
+/// 4 or 2 for the sub-byte types ONNX packs (several values per byte:
+/// 2/4-bit integers, float4), else 0.
 unsigned packedBits(mlir::Type type);
 
 /// Human-readable name of an ONNX data type ("FLOAT", "STRING", ...).

@@ -34,7 +34,10 @@ std::string typeName(Type type) {
 
 Type elementTypeOf(Value v) { return NodeContext::typeOf(v).getElementType(); }
 
-bool isFloat8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
+/// float8 e4m3fn/e5m2 and float4 e2m1.
+bool isSmallFloat(Type type) {
+  return isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType>(type);
+}
 
 /// Fails on 8-bit-only inputs of another type, naming the operand.
 LogicalResult checkEightBit(NodeContext &n, Value v, StringRef what) {
@@ -83,9 +86,9 @@ FailureOr<int64_t> quantAxis(NodeContext &n, Value x, Value scale,
 }
 
 /// Quantized storage sparq computes with: 2-, 4-, 8- and 16-bit integers,
-/// float8 e4m3fn and e5m2.
+/// float8 e4m3fn and e5m2, float4 e2m1.
 bool isSupportedStorage(Type type, bool allowInt32) {
-  if (isFloat8(type))
+  if (isSmallFloat(type))
     return true;
   auto intType = dyn_cast<IntegerType>(type);
   if (!intType)
@@ -109,7 +112,7 @@ FailureOr<Type> quantizedType(NodeContext &n) {
       if (!converted || !isSupportedStorage(converted, false))
         return n.fail("output_dtype " + dataTypeName(*dtype) +
                       " is unsupported (int2, uint2, int4, uint4, int8, "
-                      "uint8, int16, uint16, float8e4m3fn and float8e5m2 "
+                      "uint8, int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 "
                       "are)");
       type = converted;
       fromAttr = true;
@@ -124,7 +127,7 @@ FailureOr<Type> quantizedType(NodeContext &n) {
   if (!isSupportedStorage(type, false))
     return n.fail("quantization to " + typeName(type) +
                   " is unsupported (int2, uint2, int4, uint4, int8, uint8, "
-                  "int16, uint16, float8e4m3fn and float8e5m2 are)");
+                  "int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 are)");
   return type;
 }
 
@@ -226,7 +229,7 @@ LogicalResult sparq::onnx_import::importDequantizeLinear(NodeContext &n) {
   if (!isSupportedStorage(element, /*allowInt32=*/true))
     return n.fail("dequantizing a " + typeName(element) +
                   " input is unsupported (2-, 4-, 8-, 16- and 32-bit "
-                  "integers, float8e4m3fn and float8e5m2 are)");
+                  "integers, float8e4m3fn, float8e5m2 and float4e2m1 are)");
   if (!isa<FloatType>(elementTypeOf(scale)))
     return n.fail("x_scale must be a float tensor, got " +
                   typeName(elementTypeOf(scale)));
@@ -249,7 +252,7 @@ LogicalResult sparq::onnx_import::importDequantizeLinear(NodeContext &n) {
       return failure();
     if (*dtype != 0) {
       Type out = convertElementType(n.getContext(), *dtype);
-      if (!out || !isa<FloatType>(out) || isFloat8(out))
+      if (!out || !isa<FloatType>(out) || isSmallFloat(out))
         return n.fail("output_dtype " + dataTypeName(*dtype) +
                       " is unsupported (float, float16 and bfloat16 are)");
       FailureOr<Value> castScale = castTo(n, scale, out);

@@ -7,7 +7,7 @@
 # RUN: sparq-translate --import-onnx %t/integer.onnx | FileCheck %s --check-prefix=INT
 # RUN: sparq-translate --import-onnx %t/blocked.onnx | FileCheck %s --check-prefix=BLOCKED
 # RUN: sparq-translate --import-onnx %t/narrow.onnx | FileCheck %s --check-prefix=NARROW
-# RUN: not sparq-translate --import-onnx %t/float4.onnx 2>&1 | FileCheck %s --check-prefix=FLOAT4
+# RUN: not sparq-translate --import-onnx %t/fnuz.onnx 2>&1 | FileCheck %s --check-prefix=FNUZ
 # RUN: not sparq-translate --import-onnx %t/precision.onnx 2>&1 | FileCheck %s --check-prefix=PRECISION
 # RUN: not sparq-translate --import-onnx %t/badblock.onnx 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 # RUN: not sparq-translate --import-onnx %t/axis10.onnx 2>&1 | FileCheck %s --check-prefix=AXIS10
@@ -41,7 +41,7 @@
 # 4-bit graph inputs/outputs travel as i8/ui8 with a cast; float8 ones as
 # f32 through a scale-1 quantize/dequantize.
 # NARROW-LABEL: func.func @main
-# NARROW-SAME: (%[[X:.+]]: tensor<5xi8> {onnx.name = "x"}, %[[F:.+]]: tensor<3xf32> {onnx.name = "f"}) -> (tensor<5xui8> {onnx.name = "q"}, tensor<3xf32> {onnx.name = "qf"}, tensor<5xf32> {onnx.name = "d2"})
+# NARROW-SAME: (%[[X:.+]]: tensor<5xi8> {onnx.name = "x"}, %[[F:.+]]: tensor<3xf32> {onnx.name = "f"}, %{{.+}}: tensor<2xf32> {onnx.name = "h"}) -> (tensor<5xui8> {onnx.name = "q"}, tensor<3xf32> {onnx.name = "qf"}, tensor<5xf32> {onnx.name = "d2"}, tensor<2xf32> {onnx.name = "q4"})
 # NARROW: %[[X4:.+]] = sparq.cast %[[X]] {to = i4} : tensor<5xi8> -> tensor<5xi4>
 # NARROW: %[[F8:.+]] = sparq.quantize_linear %[[F]], %{{.+}}, %{{.+}} {saturate = false} : (tensor<3xf32>, tensor<f32>, tensor<f8E4M3FN>) -> tensor<3xf8E4M3FN>
 # NARROW: sparq.constant dense<[1, -2, -1, 0, 1]> : tensor<5xi2>
@@ -50,7 +50,8 @@
 # NARROW: %[[Q:.+]] = sparq.quantize_linear %{{.+}} : (tensor<5xf32>, tensor<f32>, tensor<ui4>) -> tensor<5xui4>
 # NARROW: sparq.cast %[[Q]] {to = ui8} : tensor<5xui4> -> tensor<5xui8>
 # NARROW: sparq.dequantize_linear %{{.+}}, %{{.+}}, %{{.+}} : (tensor<3xf8E4M3FN>, tensor<f32>, tensor<f8E4M3FN>) -> tensor<3xf32>
-# FLOAT4: error: {{.*}}float4.onnx: node 'q' (QuantizeLinear): output_dtype FLOAT4E2M1 is unsupported
+# NARROW: sparq.dequantize_linear %{{.+}}, %{{.+}}, %{{.+}} : (tensor<2xf4E2M1FN>, tensor<f32>, tensor<f4E2M1FN>) -> tensor<2xf32>
+# FNUZ: error: {{.*}}fnuz.onnx: node 'q' (QuantizeLinear): output_dtype FLOAT8E4M3FNUZ is unsupported
 # PRECISION: error: {{.*}}precision.onnx: node 'q' (QuantizeLinear): precision FLOAT16 differs from the scale's type, which is unsupported
 # BADBLOCK: error: {{.*}}badblock.onnx: node 'dq' (DequantizeLinear): blocked scale must have shape [3,4] (the input's, with ceil(d / 2) along axis 0), got [2,4]
 # AXIS10: error: {{.*}}axis10.onnx: node 'q' (QuantizeLinear): per-axis quantization needs opset 13 or newer
@@ -122,16 +123,19 @@ model("narrow.onnx", [
     helper.make_node("DequantizeLinear", ["f", "s"], ["df"]),
     helper.make_node("DequantizeLinear", ["c2", "s"], ["d2"]),
     helper.make_node("QuantizeLinear", ["d", "s", "z4"], ["q"]),
-    helper.make_node("QuantizeLinear", ["df", "s", "z8"], ["qf"])],
-      [vi("x", [5], TensorProto.INT4), vi("f", [3], TensorProto.FLOAT8E4M3FN)],
-      ["q", "qf", "d2"],
+    helper.make_node("QuantizeLinear", ["df", "s", "z8"], ["qf"]),
+    helper.make_node("QuantizeLinear", ["h", "s", "z4f"], ["q4"])],
+      [vi("x", [5], TensorProto.INT4), vi("f", [3], TensorProto.FLOAT8E4M3FN),
+       vi("h", [2])],
+      ["q", "qf", "d2", "q4"],
       [init("s", np.float32(0.5)),
        helper.make_tensor("z4", TensorProto.UINT4, [], [3]),
        helper.make_tensor("z8", TensorProto.FLOAT8E4M3FN, [], [0.0]),
-       helper.make_tensor("c2", TensorProto.INT2, [5], [1, -2, -1, 0, 1])],
+       helper.make_tensor("c2", TensorProto.INT2, [5], [1, -2, -1, 0, 1]),
+       helper.make_tensor("z4f", TensorProto.FLOAT4E2M1, [], [0.0])],
       opset=25)
-model("float4.onnx", [helper.make_node("QuantizeLinear", ["x", "s"], ["q"], name="q",
-                                       output_dtype=TensorProto.FLOAT4E2M1)],
+model("fnuz.onnx", [helper.make_node("QuantizeLinear", ["x", "s"], ["q"], name="q",
+                                     output_dtype=TensorProto.FLOAT8E4M3FNUZ)],
       [vi("x", [3])], ["q"], [init("s", np.float32(1))], opset=23)
 model("precision.onnx", [helper.make_node("QuantizeLinear", ["x", "s"], ["q"], name="q",
                                           precision=TensorProto.FLOAT16)],

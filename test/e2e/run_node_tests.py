@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """run_node_tests.py - ONNX backend node tests through sparq-compile/sparq-run.
 
-For every test dir under the root (Debian's libonnx-testdata by default):
+Two suites: every test dir under the root (Debian's libonnx-testdata by
+default, expected passes in node_tests_expected_pass.txt), and ONNX 1.23's
+quantization node tests that gen_onnx_node_tests.py writes into
+build/onnx-node-tests-quant (generated when missing; expected passes in
+node_tests_quant_expected_pass.txt; --no-quant skips them). For each test:
   sparq-compile DIR/model.onnx -o WORK/model.so     (timeout 60 s)
   sparq-run WORK/model.so --test-dir DIR            (timeout 60 s)
 and classify the outcome:
@@ -9,9 +13,11 @@ and classify the outcome:
   clean-fail  exit 1..123 with a message on stderr/stdout
   crash       a signal, exit >= 124, a timeout, or a failure with no message
 
-Failures counted = expected passes (node_tests_expected_pass.txt) that did
-not pass + crashes anywhere. Passes counted = all passes. The last line is
-`node-tests: N passed, M failed`; a JSON summary goes to build/node-tests.json.
+Failures counted = expected passes that did not pass + crashes anywhere, in
+both suites. Passes counted = all passes. Integer outputs compare exactly
+(sparq-run compares integer elements bit for bit). The last line is
+`node-tests: N passed, M failed` (both suites together); a JSON summary goes
+to build/node-tests.json.
 Runs under the pip python3.
 """
 
@@ -33,6 +39,8 @@ from sparq_models import harness  # noqa: E402
 
 DEFAULT_ROOT = "/usr/share/libonnx-testdata/data/node"
 EXPECTED = os.path.join(HERE, "node_tests_expected_pass.txt")
+QUANT_ROOT = os.path.join(HERE, "..", "..", "build", "onnx-node-tests-quant")
+QUANT_EXPECTED = os.path.join(HERE, "node_tests_quant_expected_pass.txt")
 
 PASS, CLEAN, CRASH, SKIPPED = "pass", "clean-fail", "crash", "skipped"
 
@@ -94,40 +102,13 @@ def message_group(msg):
     return msg[:200]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=DEFAULT_ROOT)
-    parser.add_argument("--filter", default="", help="regex on test names")
-    parser.add_argument("-j", "--jobs", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=60,
-                        help="seconds per tool invocation")
-    parser.add_argument("--budget", type=float, default=0,
-                        help="stop starting new tests after this many seconds "
-                             "(0: no limit); unstarted tests count as skipped")
-    parser.add_argument("--expected", default=EXPECTED)
-    parser.add_argument("--update-expected", action="store_true",
-                        help="rewrite the expected-pass list from this run's passes")
-    parser.add_argument("--json", default=os.path.join(harness.repo_root(), "build",
-                                                      "node-tests.json"))
-    parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print one line per test")
-    args = parser.parse_args(argv)
-
-    if not os.path.isdir(args.root):
-        print("error: no test root %s" % args.root)
-        print("node-tests: 0 passed, 1 failed")
-        return 1
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("error: tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
-        print("node-tests: 0 passed, 1 failed")
-        return 1
-
-    names = sorted(n for n in os.listdir(args.root)
-                   if os.path.isfile(os.path.join(args.root, n, "model.onnx"))
+def run_suite(root, expected_path, args, budget_start):
+    """Runs the tests under `root`, prints their report; returns a dict with
+    passes, failed, outcomes and the rest of the JSON summary."""
+    names = sorted(n for n in os.listdir(root)
+                   if os.path.isfile(os.path.join(root, n, "model.onnx"))
                    and re.search(args.filter, n))
-    expected = read_expected(args.expected)
+    expected = read_expected(expected_path)
     selected_expected = {n for n in expected if re.search(args.filter, n)}
 
     start = time.monotonic()
@@ -139,13 +120,13 @@ def main(argv=None):
             queue = list(names)
             while queue or pending:
                 while queue and len(pending) < max(1, args.jobs):
-                    if args.budget and time.monotonic() - start > args.budget:
+                    if args.budget and time.monotonic() - budget_start > args.budget:
                         for n in queue:
                             outcomes[n] = Outcome(n, SKIPPED, detail="time budget")
                         queue = []
                         break
                     n = queue.pop(0)
-                    pending[pool.submit(run_test, os.path.join(args.root, n),
+                    pending[pool.submit(run_test, os.path.join(root, n),
                                         work_root, args.timeout)] = n
                 if not pending:
                     break
@@ -176,7 +157,7 @@ def main(argv=None):
     failed = len(regressions) + len([c for c in crashes if c not in regressions])
 
     print("node tests under %s: %d run in %.0fs with %d job(s)" % (
-        args.root, len(names), elapsed, args.jobs))
+        root, len(names), elapsed, args.jobs))
     for status in (PASS, CLEAN, CRASH, SKIPPED):
         stages = collections.Counter(outcomes[n].stage for n in by_status[status])
         split = ", ".join("%s %d" % (s, c) for s, c in sorted(stages.items()) if s)
@@ -210,24 +191,90 @@ def main(argv=None):
 
     if args.update_expected:
         keep = {n for n in expected if not re.search(args.filter, n)}
-        with open(args.expected, "w") as f:
+        with open(expected_path, "w") as f:
             for n in sorted(keep | passes):
                 f.write(n + "\n")
-        print("\nwrote %d names to %s" % (len(keep | passes), args.expected))
+        print("\nwrote %d names to %s" % (len(keep | passes), expected_path))
 
-    summary = {
-        "root": args.root, "jobs": args.jobs, "seconds": round(elapsed, 1),
+    return {
+        "root": root, "seconds": round(elapsed, 1),
         "counts": {s: len(by_status[s]) for s in (PASS, CLEAN, CRASH, SKIPPED)},
         "passed": len(passes), "failed": failed,
         "regressions": regressions, "crashes": crashes, "new_passes": new_passes,
         "top_messages": groups.most_common(args.top),
         "tests": {n: dataclasses.asdict(o) for n, o in sorted(outcomes.items())},
     }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=DEFAULT_ROOT)
+    parser.add_argument("--quant-root", default=os.path.abspath(QUANT_ROOT),
+                        help="ONNX 1.23's quantization node tests "
+                             "(generated here when missing)")
+    parser.add_argument("--no-quant", action="store_true",
+                        help="skip the quantization node tests")
+    parser.add_argument("--filter", default="", help="regex on test names")
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=60,
+                        help="seconds per tool invocation")
+    parser.add_argument("--budget", type=float, default=0,
+                        help="stop starting new tests after this many seconds "
+                             "(0: no limit); unstarted tests count as skipped")
+    parser.add_argument("--expected", default=EXPECTED)
+    parser.add_argument("--quant-expected", default=QUANT_EXPECTED)
+    parser.add_argument("--update-expected", action="store_true",
+                        help="rewrite the expected-pass lists from this run's passes")
+    parser.add_argument("--json", default=os.path.join(harness.repo_root(), "build",
+                                                      "node-tests.json"))
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print one line per test")
+    args = parser.parse_args(argv)
+
+    if not os.path.isdir(args.root):
+        print("error: no test root %s" % args.root)
+        print("node-tests: 0 passed, 1 failed")
+        return 1
+    missing = harness.missing_tools("sparq-compile", "sparq-run")
+    if missing:
+        print("error: tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
+        print("node-tests: 0 passed, 1 failed")
+        return 1
+    # The quantization suite is small (seconds): it runs first so a time
+    # budget never starves it.
+    suites = []
+    setup_failures = 0
+    if not args.no_quant:
+        quant_root = os.path.abspath(args.quant_root)
+        if not os.path.isdir(quant_root):
+            import gen_onnx_node_tests
+            try:
+                gen_onnx_node_tests.generate(quant_root)
+            except Exception as exc:  # a broken onnx install: say so, count it
+                print("error: generating the quantization node tests: %s" % exc)
+                setup_failures += 1
+        if os.path.isdir(quant_root):
+            suites.append((quant_root, args.quant_expected))
+    suites.append((args.root, args.expected))
+
+    start = time.monotonic()
+    summaries = []
+    for i, (root, expected) in enumerate(suites):
+        if i:
+            print()
+        summaries.append(run_suite(root, expected, args, start))
+    passed = sum(s["passed"] for s in summaries)
+    failed = sum(s["failed"] for s in summaries) + setup_failures
+
+    summary = dict(summaries[-1])
+    summary.update({"jobs": args.jobs, "passed": passed, "failed": failed,
+                    "suites": summaries[:-1]})
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=1)
-    print("node-tests: %d passed, %d failed" % (len(passes), failed))
+    print("node-tests: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 

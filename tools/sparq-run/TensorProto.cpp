@@ -3,7 +3,7 @@
 // Decodes a serialized onnx.TensorProto (the input_N.pb / output_N.pb files
 // of ONNX backend test data) into a HostTensor, from raw_data or from any of
 // the typed repeated fields, whichever the file uses. Packed 2/4-bit
-// integers become one value per byte (i8/u8) and float8 becomes f32, the
+// integers become one value per byte (i8/u8) and float8/float4 become f32, the
 // forms a compiled model takes and returns them in.
 //
 //===----------------------------------------------------------------------===//
@@ -69,30 +69,35 @@ bool mapOnnxType(int t, sparq_dtype &out) {
 
 // ONNX data types newer than the system's onnx headers know. sparq models
 // take and return them one value per byte (2/4-bit integers, as i8/u8) or
-// as f32 (float8, exact), so they are read in those forms.
+// as f32 (float8, float4: exact), so they are read in those forms.
 constexpr int kFloat8E4M3FN = 17, kFloat8E5M2 = 19, kUint4 = 21, kInt4 = 22,
-              kUint2 = 25, kInt2 = 26;
+              kFloat4E2M1 = 23, kUint2 = 25, kInt2 = 26;
 
 /// Bits per value of a packed sub-byte integer type (0 for other types).
 unsigned packedBits(int t) {
-  if (t == kUint4 || t == kInt4)
+  if (t == kUint4 || t == kInt4 || t == kFloat4E2M1)
     return 4;
   if (t == kUint2 || t == kInt2)
     return 2;
   return 0;
 }
 
-bool isFloat8(int t) { return t == kFloat8E4M3FN || t == kFloat8E5M2; }
+bool isSmallFloat(int t) {
+  return t == kFloat8E4M3FN || t == kFloat8E5M2 || t == kFloat4E2M1;
+}
 
-/// The f32 value of float8 bits (e4m3fn when `e4m3`, else e5m2).
-float decodeFloat8(uint8_t bits, bool e4m3) {
-  int manBits = e4m3 ? 3 : 2, bias = e4m3 ? 7 : 15;
-  int exp = (bits & 0x7F) >> manBits, man = bits & ((1 << manBits) - 1);
-  int maxExp = (1 << (7 - manBits)) - 1;
-  float sign = (bits & 0x80) ? -1.0f : 1.0f;
-  if (e4m3 && exp == maxExp && man == (1 << manBits) - 1)
+/// The f32 value of float8 (e4m3fn, e5m2) or float4 (e2m1) bits.
+float decodeSmallFloat(uint8_t bits, int type) {
+  int width = type == kFloat4E2M1 ? 4 : 8;
+  int manBits = type == kFloat8E4M3FN ? 3 : type == kFloat8E5M2 ? 2 : 1;
+  int bias = type == kFloat8E4M3FN ? 7 : type == kFloat8E5M2 ? 15 : 1;
+  int magnitude = bits & ((1 << (width - 1)) - 1);
+  int exp = magnitude >> manBits, man = bits & ((1 << manBits) - 1);
+  int maxExp = (1 << (width - 1 - manBits)) - 1;
+  float sign = (bits >> (width - 1)) & 1 ? -1.0f : 1.0f;
+  if (type == kFloat8E4M3FN && exp == maxExp && man == (1 << manBits) - 1)
     return std::nanf("");
-  if (!e4m3 && exp == maxExp)
+  if (type == kFloat8E5M2 && exp == maxExp)
     return man ? std::nanf("") : sign * INFINITY;
   if (exp == 0)
     return sign * std::ldexp((float)man, 1 - bias - manBits);
@@ -147,9 +152,10 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
   int dataType = proto.data_type();
   unsigned bits = packedBits(dataType);
   if (bits)
-    dtype = (dataType == kInt4 || dataType == kInt2) ? SPARQ_DTYPE_I8
-                                                     : SPARQ_DTYPE_U8;
-  else if (isFloat8(dataType))
+    dtype = dataType == kFloat4E2M1                   ? SPARQ_DTYPE_F32
+            : (dataType == kInt4 || dataType == kInt2) ? SPARQ_DTYPE_I8
+                                                       : SPARQ_DTYPE_U8;
+  else if (isSmallFloat(dataType))
     dtype = SPARQ_DTYPE_F32;
   else if (!mapOnnxType(dataType, dtype)) {
     error = path + ": unsupported TensorProto data_type " +
@@ -175,7 +181,7 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
             std::to_string(got);
     return false;
   };
-  if (bits || isFloat8(dataType)) {
+  if (bits || isSmallFloat(dataType)) {
     unsigned perByte = bits ? 8 / bits : 1;
     size_t expected = (n + perByte - 1) / perByte;
     std::vector<uint8_t> bytes;
@@ -187,12 +193,12 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
     }
     for (int64_t i = 0; i < n; ++i) {
       uint8_t byte = bytes[i / perByte];
-      if (!bits) {
-        static_cast<float *>(out.data())[i] =
-            decodeFloat8(byte, dataType == kFloat8E4M3FN);
+      int v = bits ? (byte >> ((i % perByte) * bits)) & ((1 << bits) - 1)
+                   : byte;
+      if (isSmallFloat(dataType)) {
+        static_cast<float *>(out.data())[i] = decodeSmallFloat(v, dataType);
         continue;
       }
-      int v = (byte >> ((i % perByte) * bits)) & ((1 << bits) - 1);
       if (dtype == SPARQ_DTYPE_I8 && (v >> (bits - 1)))
         v -= 1 << bits;
       static_cast<int8_t *>(out.data())[i] = static_cast<int8_t>(v);

@@ -63,38 +63,44 @@ AffineMap paramMap(const QuantParam &param, int64_t rank, int64_t dim,
 }
 
 //===----------------------------------------------------------------------===//
-// float8 (e4m3fn, e5m2) in integer arithmetic: the type converter carries
-// float8 tensors as their i8 bits, and LLVM has no float8 type, so the
-// conversions to and from f32 are done on the bits.
+// float8 (e4m3fn, e5m2) and float4 (e2m1) in integer arithmetic: the type
+// converter carries them as their bits (i8, i4), and LLVM has no such float
+// types, so the conversions to and from f32 are done on the bits.
 //===----------------------------------------------------------------------===//
 
-struct Float8Format {
-  unsigned mantissaBits, bias;
-  uint32_t maxFinite; // bits of the largest finite magnitude
+struct SmallFloatFormat {
+  unsigned bits, mantissaBits, bias;
+  uint32_t maxFinite; // magnitude bits of the largest finite value
   bool hasInf;        // e5m2: exponent all ones, mantissa 0 is inf
+  bool hasNan;        // e4m3fn: only all ones; e5m2: exponent all ones
 };
 
-Float8Format float8Format(Type type) {
+SmallFloatFormat smallFloatFormat(Type type) {
   if (isa<Float8E4M3FNType>(type))
-    return {3, 7, 0x7E, false};
-  return {2, 15, 0x7B, true};
+    return {8, 3, 7, 0x7E, false, true};
+  if (isa<Float8E5M2Type>(type))
+    return {8, 2, 15, 0x7B, true, true};
+  return {4, 1, 1, 0x7, false, false}; // f4E2M1FN: no inf, no NaN
 }
 
-bool isFloat8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
+bool isSmallFloat(Type type) {
+  return isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType>(type);
+}
 
 Value i32Const(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
 }
 
-/// The f32 value of the float8 `bits` (an i8) of format `type`.
-Value decodeFloat8(OpBuilder &b, Location loc, Value bits, Type type) {
-  Float8Format f = float8Format(type);
+/// The f32 value of the small float `bits` (an i8 or i4) of format `type`.
+Value decodeSmallFloat(OpBuilder &b, Location loc, Value bits, Type type) {
+  SmallFloatFormat f = smallFloatFormat(type);
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
-  unsigned expBits = 7 - f.mantissaBits;
+  unsigned expBits = f.bits - 1 - f.mantissaBits;
   Value u = arith::ExtUIOp::create(b, loc, i32, bits);
   Value sign = arith::ShLIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, u, i32Const(b, loc, 0x80)),
-      i32Const(b, loc, 24));
+      b, loc,
+      arith::AndIOp::create(b, loc, u, i32Const(b, loc, 1 << (f.bits - 1))),
+      i32Const(b, loc, 32 - f.bits));
   Value man = arith::AndIOp::create(
       b, loc, u, i32Const(b, loc, (1 << f.mantissaBits) - 1));
   Value exp = arith::AndIOp::create(
@@ -124,6 +130,8 @@ Value decodeFloat8(OpBuilder &b, Location loc, Value bits, Type type) {
                                         i32Const(b, loc, 0));
   Value value = arith::SelectOp::create(
       b, loc, zeroExp, sub, arith::BitcastOp::create(b, loc, f32, normal));
+  if (!f.hasNan)
+    return value;
   Value topExp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp,
                                        i32Const(b, loc, (1 << expBits) - 1));
   Value nan = createScalarConstant(b, loc, f32, std::nan(""));
@@ -143,19 +151,20 @@ Value decodeFloat8(OpBuilder &b, Location loc, Value bits, Type type) {
   return arith::SelectOp::create(b, loc, isNan, nan, value);
 }
 
-/// The float8 bits (an i8) of the f32 `x` rounded to nearest even; values
-/// past the largest finite one become it when `saturate`, else NaN (e4m3fn)
-/// or inf (e5m2). NaN stays NaN.
-Value encodeFloat8(OpBuilder &b, Location loc, Value x, Type type,
-                   bool saturate) {
-  Float8Format f = float8Format(type);
+/// The small float bits (i8 or i4) of the f32 `x` rounded to nearest even.
+/// Values past the largest finite one become it when `saturate` (always for
+/// float4, which has no inf/NaN), else NaN (e4m3fn) or inf (e5m2). NaN stays
+/// NaN (float4: the largest value).
+Value encodeSmallFloat(OpBuilder &b, Location loc, Value x, Type type,
+                       bool saturate) {
+  SmallFloatFormat f = smallFloatFormat(type);
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
   unsigned shift = 23 - f.mantissaBits;
   Value u = arith::BitcastOp::create(b, loc, i32, x);
   Value a = arith::AndIOp::create(b, loc, u, i32Const(b, loc, 0x7FFFFFFF));
-  Value sign = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, 24)),
-      i32Const(b, loc, 0x80));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, 31)),
+      i32Const(b, loc, f.bits - 1));
   // Normal range: round the f32 mantissa to nearest even at `shift`, then
   // rebias the exponent.
   Value lsb = arith::AndIOp::create(
@@ -183,21 +192,28 @@ Value encodeFloat8(OpBuilder &b, Location loc, Value x, Type type,
   Value overflow =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, magnitude,
                             i32Const(b, loc, f.maxFinite));
-  int64_t past = saturate ? f.maxFinite : (f.hasInf ? 0x7C : 0x7F);
+  int64_t nanBits = (1 << (f.bits - 1)) - 1;
+  int64_t past = f.maxFinite;
+  if (!saturate && f.hasInf)
+    past = f.maxFinite + 1;
+  else if (!saturate && f.hasNan)
+    past = nanBits;
   magnitude = arith::SelectOp::create(b, loc, overflow,
                                       i32Const(b, loc, past), magnitude);
   Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, a,
                                       i32Const(b, loc, 0x7F800000));
-  magnitude = arith::SelectOp::create(b, loc, isNan, i32Const(b, loc, 0x7F),
-                                      magnitude);
+  magnitude = arith::SelectOp::create(
+      b, loc, isNan, i32Const(b, loc, f.hasNan ? nanBits : f.maxFinite),
+      magnitude);
   Value bits = arith::OrIOp::create(b, loc, magnitude, sign);
-  return arith::TruncIOp::create(b, loc, b.getI8Type(), bits);
+  return arith::TruncIOp::create(b, loc, b.getIntegerType(f.bits), bits);
 }
 
-/// A quantized scalar (integer of sparq type `type`, or float8 bits) as f32.
+/// A quantized scalar (integer of sparq type `type`, or small float bits)
+/// as f32.
 Value storageToF32(OpBuilder &b, Location loc, Value v, Type type) {
-  if (isFloat8(type))
-    return decodeFloat8(b, loc, v, type);
+  if (isSmallFloat(type))
+    return decodeSmallFloat(b, loc, v, type);
   return castScalar(b, loc, v, type, b.getF32Type());
 }
 
@@ -327,8 +343,8 @@ struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
           Value s = promoteHalf(b, loc, args[1]);
           Value real = arith::DivFOp::create(b, loc, x, s);
           Value zero = storageToF32(b, loc, args[2], zp.original);
-          if (isFloat8(storage))
-            return encodeFloat8(b, loc,
+          if (isSmallFloat(storage))
+            return encodeSmallFloat(b, loc,
                                 arith::AddFOp::create(b, loc, real, zero),
                                 storage, saturate);
           return saturateToStorage(b, loc, real, zero, storage);
@@ -354,10 +370,10 @@ struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
     Value result = buildQuantGeneric(
         rewriter, op.getLoc(), type, adaptor.getInput(), {scale, zp},
         op.getAxis(), [&](OpBuilder &b, Location loc, ValueRange args) {
-          if (isFloat8(element)) {
+          if (isSmallFloat(element)) {
             Value diff = arith::SubFOp::create(
-                b, loc, decodeFloat8(b, loc, args[0], element),
-                decodeFloat8(b, loc, args[2], element));
+                b, loc, decodeSmallFloat(b, loc, args[0], element),
+                decodeSmallFloat(b, loc, args[2], element));
             Value v = arith::MulFOp::create(b, loc, diff,
                                             promoteHalf(b, loc, args[1]));
             return demoteHalf(b, loc, v, real);

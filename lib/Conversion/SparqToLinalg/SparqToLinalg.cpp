@@ -31,8 +31,9 @@ using namespace mlir;
 
 namespace {
 
-/// uiN becomes iN, alone or as a tensor element; float8 (which LLVM cannot
-/// hold) becomes its i8 bits, decoded by the quantization lowering;
+/// uiN becomes iN, alone or as a tensor element; float8 and float4 (which
+/// LLVM cannot hold) become their i8/i4 bits, decoded by the quantization
+/// lowering;
 /// everything else is kept.
 class SignlessTypeConverter : public TypeConverter {
 public:
@@ -44,8 +45,8 @@ public:
       return type;
     });
     addConversion([](FloatType type) -> Type {
-      if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
-        return IntegerType::get(type.getContext(), 8);
+      if (isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType>(type))
+        return IntegerType::get(type.getContext(), type.getWidth());
       return type;
     });
     addConversion([this](RankedTensorType type) -> Type {

@@ -128,7 +128,7 @@ func.func @negative_block(%x: tensor<3x5xf32>, %s: tensor<f32>, %z: tensor<i8>) 
 // -----
 
 func.func @dequantize_f16_input(%x: tensor<3xf16>, %s: tensor<f32>, %z: tensor<f16>) {
-  // expected-error@+2 {{input must be a 2-, 4-, 8-, 16- or 32-bit integer or a float8 tensor, got 'f16'}}
+  // expected-error@+2 {{input must be a 2-, 4-, 8-, 16- or 32-bit integer or a float8/float4 tensor, got 'f16'}}
   // expected-error@+1 {{failed to infer returned types}}
   %0 = sparq.dequantize_linear %x, %s, %z : (tensor<3xf16>, tensor<f32>, tensor<f16>) -> tensor<3xf32>
   return

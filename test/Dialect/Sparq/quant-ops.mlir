@@ -82,7 +82,7 @@ func.func @quantize_int_input(%x: tensor<3xi32>, %s: tensor<f32>, %z: tensor<i8>
 // -----
 
 func.func @quantize_float_zero_point(%x: tensor<3xf32>, %s: tensor<f32>, %z: tensor<f32>) {
-  // expected-error@+2 {{zero_point must be an integer tensor of 2, 4, 8 or 16 bits or a float8 (f8E4M3FN, f8E5M2) tensor, got 'f32'}}
+  // expected-error@+2 {{zero_point must be an integer tensor of 2, 4, 8 or 16 bits or a float8/float4 (f8E4M3FN, f8E5M2, f4E2M1FN) tensor, got 'f32'}}
   // expected-error@+1 {{failed to infer returned types}}
   %0 = sparq.quantize_linear %x, %s, %z : (tensor<3xf32>, tensor<f32>, tensor<f32>) -> tensor<3xf32>
   return

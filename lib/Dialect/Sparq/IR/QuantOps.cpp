@@ -28,9 +28,9 @@ static bool isIntegerOfWidth(Type type, ArrayRef<unsigned> widths) {
          llvm::is_contained(widths, intType.getWidth());
 }
 
-/// The float8 storage types ONNX quantizes to.
+/// The small float storage types ONNX quantizes to (float8, float4).
 static bool isFloat8Storage(Type type) {
-  return isa<Float8E4M3FNType, Float8E5M2Type>(type);
+  return isa<Float8E4M3FNType, Float8E5M2Type, Float4E2M1FNType>(type);
 }
 
 static bool isPerTensor(RankedTensorType type) {
@@ -143,7 +143,8 @@ static LogicalResult checkLinearQuantParams(std::optional<Location> loc,
   if (!isFloat8Storage(zpElement) && !isIntegerOfWidth(zpElement, widths))
     return emitOptionalError(loc, "zero_point must be an integer tensor of ",
                              widthsStr(widths),
-                             " bits or a float8 (f8E4M3FN, f8E5M2) tensor, "
+                             " bits or a float8/float4 (f8E4M3FN, f8E5M2, "
+                             "f4E2M1FN) tensor, "
                              "got ",
                              zpElement);
   if (!isa<FloatType>(rankedType(scale).getElementType()))
@@ -217,7 +218,7 @@ LogicalResult sparq::inferDequantizeLinear(std::optional<Location> loc,
       !isIntegerOfWidth(x.getElementType(), {2, 4, 8, 16, 32}))
     return emitOptionalError(loc,
                              "input must be a 2-, 4-, 8-, 16- or 32-bit "
-                             "integer or a float8 tensor, got ",
+                             "integer or a float8/float4 tensor, got ",
                              x.getElementType());
   if (failed(checkLinearQuantParams(
           loc, x, adaptor.getScale(), adaptor.getZeroPoint(), adaptor.getAxis(),
