@@ -260,14 +260,15 @@ bool LoadedModel::run(std::vector<run::HostTensor> &inputs,
 // Range statistics
 //===----------------------------------------------------------------------===//
 
-/// Values kept per tensor for percentiles; larger tensors are subsampled
-/// with a fixed stride.
-static constexpr int64_t kPercentileBudget = 1 << 20;
+/// Values kept per tensor (over all samples) for percentiles; larger
+/// tensors are subsampled with a fixed stride.
+static constexpr int64_t kPercentileBudget = 1 << 18;
 
 void RangeCollector::add(const std::string &key, const run::HostTensor &t) {
   Stats &s = stats[key];
   int64_t n = t.numElements();
-  int64_t stride = percentile ? std::max<int64_t>(1, n / kPercentileBudget) : 0;
+  int64_t stride =
+      percentile ? std::max<int64_t>(1, n * samples / kPercentileBudget) : 0;
   for (int64_t i = 0; i < n; ++i) {
     double v = t.elementAsDouble(i);
     if (!std::isfinite(v))
@@ -283,8 +284,7 @@ void RangeCollector::add(const std::string &key, const run::HostTensor &t) {
   }
 }
 
-std::string RangeCollector::json(double percentileValue,
-                                 int64_t samples) const {
+std::string RangeCollector::json(double percentileValue) const {
   llvm::json::Object tensors;
   for (const auto &entry : stats) {
     const Stats &s = entry.getValue();
@@ -302,10 +302,9 @@ std::string RangeCollector::json(double percentileValue,
     }
     tensors[entry.getKey()] = llvm::json::Array{lo, hi};
   }
-  llvm::json::Object root{
-      {"method", percentile ? "percentile" : "minmax"},
-      {"samples", samples},
-      {"tensors", std::move(tensors)}};
+  llvm::json::Object root{{"method", percentile ? "percentile" : "minmax"},
+                          {"samples", samples},
+                          {"tensors", std::move(tensors)}};
   if (percentile)
     root["percentile"] = percentileValue;
   std::string text;
@@ -342,9 +341,11 @@ void OutputErrorMeter::add(const std::vector<run::HostTensor> &reference,
     for (int64_t r = 0; r < n / last; ++r) {
       int64_t bestF = 0, bestQ = 0;
       for (int64_t c = 1; c < last; ++c) {
-        if (f.elementAsDouble(r * last + c) > f.elementAsDouble(r * last + bestF))
+        if (f.elementAsDouble(r * last + c) >
+            f.elementAsDouble(r * last + bestF))
           bestF = c;
-        if (q.elementAsDouble(r * last + c) > q.elementAsDouble(r * last + bestQ))
+        if (q.elementAsDouble(r * last + c) >
+            q.elementAsDouble(r * last + bestQ))
           bestQ = c;
       }
       a.agree += bestF == bestQ;
@@ -359,8 +360,7 @@ std::vector<OutputError> OutputErrorMeter::result() const {
     const Acc &a = acc[o];
     OutputError e;
     e.name = names[o];
-    e.relL2 = a.refSq > 0 ? std::sqrt(a.diffSq / a.refSq)
-                          : std::sqrt(a.diffSq);
+    e.relL2 = a.refSq > 0 ? std::sqrt(a.diffSq / a.refSq) : std::sqrt(a.diffSq);
     e.maxAbs = a.maxAbs;
     e.rows = a.rows;
     if (a.rows)

@@ -75,10 +75,13 @@ private:
 /// Per-tensor range statistics over all calibration samples.
 class RangeCollector {
 public:
-  explicit RangeCollector(bool percentile) : percentile(percentile) {}
+  /// `samples`: how many samples will be added (bounds the values kept
+  /// per tensor for percentiles).
+  RangeCollector(bool percentile, int64_t samples)
+      : percentile(percentile), samples(samples) {}
   void add(const std::string &key, const run::HostTensor &tensor);
   /// {"method": ..., "samples": N, "tensors": {"KEY": [lo, hi], ...}}.
-  std::string json(double percentileValue, int64_t samples) const;
+  std::string json(double percentileValue) const;
 
 private:
   struct Stats {
@@ -87,6 +90,7 @@ private:
     std::vector<float> values; // percentile only (subsampled)
   };
   bool percentile;
+  int64_t samples;
   llvm::StringMap<Stats> stats;
 };
 

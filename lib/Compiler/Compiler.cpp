@@ -301,7 +301,10 @@ int sparq::compileModel(const CompileOptions &options,
       quantSummary.samples = samples.size();
       quantSummary.method = activations ? options.calibrateMethod : "none";
       quantSummary.percentile = options.percentile;
-
+    }
+    // The fp32 twin gives w8a8 its ranges and every mode the reference the
+    // finished library is measured against.
+    if (!samples.empty() && (activations || options.emit == EmitKind::So)) {
       llvm::SmallString<128> dir;
       if (llvm::sys::fs::createUniqueDirectory("sparq-calibration", dir))
         return fail("cannot create a temporary directory");
@@ -328,7 +331,8 @@ int sparq::compileModel(const CompileOptions &options,
       LoadedModel model;
       if (!model.load(referenceLib, error))
         return fail(error);
-      RangeCollector ranges(options.calibrateMethod == "percentile");
+      RangeCollector ranges(options.calibrateMethod == "percentile",
+                            samples.size());
       for (CalibrationSample &sample : samples) {
         std::vector<run::HostTensor> outputs;
         if (!model.run(sample.inputs, outputs, error))
@@ -346,7 +350,7 @@ int sparq::compileModel(const CompileOptions &options,
         llvm::SmallString<256> rangesPath(calibrationDir.path);
         llvm::sys::path::append(rangesPath, "ranges.json");
         if (!writeText(rangesPath,
-                       ranges.json(options.percentile, samples.size()), error))
+                       ranges.json(options.percentile), error))
           return fail(error);
         graphOptions.quantizeRanges = rangesPath.str().str();
       }

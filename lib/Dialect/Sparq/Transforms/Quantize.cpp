@@ -139,7 +139,9 @@ public:
   }
   void set(StringRef key, Attribute value) { attrs.set(key, value); }
   void setF(StringRef key, double v) { set(key, builder.getF64FloatAttr(v)); }
-  void setI(StringRef key, int64_t v) { set(key, builder.getI64IntegerAttr(v)); }
+  void setI(StringRef key, int64_t v) {
+    set(key, builder.getI64IntegerAttr(v));
+  }
   void setS(StringRef key, StringRef v) { set(key, builder.getStringAttr(v)); }
   void skipped(StringRef reason) {
     set("quantized", builder.getBoolAttr(false));
@@ -300,11 +302,11 @@ void quantizeWeightOnly(FusedMatMulOp op, const QuantizeMode &mode,
   MLIRContext *ctx = op.getContext();
   Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
   std::string base = getNodeName(loc);
-  Value packed = constant(
-      b, loc,
-      makeIntConstant<uint8_t>(
-          RankedTensorType::get({n, q.nBlocks, q.blobSize}, u8), q.packed,
-          base + ".qweight"));
+  Value packed =
+      constant(b, loc,
+               makeIntConstant<uint8_t>(
+                   RankedTensorType::get({n, q.nBlocks, q.blobSize}, u8),
+                   q.packed, base + ".qweight"));
   Value scales = constant(
       b, loc,
       makeF32Constant(RankedTensorType::get({n, q.nBlocks}, b.getF32Type()),
@@ -345,8 +347,8 @@ void quantizeWeightOnly(FusedMatMulOp op, const QuantizeMode &mode,
   op.erase();
   info.quantized(bits == 8 ? "w8" : "w4", bits, q.stats);
   info.setI("group_size", blockSize);
-  info.setS("zero_points", bits == 8 ? "symmetric (implicit 128)"
-                                     : "per group, packed uint4");
+  info.setS("zero_points",
+            bits == 8 ? "symmetric (implicit 128)" : "per group, packed uint4");
 }
 
 //===----------------------------------------------------------------------===//
@@ -377,8 +379,8 @@ using RangeMap = llvm::StringMap<std::pair<double, double>>;
 /// Reads {"tensors": {"NODE:input": [min, max], ...}} from `path`.
 LogicalResult readRanges(Operation *anchor, StringRef path, RangeMap &out) {
   auto fail = [&](const Twine &why) {
-    return anchor->emitError() << "calibration ranges '" << path
-                               << "': " << why;
+    return anchor->emitError()
+           << "calibration ranges '" << path << "': " << why;
   };
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
@@ -418,15 +420,15 @@ public:
     b.setInsertionPointAfterValue(v);
     Location loc = v.getLoc();
     MLIRContext *ctx = b.getContext();
-    Value scale = constant(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
-                               q.scale));
+    Value scale =
+        constant(b, loc,
+                 DenseElementsAttr::get(
+                     RankedTensorType::get({}, b.getF32Type()), q.scale));
     Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
-    Value zero = constant(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({}, u8),
-                               ArrayRef<uint8_t>(q.zeroPoint)));
+    Value zero =
+        constant(b, loc,
+                 DenseElementsAttr::get(RankedTensorType::get({}, u8),
+                                        ArrayRef<uint8_t>(q.zeroPoint)));
     auto quant = QuantizeLinearOp::create(b, loc, v, scale, zero);
     Value dequant = DequantizeLinearOp::create(b, loc, quant, scale, zero);
     v.replaceAllUsesExcept(dequant, quant);
@@ -439,8 +441,8 @@ public:
 };
 
 /// Per-channel s8 symmetric weight and i32 bias in QDQ form.
-void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
-                       QdqBuilder &qdq, LayerInfo &info) {
+void quantizeKernelQdq(Operation *op, const RangeMap &ranges, QdqBuilder &qdq,
+                       LayerInfo &info) {
   std::string name = getNodeName(op->getLoc());
   auto conv = dyn_cast<FusedConvOp>(op);
   auto mm = dyn_cast<FusedMatMulOp>(op);
@@ -461,6 +463,10 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
     info.skipped("batched matmul weight");
     return;
   }
+  if (!cast<RankedTensorType>(input.getType()).getElementType().isF32()) {
+    info.skipped("activation is not f32");
+    return;
+  }
   auto inRange = ranges.find(name + ":input");
   auto outRange = ranges.find(name + ":output");
   if (inRange == ranges.end() || outRange == ranges.end()) {
@@ -479,8 +485,7 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
   };
   std::vector<float> amax(channels, 0.0f);
   for (int64_t i = 0; i < numel; ++i)
-    amax[channelOf(i)] =
-        std::max(amax[channelOf(i)], std::fabs((*values)[i]));
+    amax[channelOf(i)] = std::max(amax[channelOf(i)], std::fabs((*values)[i]));
   std::vector<float> scales(channels);
   WeightStats stats;
   for (int64_t c = 0; c < channels; ++c) {
@@ -496,10 +501,10 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
     stats.value((*values)[i], v * s);
   }
 
-  ActivationQuant xq = activationQuant(inRange->second.first,
-                                       inRange->second.second);
-  ActivationQuant yq = activationQuant(outRange->second.first,
-                                       outRange->second.second);
+  ActivationQuant xq =
+      activationQuant(inRange->second.first, inRange->second.second);
+  ActivationQuant yq =
+      activationQuant(outRange->second.first, outRange->second.second);
   qdq.activation(input, xq);
 
   OpBuilder &b = qdq.b;
@@ -507,19 +512,20 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
   Location loc = op->getLoc();
   MLIRContext *ctx = op->getContext();
   Type i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
-  auto channelType = [&](Type t) { return RankedTensorType::get({channels}, t); };
-  Value wq = constant(b, loc,
-                      makeIntConstant<int8_t>(
-                          RankedTensorType::get(weightType.getShape(), i8), q,
-                          name + ".qweight"));
-  Value ws = constant(b, loc,
-                      makeF32Constant(channelType(b.getF32Type()), scales,
-                                      name + ".wscale"));
-  Value wz = constant(
+  auto channelType = [&](Type t) {
+    return RankedTensorType::get({channels}, t);
+  };
+  Value wq = constant(
       b, loc,
-      makeIntConstant<int8_t>(channelType(i8),
-                              std::vector<int8_t>(channels, 0),
-                              name + ".wzero"));
+      makeIntConstant<int8_t>(RankedTensorType::get(weightType.getShape(), i8),
+                              q, name + ".qweight"));
+  Value ws = constant(
+      b, loc,
+      makeF32Constant(channelType(b.getF32Type()), scales, name + ".wscale"));
+  Value wz = constant(b, loc,
+                      makeIntConstant<int8_t>(channelType(i8),
+                                              std::vector<int8_t>(channels, 0),
+                                              name + ".wzero"));
   Value wdq = DequantizeLinearOp::create(b, loc, wq, ws, wz, axis);
 
   Value bdq;
@@ -536,20 +542,19 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges,
     for (int64_t c = 0; c < channels; ++c) {
       bs[c] = xq.scale * scales[c];
       double v = std::nearbyint(static_cast<double>((*biasValues)[c]) / bs[c]);
-      bq[c] = static_cast<int32_t>(
-          std::clamp(v, -2147483648.0, 2147483647.0));
+      bq[c] = static_cast<int32_t>(std::clamp(v, -2147483648.0, 2147483647.0));
     }
-    Value bqv = constant(b, loc,
-                         makeIntConstant<int32_t>(channelType(i32), bq,
-                                                  name + ".qbias"));
-    Value bsv = constant(b, loc,
-                         makeF32Constant(channelType(b.getF32Type()), bs,
-                                         name + ".bscale"));
-    Value bzv = constant(
+    Value bqv = constant(
         b, loc,
-        makeIntConstant<int32_t>(channelType(i32),
-                                 std::vector<int32_t>(channels, 0),
-                                 name + ".bzero"));
+        makeIntConstant<int32_t>(channelType(i32), bq, name + ".qbias"));
+    Value bsv = constant(
+        b, loc,
+        makeF32Constant(channelType(b.getF32Type()), bs, name + ".bscale"));
+    Value bzv =
+        constant(b, loc,
+                 makeIntConstant<int32_t>(channelType(i32),
+                                          std::vector<int32_t>(channels, 0),
+                                          name + ".bzero"));
     bdq = DequantizeLinearOp::create(b, loc, bqv, bsv, bzv, 0);
     biasQuantized = true;
   }
@@ -671,8 +676,7 @@ struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
       }
       layers.push_back(info.get());
     }
-    func->setAttr("sparq.quantization",
-                  ArrayAttr::get(&getContext(), layers));
+    func->setAttr("sparq.quantization", ArrayAttr::get(&getContext(), layers));
   }
 };
 
