@@ -1,6 +1,6 @@
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8}))' | FileCheck %s --check-prefix=W8
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g16}))' | FileCheck %s --check-prefix=W4
-// RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0]}}' > %t.json
+// RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0], "a:input": [-1.0, 1.0], "a:output": [0.0, 5.0], "b:input": [0.0, 5.0], "b:output": [-2.0, 2.0]}}' > %t.json
 // RUN: sparq-opt %s --pass-pipeline="builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.json}))" | FileCheck %s --check-prefix=QDQ
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8-calibration}))' | FileCheck %s --check-prefix=CALIB
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g24}))' 2>&1 | FileCheck %s --check-prefix=BADMODE
@@ -124,3 +124,21 @@ func.func @conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x3x4x4xf32> {
 // BADMODE: bad quantization mode 'w4:g24': expected w8, w4, w4:gN (N a power of two >= 16) or w8a8
 // NORANGES: w8a8 needs calibrated activation ranges
 // MISSING: calibration ranges '{{.*}}missing.json': {{.*}}o such file
+
+// A chain of kernels: a's output and b's input are one tensor, quantized
+// once.
+// QDQ-LABEL: func @chain
+// QDQ: sparq.quantize_linear %arg0
+// QDQ: %[[A:.+]] = sparq.fused_matmul
+// QDQ: %[[AQ:.+]] = sparq.quantize_linear %[[A]]
+// QDQ: %[[AD:.+]] = sparq.dequantize_linear %[[AQ]]
+// QDQ-NOT: sparq.quantize_linear %[[AD]]
+// QDQ: %[[B:.+]] = sparq.fused_matmul %[[AD]], %{{.+}} {trans_b = true}
+// QDQ: sparq.quantize_linear %[[B]]
+func.func @chain(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = sparq.constant dense<[[1.0, -0.3, 0.2, 0.0], [0.0, 2.0, -1.1, 0.5]]> : tensor<2x4xf32>
+  %v = sparq.constant dense<[[1.0, -0.5], [0.25, 2.0]]> : tensor<2x2xf32>
+  %0 = sparq.fused_matmul %x, %w {trans_b = true} : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x2xf32> loc("a")
+  %1 = sparq.fused_matmul %0, %v {trans_b = true} : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32> loc("b")
+  return %1 : tensor<3x2xf32>
+}

@@ -30,6 +30,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
@@ -417,6 +418,10 @@ public:
     auto it = done.find(v);
     if (it != done.end())
       return it->second;
+    // The output of one kernel's Q/DQ feeding the next kernel is quantized
+    // already (with the same range: it is the same tensor).
+    if (dequantized.contains(v))
+      return v;
     b.setInsertionPointAfterValue(v);
     Location loc = v.getLoc();
     MLIRContext *ctx = b.getContext();
@@ -433,11 +438,13 @@ public:
     Value dequant = DequantizeLinearOp::create(b, loc, quant, scale, zero);
     v.replaceAllUsesExcept(dequant, quant);
     done[v] = dequant;
+    dequantized.insert(dequant);
     return dequant;
   }
 
   OpBuilder b;
   DenseMap<Value, Value> done;
+  DenseSet<Value> dequantized;
 };
 
 /// Per-channel s8 symmetric weight and i32 bias in QDQ form.
