@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SPARQ_HAVE_NBITS_AVX2 1
@@ -300,6 +301,36 @@ SPARQ_NB512 inline float nbHsum512(__m512 v) {
       _mm256_add_ps(_mm256_load_ps(lanes), _mm256_load_ps(lanes + 8)));
 }
 
+#define SPARQ_NB512_INLINE                                                     \
+  __attribute__((target("avx512f,avx2,fma"), always_inline)) inline
+
+/// The block's table: (i - z) * s for i in [0, 16).
+SPARQ_NB512_INLINE __m512 nbLutOf(__m512 iota, float z, float s) {
+  return _mm512_mul_ps(_mm512_sub_ps(iota, _mm512_set1_ps(z)),
+                       _mm512_set1_ps(s));
+}
+
+/// One 32-weight chunk (16 bytes) against rows [0, R) of the deinterleaved
+/// X into accumulator pair Q, a constant so the accumulators stay in
+/// registers.
+template <int Q, int R>
+SPARQ_NB512_INLINE void nbLutChunk(const uint8_t *w, const float *xd, int64_t K,
+                                   __m512 lut, __m512 (&acc)[R][4]) {
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(w));
+  __m128i lo = _mm_and_si128(v, low4);
+  __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+  __m512 we = _mm512_maskz_permutexvar_ps(
+      0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, lo), lut);
+  __m512 wo = _mm512_maskz_permutexvar_ps(
+      0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, hi), lut);
+  for (int m = 0; m < R; ++m) {
+    acc[m][Q] = _mm512_fmadd_ps(we, _mm512_loadu_ps(xd + m * K), acc[m][Q]);
+    acc[m][Q + 1] =
+        _mm512_fmadd_ps(wo, _mm512_loadu_ps(xd + m * K + 16), acc[m][Q + 1]);
+  }
+}
+
 template <int BS, int R>
 SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
                                 float *y) {
@@ -316,32 +347,31 @@ SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
   const float *xd = p.Xd + m0 * K;
   const __m512 iota =
       _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m128i low4 = _mm_set1_epi8(0x0F);
-  for (int64_t b = 0; b < full; ++b) {
-    const float zf = zrow ? float((zrow[b >> 1] >> ((b & 1) * 4)) & 15) : 8.f;
-    const __m512 lut = _mm512_mul_ps(_mm512_sub_ps(iota, _mm512_set1_ps(zf)),
-                                     _mm512_set1_ps(srow[b]));
-    const uint8_t *blk = wrow + b * (BS / 2);
-    const float *xb = xd + b * BS;
-#pragma GCC unroll 4
-    for (int c = 0; c < BS / 32; ++c) {
-      __m128i v =
-          _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * c));
-      __m128i lo = _mm_and_si128(v, low4);
-      __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
-      __m512 we = _mm512_maskz_permutexvar_ps(
-          0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, lo), lut);
-      __m512 wo = _mm512_maskz_permutexvar_ps(
-          0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, hi), lut);
-      const int q = (c & 1) * 2;
-      for (int m = 0; m < R; ++m) {
-        const float *xm = xb + m * K + 32 * c;
-        acc[m][q] = _mm512_fmadd_ps(we, _mm512_loadu_ps(xm), acc[m][q]);
-        acc[m][q + 1] =
-            _mm512_fmadd_ps(wo, _mm512_loadu_ps(xm + 16), acc[m][q + 1]);
-      }
+  // Chunks of 32 weights alternate between two accumulator pairs.
+  constexpr int64_t perBlock = BS / 32;
+  const int64_t chunks = full * perBlock;
+#define SPARQ_NB_LUT(b)                                                        \
+  nbLutOf(iota, zrow ? float((zrow[(b) >> 1] >> (((b)&1) * 4)) & 15) : 8.f,    \
+          srow[b])
+  int64_t ci = 0;
+  __m512 lut = _mm512_setzero_ps();
+  for (; ci + 2 <= chunks; ci += 2) {
+    __m512 lut1;
+    if (perBlock == 1) {
+      lut = SPARQ_NB_LUT(ci);
+      lut1 = SPARQ_NB_LUT(ci + 1);
+    } else {
+      if (ci % perBlock == 0)
+        lut = SPARQ_NB_LUT(ci / perBlock);
+      lut1 = lut;
     }
+    nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K, lut, acc);
+    nbLutChunk<2, R>(wrow + 16 * (ci + 1), xd + 32 * (ci + 1), K, lut1, acc);
   }
+  if (ci < chunks)
+    nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K,
+                     SPARQ_NB_LUT(ci / perBlock), acc);
+#undef SPARQ_NB_LUT
   for (int m = 0; m < R; ++m)
     y[m] = nbHsum512(_mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
                                    _mm512_add_ps(acc[m][2], acc[m][3])));
