@@ -16,7 +16,7 @@
 // (block_size = K = 4). The epilogue stays: bias in the kernel, residual and
 // ReLU as graph ops after it.
 // W8-LABEL: func @mlp
-// W8-SAME: sparq.quantization = [{bits = 8 : i64, group_size = 4 : i64, kind = "fused_matmul", mode = "w8", name = "fc", quantized = true
+// W8-SAME: sparq.quantization = [{bits = 8 : i64, granularity = "per output row", group_size = 4 : i64, kind = "fused_matmul", mode = "w8", name = "fc", quantized = true
 // W8-DAG: %[[B:.+]] = sparq.constant dense<[5.000000e-01, -2.500000e-01]>
 // W8-DAG: %[[Q:.+]] = sparq.constant dense<{{\[}}{{\[}}[255, 90, 153, 128]], {{\[}}[128, 255, 58, 160]]]> : tensor<2x1x4xui8>
 // W8-DAG: %[[S:.+]] = sparq.constant dense<{{\[}}[0.00787401571], [0.0157480314]]> : tensor<2x1xf32>

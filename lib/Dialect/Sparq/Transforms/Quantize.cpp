@@ -348,6 +348,7 @@ void quantizeWeightOnly(FusedMatMulOp op, const QuantizeMode &mode,
   op.erase();
   info.quantized(bits == 8 ? "w8" : "w4", bits, q.stats);
   info.setI("group_size", blockSize);
+  info.setS("granularity", bits == 8 ? "per output row" : "per group");
   info.setS("zero_points",
             bits == 8 ? "symmetric (implicit 128)" : "per group, packed uint4");
 }
@@ -577,6 +578,7 @@ void quantizeKernelQdq(Operation *op, const RangeMap &ranges, QdqBuilder &qdq,
   qdq.activation(op->getResult(0), yq);
 
   info.quantized("w8a8", 8, stats);
+  info.setS("granularity", "per output channel");
   info.setS("zero_points", "weights symmetric (0)");
   info.setF("input_scale", xq.scale);
   info.setI("input_zero_point", xq.zeroPoint);
