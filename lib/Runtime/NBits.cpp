@@ -4,14 +4,20 @@
 // (com.microsoft MatMulNBits layout) and f32 activations. The f32 weight is
 // never materialized:
 //  - few rows of X (M <= kNbGemvRows): a GEMV per weight row that
-//    dequantizes 16 weights at a time in registers (AVX2: nibbles split
-//    with vpand/vpsrlw and interleaved back into k order, widened to f32,
-//    w * scale - zero * scale with one FMA) and multiplies them into up to
-//    two rows of X. It streams W once, which is what bounds it: 4-bit
-//    weights are 8x fewer bytes than f32 ones;
+//    dequantizes in registers and multiplies into up to 2 (AVX2) or 4
+//    (AVX-512) rows of X at once. AVX2: nibbles split with vpand/vpsrlw and
+//    interleaved back into k order, widened to f32, w * s - z * s in one
+//    FMA. AVX-512 (4-bit blocks of 32/64/128, under the avx512vnni setting):
+//    the block's 16 possible values (i - z) * s form a zmm table that
+//    vpermps indexes with the nibbles, against a copy of X deinterleaved
+//    into even and odd k. Unrolled bodies cover blocks of 16-128; other even
+//    block sizes (and a partial last block) take a general loop. The GEMV
+//    streams W once, which is what bounds it: 4-bit weights are 8x fewer
+//    bytes than f32 ones;
 //  - more rows: tasks over 32-column chunks of Y dequantize their weight
-//    rows into a cache-resident f32 panel and run the f32 GEMM engine on
-//    it against X packed once.
+//    rows into a cache-resident f32 panel (transposed into the f32 GEMM's
+//    B layout 8 x 8 at a time) and run the f32 GEMM engine on it against X
+//    packed once.
 // Threads split the weight rows (N) in both cases.
 //
 //===----------------------------------------------------------------------===//
@@ -475,13 +481,17 @@ SPARQ_NBAVX2 void nbDequantRowAvx2(const NBitsProblem &p, int64_t n,
 
 #endif
 
-/// y[m] for m < rows (<= 2) through the chosen path.
+/// y[m] for m < rows (<= 4 with the table kernels, else <= 2) through the
+/// chosen path.
 void nbDot(const NBitsProblem &p, bool vec, int64_t n, int64_t m0, int64_t rows,
            float *y) {
 #ifdef SPARQ_HAVE_NBITS_AVX2
   if (p.Xd) {
-    (rows == 2 ? nbLutKernel<2>(p.bits, p.blockSize)
-               : nbLutKernel<1>(p.bits, p.blockSize))(p, n, m0, y);
+    NbDotFn fns[4] = {nbLutKernel<1>(p.bits, p.blockSize),
+                      nbLutKernel<2>(p.bits, p.blockSize),
+                      nbLutKernel<3>(p.bits, p.blockSize),
+                      nbLutKernel<4>(p.bits, p.blockSize)};
+    fns[rows - 1](p, n, m0, y);
     return;
   }
   if (vec) {
@@ -540,6 +550,9 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
   const int threads = context.numThreads();
 
   if (M <= kNbGemvRows) {
+    // Rows of X sharing one pass over W: 4 with the AVX-512 table kernels
+    // (32 zmm registers), else 2.
+    int64_t rowsPerPass = 2;
 #ifdef SPARQ_HAVE_NBITS_AVX2
     // The table kernels read X deinterleaved: per 32-weight chunk of the
     // full blocks, the 16 even k, then the 16 odd k.
@@ -561,15 +574,16 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
         std::memcpy(d + chunked, x + chunked, (K - chunked) * sizeof(float));
       }
       p.Xd = xd;
+      rowsPerPass = 4;
     }
 #endif
     const int64_t grain =
         std::max<int64_t>(16, N / (8 * static_cast<int64_t>(threads)));
     context.threads().parallelFor(N, grain, [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n)
-        for (int64_t m0 = 0; m0 < M; m0 += 2) {
-          const int64_t rows = std::min<int64_t>(2, M - m0);
-          float y[2];
+        for (int64_t m0 = 0; m0 < M; m0 += rowsPerPass) {
+          const int64_t rows = std::min<int64_t>(rowsPerPass, M - m0);
+          float y[4];
           nbDot(p, vec, n, m0, rows, y);
           for (int64_t m = 0; m < rows; ++m)
             Y[(m0 + m) * N + n] = y[m];
