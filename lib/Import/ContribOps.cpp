@@ -38,15 +38,15 @@ bool isPerTensor(Value v) {
 /// Checks a quantized operand (int8 or uint8) and its per-tensor f32 scale
 /// and optional zero point (inputs `x`, `scale`, `zp` of the node).
 LogicalResult checkQuantized(NodeContext &n, unsigned x, unsigned scale,
-                             std::optional<unsigned> zp, StringRef what) {
+                             unsigned zp, StringRef what) {
   auto type = dyn_cast<IntegerType>(elementTypeOf(n.input(x)));
   if (!type || type.getWidth() != 8)
     return n.fail(what + " must be int8 or uint8, got " +
                   typeName(elementTypeOf(n.input(x))));
   if (!elementTypeOf(n.input(scale)).isF32() || !isPerTensor(n.input(scale)))
     return n.fail(what + "'s scale must be one f32 value");
-  if (zp && n.hasInput(*zp)) {
-    Value z = n.input(*zp);
+  if (n.hasInput(zp)) {
+    Value z = n.input(zp);
     if (elementTypeOf(z) != type || !isPerTensor(z))
       return n.fail(what + "'s zero point must be one " + typeName(type) +
                     " value");
@@ -54,25 +54,23 @@ LogicalResult checkQuantized(NodeContext &n, unsigned x, unsigned scale,
   return success();
 }
 
-/// The zero point at input `zp` (absent: a zero of `type`).
-Value zeroPoint(NodeContext &n, std::optional<unsigned> zp, Type type) {
-  if (zp)
-    return zeroPointOrZero(n, *zp, type, {});
-  return zeroPointOrZero(n, ~0u, type, {});
+/// The per-tensor zero point at input `zp` (absent: a zero of `type`).
+Value zeroPoint(NodeContext &n, unsigned zp, Type type) {
+  return zeroPointOrZero(n, zp, type, {});
 }
 
 FailureOr<Value> dequantize(NodeContext &n, unsigned x, unsigned scale,
-                            std::optional<unsigned> zp) {
+                            unsigned zp) {
   Value input = n.input(x);
-  return n.create<DequantizeLinearOp>(
-      input, n.input(scale), zeroPoint(n, zp, elementTypeOf(input)), n.i64(1),
-      n.i64(0));
+  return n.create<DequantizeLinearOp>(input, n.input(scale),
+                                      zeroPoint(n, zp, elementTypeOf(input)),
+                                      n.i64(1), n.i64(0));
 }
 
 /// Quantizes the f32 `v` with per-tensor `scale` and zero point input `zp`
 /// (absent: zero) to `type`.
-FailureOr<Value> quantize(NodeContext &n, Value v, unsigned scale,
-                          std::optional<unsigned> zp, Type type) {
+FailureOr<Value> quantize(NodeContext &n, Value v, unsigned scale, unsigned zp,
+                          Type type) {
   return n.create<QuantizeLinearOp>(v, n.input(scale), zeroPoint(n, zp, type),
                                     n.i64(1), n.i64(0), n.boolean(true));
 }
@@ -85,27 +83,26 @@ Type resultType(NodeContext &n, unsigned zp, Type dflt) {
 
 /// QLinearAdd / QLinearMul: A, A_scale, A_zp?, B, B_scale, B_zp?, C_scale,
 /// C_zp?.
-template <typename OpTy>
-LogicalResult importQLinearBinary(NodeContext &n) {
-  if (failed(n.checkInputs(7, 8)) ||
-      failed(checkQuantized(n, 0, 1, 2u, "A")) ||
-      failed(checkQuantized(n, 3, 4, 5u, "B")))
+template <typename OpTy> LogicalResult importQLinearBinary(NodeContext &n) {
+  if (failed(n.checkInputs(7, 8)) || failed(checkQuantized(n, 0, 1, 2, "A")) ||
+      failed(checkQuantized(n, 3, 4, 5, "B")))
     return failure();
   Type type = elementTypeOf(n.input(0));
   if (elementTypeOf(n.input(3)) != type)
     return n.fail("A and B must have one element type");
   if (!elementTypeOf(n.input(6)).isF32() || !isPerTensor(n.input(6)))
     return n.fail("C_scale must be one f32 value");
-  if (n.hasInput(7) && (resultType(n, 7, type) != type || !isPerTensor(n.input(7))))
+  if (n.hasInput(7) &&
+      (resultType(n, 7, type) != type || !isPerTensor(n.input(7))))
     return n.fail("C_zero_point must be one " + typeName(type) + " value");
-  FailureOr<Value> a = dequantize(n, 0, 1, 2u);
-  FailureOr<Value> b = dequantize(n, 3, 4, 5u);
+  FailureOr<Value> a = dequantize(n, 0, 1, 2);
+  FailureOr<Value> b = dequantize(n, 3, 4, 5);
   if (failed(a) || failed(b))
     return failure();
   FailureOr<Value> c = n.create<OpTy>(*a, *b);
   if (failed(c))
     return failure();
-  FailureOr<Value> r = quantize(n, *c, 6, 7u, type);
+  FailureOr<Value> r = quantize(n, *c, 6, 7, type);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -115,20 +112,21 @@ LogicalResult importQLinearBinary(NodeContext &n) {
 /// QLinearSigmoid / QLinearLeakyRelu: X, X_scale, X_zp?, Y_scale, Y_zp?.
 template <typename BuildFn>
 LogicalResult importQLinearUnary(NodeContext &n, BuildFn build) {
-  if (failed(n.checkInputs(4, 5)) || failed(checkQuantized(n, 0, 1, 2u, "X")))
+  if (failed(n.checkInputs(4, 5)) || failed(checkQuantized(n, 0, 1, 2, "X")))
     return failure();
   Type type = elementTypeOf(n.input(0));
   if (!elementTypeOf(n.input(3)).isF32() || !isPerTensor(n.input(3)))
     return n.fail("Y_scale must be one f32 value");
-  if (n.hasInput(4) && (resultType(n, 4, type) != type || !isPerTensor(n.input(4))))
+  if (n.hasInput(4) &&
+      (resultType(n, 4, type) != type || !isPerTensor(n.input(4))))
     return n.fail("Y_zero_point must be one " + typeName(type) + " value");
-  FailureOr<Value> x = dequantize(n, 0, 1, 2u);
+  FailureOr<Value> x = dequantize(n, 0, 1, 2);
   if (failed(x))
     return failure();
   FailureOr<Value> y = build(*x);
   if (failed(y))
     return failure();
-  FailureOr<Value> r = quantize(n, *y, 3, 4u, type);
+  FailureOr<Value> r = quantize(n, *y, 3, 4, type);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -136,8 +134,7 @@ LogicalResult importQLinearUnary(NodeContext &n, BuildFn build) {
 }
 
 LogicalResult importQLinearSigmoid(NodeContext &n) {
-  return importQLinearUnary(
-      n, [&](Value x) { return n.create<SigmoidOp>(x); });
+  return importQLinearUnary(n, [&](Value x) { return n.create<SigmoidOp>(x); });
 }
 
 LogicalResult importQLinearLeakyRelu(NodeContext &n) {
@@ -151,7 +148,7 @@ LogicalResult importQLinearLeakyRelu(NodeContext &n) {
 /// QLinearGlobalAveragePool: X, x_scale, x_zp, y_scale, y_zp; channels_last
 /// puts the channels last (NHWC) instead of second.
 LogicalResult importQLinearGlobalAveragePool(NodeContext &n) {
-  if (failed(n.checkInputs(5, 5)) || failed(checkQuantized(n, 0, 1, 2u, "X")))
+  if (failed(n.checkInputs(5, 5)) || failed(checkQuantized(n, 0, 1, 2, "X")))
     return failure();
   Type type = elementTypeOf(n.input(0));
   if (!elementTypeOf(n.input(3)).isF32() || !isPerTensor(n.input(3)) ||
@@ -164,7 +161,7 @@ LogicalResult importQLinearGlobalAveragePool(NodeContext &n) {
   int64_t rank = NodeContext::typeOf(n.input(0)).getRank();
   if (rank < 3)
     return n.fail("X must have rank 3 or more, got " + Twine(rank));
-  FailureOr<Value> x = dequantize(n, 0, 1, 2u);
+  FailureOr<Value> x = dequantize(n, 0, 1, 2);
   if (failed(x))
     return failure();
   Value v = *x;
@@ -191,7 +188,7 @@ LogicalResult importQLinearGlobalAveragePool(NodeContext &n) {
       return failure();
     v = *t;
   }
-  FailureOr<Value> r = quantize(n, v, 3, 4u, type);
+  FailureOr<Value> r = quantize(n, v, 3, 4, type);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -211,8 +208,8 @@ LogicalResult importQLinearConcat(NodeContext &n) {
       return n.fail("input " + Twine(i) + " is missing");
   Type type = elementTypeOf(n.input(1));
   if (!elementTypeOf(n.input(0)).isF32() || !isPerTensor(n.input(0)) ||
-      !isPerTensor(n.input(1)) ||
-      !isa<IntegerType>(type) || type.getIntOrFloatBitWidth() != 8)
+      !isPerTensor(n.input(1)) || !isa<IntegerType>(type) ||
+      type.getIntOrFloatBitWidth() != 8)
     return n.fail("Y_scale and Y_zero_point must be one f32 and one int8 or "
                   "uint8 value");
   SmallVector<Value> parts;
@@ -221,8 +218,7 @@ LogicalResult importQLinearConcat(NodeContext &n) {
     if (failed(checkQuantized(n, i, i + 1, i + 2, what)))
       return failure();
     if (elementTypeOf(n.input(i)) != type)
-      return n.fail(what + " must have Y_zero_point's type " +
-                    typeName(type));
+      return n.fail(what + " must have Y_zero_point's type " + typeName(type));
     FailureOr<Value> x = dequantize(n, i, i + 1, i + 2);
     if (failed(x))
       return failure();
@@ -238,7 +234,7 @@ LogicalResult importQLinearConcat(NodeContext &n) {
   FailureOr<Value> joined = n.create<ConcatOp>(parts, n.i64(*normalized));
   if (failed(joined))
     return failure();
-  FailureOr<Value> r = quantize(n, *joined, 0, 1u, type);
+  FailureOr<Value> r = quantize(n, *joined, 0, 1, type);
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -280,8 +276,7 @@ LogicalResult importDynamicQuantizeMatMul(NodeContext &n) {
     return n.fail("A must be f32, got " + typeName(elementTypeOf(a)));
   auto bType = dyn_cast<IntegerType>(elementTypeOf(b));
   if (!bType || bType.getWidth() != 8)
-    return n.fail("B must be int8 or uint8, got " +
-                  typeName(elementTypeOf(b)));
+    return n.fail("B must be int8 or uint8, got " + typeName(elementTypeOf(b)));
   FailureOr<SmallVector<Value>> q =
       n.createMultiResult<DynamicQuantizeLinearOp>(3, a);
   if (failed(q))
@@ -341,8 +336,7 @@ LogicalResult importMatMulNBits(NodeContext &n) {
       failed(prepacked))
     return failure();
   if (*bits != 4 && *bits != 8)
-    return n.fail("bits = " + Twine(*bits) +
-                  " is unsupported (4 and 8 are)");
+    return n.fail("bits = " + Twine(*bits) + " is unsupported (4 and 8 are)");
   if (*prepacked != 0)
     return n.fail("prepacked weights (weight_prepacked = 1) are unsupported");
   if (n.hasInput(4))

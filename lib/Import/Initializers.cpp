@@ -86,12 +86,18 @@ unsigned sparq::onnx_import::packedBits(Type type) {
 
 std::string sparq::onnx_import::dataTypeName(int32_t dataType) {
   static const llvm::StringMap<int32_t> newer = {
-      {"FLOAT8E4M3FN", kOnnxFloat8E4M3FN}, {"FLOAT8E4M3FNUZ", 18},
-      {"FLOAT8E5M2", kOnnxFloat8E5M2},     {"FLOAT8E5M2FNUZ", 20},
-      {"UINT4", kOnnxUint4},               {"INT4", kOnnxInt4},
-      {"FLOAT4E2M1", kOnnxFloat4E2M1},                  {"FLOAT8E8M0", 24},
-      {"UINT2", kOnnxUint2},               {"INT2", kOnnxInt2},
-      {"FLOAT6E2M3", 27},                  {"FLOAT6E3M2", 28}};
+      {"FLOAT8E4M3FN", kOnnxFloat8E4M3FN},
+      {"FLOAT8E4M3FNUZ", 18},
+      {"FLOAT8E5M2", kOnnxFloat8E5M2},
+      {"FLOAT8E5M2FNUZ", 20},
+      {"UINT4", kOnnxUint4},
+      {"INT4", kOnnxInt4},
+      {"FLOAT4E2M1", kOnnxFloat4E2M1},
+      {"FLOAT8E8M0", 24},
+      {"UINT2", kOnnxUint2},
+      {"INT2", kOnnxInt2},
+      {"FLOAT6E2M3", 27},
+      {"FLOAT6E3M2", 28}};
   for (const auto &entry : newer)
     if (entry.second == dataType)
       return entry.first().str();
@@ -366,12 +372,11 @@ FailureOr<ElementsAttr> InitializerLoader::convertPacked(
     bytes = fromFields;
   }
   if ((int64_t)bytes.size() != packedBytes)
-    return emitError(loc) << what << ": holds " << bytes.size()
-                          << " bytes but " << numElements << " packed "
-                          << bits << "-bit elements need " << packedBytes;
+    return emitError(loc) << what << ": holds " << bytes.size() << " bytes but "
+                          << numElements << " packed " << bits
+                          << "-bit elements need " << packedBytes;
   if (numElements > (int64_t(1) << 30))
-    return emitError(loc) << what << ": " << bits
-                          << "-bit tensor is too large";
+    return emitError(loc) << what << ": " << bits << "-bit tensor is too large";
   // MLIR stores sub-byte integers one per byte; keep them dense (the
   // lowering reads them as constants of their own width).
   std::vector<char> unpacked;

@@ -45,22 +45,21 @@ struct Redefinition {
 
 /// The ops sparq imports that ONNX redefined in opsets 22..28, with the first
 /// such opset (from onnx 1.23's schema history).
+// clang-format off
 static const Redefinition kRedefinedAfterMax[] = {
-    {"Acos", 22},         {"Acosh", 22},       {"Asin", 22},
-    {"Asinh", 22},        {"Atan", 22},        {"Atanh", 22},
-    {"AveragePool", 22},  {"Cast", 23},        {"Celu", 28},
-    {"Constant", 23},     {"ConstantOfShape", 23}, {"Conv", 22},
-    {"Cos", 22},          {"Cosh", 22},        {"Dropout", 22},
-    {"Elu", 22},          {"Flatten", 23},     {"GlobalAveragePool", 22},
-    {"GlobalMaxPool", 22}, {"HardSigmoid", 22}, {"HardSwish", 22},
-    {"Identity", 23},     {"MaxPool", 22},     {"Mish", 22},
-    {"Mod", 28},          {"Pad", 23},         {"Range", 27},
-    {"ReduceLogSumExp", 28}, {"Reshape", 23},  {"Round", 22},
-    {"Selu", 22},         {"Shape", 23},       {"Sin", 22},
-    {"Sinh", 22},         {"Size", 23},        {"Softplus", 22},
-    {"Softsign", 22},     {"Squeeze", 23},     {"Tan", 22},
-    {"ThresholdedRelu", 22}, {"Transpose", 23}, {"Unsqueeze", 23},
+    {"Acos", 22}, {"Acosh", 22}, {"Asin", 22}, {"Asinh", 22}, {"Atan", 22},
+    {"Atanh", 22}, {"AveragePool", 22}, {"Cast", 23}, {"Celu", 28},
+    {"Constant", 23}, {"ConstantOfShape", 23}, {"Conv", 22}, {"Cos", 22},
+    {"Cosh", 22}, {"Dropout", 22}, {"Elu", 22}, {"Flatten", 23},
+    {"GlobalAveragePool", 22}, {"GlobalMaxPool", 22}, {"HardSigmoid", 22},
+    {"HardSwish", 22}, {"Identity", 23}, {"MaxPool", 22}, {"Mish", 22},
+    {"Mod", 28}, {"Pad", 23}, {"Range", 27}, {"ReduceLogSumExp", 28},
+    {"Reshape", 23}, {"Round", 22}, {"Selu", 22}, {"Shape", 23}, {"Sin", 22},
+    {"Sinh", 22}, {"Size", 23}, {"Softplus", 22}, {"Softsign", 22},
+    {"Squeeze", 23}, {"Tan", 22}, {"ThresholdedRelu", 22}, {"Transpose", 23},
+    {"Unsqueeze", 23},
 };
+// clang-format on
 
 /// Ops whose importers know every definition up to kMaxOpsetChecked.
 static const char *const kKnownThroughChecked[] = {"QuantizeLinear",
@@ -385,10 +384,9 @@ FailureOr<Value> ModelImporter::fromBoundary(Value arg, Type element) {
   };
   Value scale = scalar(builder.getF32Type(), builder.getF32FloatAttr(1.0f));
   Value zero = scalar(element, FloatAttr::get(element, 0.0));
-  return QuantizeLinearOp::create(builder, loc, type, arg, scale, zero,
-                                  builder.getI64IntegerAttr(1),
-                                  builder.getI64IntegerAttr(0),
-                                  builder.getBoolAttr(false))
+  return QuantizeLinearOp::create(
+             builder, loc, type, arg, scale, zero, builder.getI64IntegerAttr(1),
+             builder.getI64IntegerAttr(0), builder.getBoolAttr(false))
       .getResult();
 }
 
@@ -447,8 +445,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   Block *entry = func.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   for (auto [info, arg] : llvm::zip(graph.input(), entry->getArguments())) {
-    Type element = convertElementType(
-        &ctx, info.type().tensor_type().elem_type());
+    Type element =
+        convertElementType(&ctx, info.type().tensor_type().elem_type());
     FailureOr<Value> v = fromBoundary(arg, element);
     if (failed(v))
       return {};

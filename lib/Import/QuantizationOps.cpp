@@ -56,8 +56,7 @@ FailureOr<int64_t> blockSizeOf(NodeContext &n) {
   if (failed(blockSize))
     return failure();
   if (*blockSize < 0)
-    return n.fail("block_size must be non-negative, got " +
-                  Twine(*blockSize));
+    return n.fail("block_size must be non-negative, got " + Twine(*blockSize));
   return *blockSize;
 }
 
@@ -110,10 +109,11 @@ FailureOr<Type> quantizedType(NodeContext &n) {
     if (*dtype != 0) {
       Type converted = convertElementType(ctx, *dtype);
       if (!converted || !isSupportedStorage(converted, false))
-        return n.fail("output_dtype " + dataTypeName(*dtype) +
-                      " is unsupported (int2, uint2, int4, uint4, int8, "
-                      "uint8, int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 "
-                      "are)");
+        return n.fail(
+            "output_dtype " + dataTypeName(*dtype) +
+            " is unsupported (int2, uint2, int4, uint4, int8, "
+            "uint8, int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 "
+            "are)");
       type = converted;
       fromAttr = true;
     }
@@ -125,9 +125,10 @@ FailureOr<Type> quantizedType(NodeContext &n) {
     type = zpType;
   }
   if (!isSupportedStorage(type, false))
-    return n.fail("quantization to " + typeName(type) +
-                  " is unsupported (int2, uint2, int4, uint4, int8, uint8, "
-                  "int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 are)");
+    return n.fail(
+        "quantization to " + typeName(type) +
+        " is unsupported (int2, uint2, int4, uint4, int8, uint8, "
+        "int16, uint16, float8e4m3fn, float8e5m2 and float4e2m1 are)");
   return type;
 }
 
@@ -162,8 +163,8 @@ Value sparq::onnx_import::zeroPointOrZero(NodeContext &n, unsigned i,
     return zp;
   auto type = RankedTensorType::get(shape, elementType);
   if (isa<FloatType>(elementType))
-    return n.constant(DenseElementsAttr::get(
-        type, FloatAttr::get(elementType, 0.0)));
+    return n.constant(
+        DenseElementsAttr::get(type, FloatAttr::get(elementType, 0.0)));
   return n.constant(
       DenseElementsAttr::get(type, n.builder.getIntegerAttr(elementType, 0)));
 }

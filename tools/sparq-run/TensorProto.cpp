@@ -152,7 +152,7 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
   int dataType = proto.data_type();
   unsigned bits = packedBits(dataType);
   if (bits)
-    dtype = dataType == kFloat4E2M1                   ? SPARQ_DTYPE_F32
+    dtype = dataType == kFloat4E2M1                    ? SPARQ_DTYPE_F32
             : (dataType == kInt4 || dataType == kInt2) ? SPARQ_DTYPE_I8
                                                        : SPARQ_DTYPE_U8;
   else if (isSmallFloat(dataType))
@@ -193,8 +193,8 @@ bool sparq::run::readTensorProto(const std::string &path, HostTensor &out,
     }
     for (int64_t i = 0; i < n; ++i) {
       uint8_t byte = bytes[i / perByte];
-      int v = bits ? (byte >> ((i % perByte) * bits)) & ((1 << bits) - 1)
-                   : byte;
+      int v =
+          bits ? (byte >> ((i % perByte) * bits)) & ((1 << bits) - 1) : byte;
       if (isSmallFloat(dataType)) {
         static_cast<float *>(out.data())[i] = decodeSmallFloat(v, dataType);
         continue;

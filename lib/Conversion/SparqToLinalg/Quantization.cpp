@@ -104,7 +104,8 @@ Value decodeSmallFloat(OpBuilder &b, Location loc, Value bits, Type type) {
   Value man = arith::AndIOp::create(
       b, loc, u, i32Const(b, loc, (1 << f.mantissaBits) - 1));
   Value exp = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, f.mantissaBits)),
+      b, loc,
+      arith::ShRUIOp::create(b, loc, u, i32Const(b, loc, f.mantissaBits)),
       i32Const(b, loc, (1 << expBits) - 1));
   // Normal: rebias the exponent, widen the mantissa.
   Value normal = arith::OrIOp::create(
@@ -120,8 +121,7 @@ Value decodeSmallFloat(OpBuilder &b, Location loc, Value bits, Type type) {
   Value sub = arith::MulFOp::create(
       b, loc, arith::SIToFPOp::create(b, loc, f32, man),
       createScalarConstant(
-          b, loc, f32,
-          std::ldexp(1.0, 1 - (int)f.bias - (int)f.mantissaBits)));
+          b, loc, f32, std::ldexp(1.0, 1 - (int)f.bias - (int)f.mantissaBits)));
   Value negSub = arith::NegFOp::create(b, loc, sub);
   Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, sign,
                                       i32Const(b, loc, 0));
@@ -136,17 +136,17 @@ Value decodeSmallFloat(OpBuilder &b, Location loc, Value bits, Type type) {
                                        i32Const(b, loc, (1 << expBits) - 1));
   Value nan = createScalarConstant(b, loc, f32, std::nan(""));
   if (f.hasInf) {
-    Value manZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                          man, i32Const(b, loc, 0));
+    Value manZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, man,
+                                          i32Const(b, loc, 0));
     Value inf = arith::SelectOp::create(
         b, loc, isNeg, createScalarConstant(b, loc, f32, -INFINITY),
         createScalarConstant(b, loc, f32, INFINITY));
     Value special = arith::SelectOp::create(b, loc, manZero, inf, nan);
     return arith::SelectOp::create(b, loc, topExp, special, value);
   }
-  Value manAll = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq, man,
-      i32Const(b, loc, (1 << f.mantissaBits) - 1));
+  Value manAll =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, man,
+                            i32Const(b, loc, (1 << f.mantissaBits) - 1));
   Value isNan = arith::AndIOp::create(b, loc, topExp, manAll);
   return arith::SelectOp::create(b, loc, isNan, nan, value);
 }
@@ -183,11 +183,11 @@ Value encodeSmallFloat(OpBuilder &b, Location loc, Value x, Type type,
       b, loc, math::AbsFOp::create(b, loc, x),
       createScalarConstant(b, loc, f32,
                            std::ldexp(1.0, f.bias - 1 + f.mantissaBits)));
-  Value sub = arith::FPToSIOp::create(
-      b, loc, i32, math::RoundEvenOp::create(b, loc, units));
-  Value isSub = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ult, a,
-      i32Const(b, loc, int64_t(128 - f.bias) << 23));
+  Value sub = arith::FPToSIOp::create(b, loc, i32,
+                                      math::RoundEvenOp::create(b, loc, units));
+  Value isSub =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, a,
+                            i32Const(b, loc, int64_t(128 - f.bias) << 23));
   Value magnitude = arith::SelectOp::create(b, loc, isSub, sub, normal);
   Value overflow =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, magnitude,
@@ -198,8 +198,8 @@ Value encodeSmallFloat(OpBuilder &b, Location loc, Value x, Type type,
     past = f.maxFinite + 1;
   else if (!saturate && f.hasNan)
     past = nanBits;
-  magnitude = arith::SelectOp::create(b, loc, overflow,
-                                      i32Const(b, loc, past), magnitude);
+  magnitude = arith::SelectOp::create(b, loc, overflow, i32Const(b, loc, past),
+                                      magnitude);
   Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, a,
                                       i32Const(b, loc, 0x7F800000));
   magnitude = arith::SelectOp::create(
@@ -345,8 +345,8 @@ struct QuantizeLinearLowering : OpConversionPattern<QuantizeLinearOp> {
           Value zero = storageToF32(b, loc, args[2], zp.original);
           if (isSmallFloat(storage))
             return encodeSmallFloat(b, loc,
-                                arith::AddFOp::create(b, loc, real, zero),
-                                storage, saturate);
+                                    arith::AddFOp::create(b, loc, real, zero),
+                                    storage, saturate);
           return saturateToStorage(b, loc, real, zero, storage);
         });
     rewriter.replaceOp(op, result);

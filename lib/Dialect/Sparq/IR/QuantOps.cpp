@@ -186,8 +186,9 @@ static LogicalResult checkLinearQuantParams(std::optional<Location> loc,
         " (the input's, with ceil(d / ", blockSize, ") along axis ", axis,
         "), got ", shapeStr(s.getShape()));
   if (rankedType(zeroPoint).getShape() != s.getShape())
-    return emitOptionalError(loc, "blocked zero_point must have the scale's "
-                                  "shape ",
+    return emitOptionalError(loc,
+                             "blocked zero_point must have the scale's "
+                             "shape ",
                              shapeStr(s.getShape()), ", got ",
                              shapeStr(rankedType(zeroPoint).getShape()));
   return success();
@@ -398,9 +399,8 @@ LogicalResult sparq::inferMatMulNBits(std::optional<Location> loc,
   if (bits != 4 && bits != 8)
     return emitOptionalError(loc, "bits must be 4 or 8, got ", bits);
   if (blockSize < 2 || blockSize % 2 != 0)
-    return emitOptionalError(loc,
-                             "block_size must be a positive even number, got ",
-                             blockSize);
+    return emitOptionalError(
+        loc, "block_size must be a positive even number, got ", blockSize);
   int64_t blocks = llvm::divideCeil(k, blockSize);
   int64_t blobSize = blockSize * bits / 8;
   int64_t zeroBytes = llvm::divideCeil(blocks * bits, 8);
@@ -411,15 +411,16 @@ LogicalResult sparq::inferMatMulNBits(std::optional<Location> loc,
                              a.getElementType());
   if (a.getRank() < 1 ||
       (a.getShape().back() != kDyn && a.getShape().back() != k))
-    return emitOptionalError(loc, "a must have shape [..., ", k,
-                             "] (k = ", k, "), got ", shapeStr(a.getShape()));
+    return emitOptionalError(loc, "a must have shape [..., ", k, "] (k = ", k,
+                             "), got ", shapeStr(a.getShape()));
   Type u8 = IntegerType::get(a.getContext(), 8, IntegerType::Unsigned);
   auto b = rankedType(adaptor.getB());
   SmallVector<int64_t> bShape = {n, blocks, blobSize};
   if (b.getElementType() != u8 || b.getShape() != ArrayRef(bShape))
     return emitOptionalError(loc, "b must be a ui8 tensor of shape ",
-                             shapeStr(bShape), " ([n, ceil(k / block_size), "
-                                               "block_size * bits / 8]), got ",
+                             shapeStr(bShape),
+                             " ([n, ceil(k / block_size), "
+                             "block_size * bits / 8]), got ",
                              b);
   // A parameter laid out as [n, perRow] or flat.
   auto checkRows = [&](Value v, StringRef what, Type element,
@@ -435,8 +436,8 @@ LogicalResult sparq::inferMatMulNBits(std::optional<Location> loc,
                                " or ", shapeStr({n * perRow}), ", got ", t);
     return success();
   };
-  if (failed(checkRows(adaptor.getScales(), "scales", a.getElementType(),
-                       blocks)))
+  if (failed(
+          checkRows(adaptor.getScales(), "scales", a.getElementType(), blocks)))
     return failure();
   if (Value zp = adaptor.getZeroPoints())
     if (failed(checkRows(zp, "zero_points", u8, zeroBytes)))
