@@ -146,7 +146,9 @@ std::vector<ProbedTensor> sparq::instrumentKernels(func::FuncOp entry) {
   entry.walk([&](Operation *op) {
     if (!isa<FusedConvOp, FusedMatMulOp>(op))
       return;
-    std::string name = getNodeName(op->getLoc());
+    // sparq-quantize's calibration mode names every kernel's ranges.
+    auto key = op->getAttrOfType<StringAttr>("sparq.calibration_key");
+    std::string name = key ? key.str() : getNodeName(op->getLoc());
     probe(op->getOperand(0), name + ":input");
     probe(op->getResult(0), name + ":output");
   });

@@ -317,9 +317,12 @@ int sparq::compileModel(const CompileOptions &options,
       fp32Options.prune = options.prune;
       fp32Options.pruneLayers = options.pruneLayers;
       fp32Options.sparsity = options.sparsity;
-      // The w8a8 kernel boundaries (residual adds split off), unquantized.
-      if (activations)
+      // The w8a8 kernel boundaries (residual adds split off) and range keys,
+      // unquantized; dense kernels, so that every kernel can be probed.
+      if (activations) {
         fp32Options.quantize = "w8a8-calibration";
+        fp32Options.sparsity = "off";
+      }
       std::vector<ProbedTensor> probes;
       ModelSignature referenceSignature;
       std::string referenceLib;

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """ptq.py - Compile-time post-training quantization end to end.
 
-For an MLP (Gemm), a small conv net (Conv + BatchNorm + pools + Gemm head)
-and a MatMul model whose K = 100 is not a multiple of the w4 group, every
+For an MLP (Gemm; once more with its node names removed), a small conv net
+(Conv + BatchNorm + pools + Gemm head) and a MatMul model whose K = 100 is
+not a multiple of the w4 group, every
 mode of `sparq-compile --quantize` is compiled with --calibrate (8 random
 inputs in the ONNX test-data layout) and --report, then run through the
 Python API. Each case checks, against references computed here:
@@ -273,9 +274,10 @@ def run_mode(suite, work, label, model, model_path, cal_dir, samples, fp32, mode
                 problems.append("layer %s not quantized to 8 bits" % node)
             elif not (0 <= lq["input_zero_point"] <= 255 and lq["input_scale"] > 0):
                 problems.append("layer %s bad activation parameters" % node)
-        if len(by_name) < len(matmuls):
-            problems.append("report lists %d quantized layers, model has %d matmuls" % (
-                len(by_name), len(matmuls)))
+        kernels = sum(n.op_type in ("Conv", "Gemm", "MatMul") for n in model.graph.node)
+        if q.get("quantized_layers") != kernels:
+            problems.append("report says %s quantized layers, the model has %d kernels" % (
+                q.get("quantized_layers"), kernels))
     suite.check(name + " (rel L2 %s)" % ", ".join("%.2e" % m["rel_l2"] for m in measured),
                 problems)
 
@@ -306,7 +308,11 @@ def main():
     suite = Suite()
     work = tempfile.mkdtemp(prefix="sparq-ptq-")
     try:
+        unnamed = make_onnx_models.gemm_mlp(1)
+        for node in unnamed.graph.node:
+            node.name = ""  # ranges are then keyed by kernel position
         models = [("mlp", make_onnx_models.gemm_mlp(0), ["w8", "w4:g32", "w4", "w8a8"]),
+                  ("unnamed", unnamed, ["w8a8"]),
                   ("cnn", make_onnx_models.small_cnn(0), ["w8", "w4:g32", "w8a8"]),
                   ("oddk", odd_k_model(), ["w8", "w4:g32", "w8a8"])]
         for seed, (label, model, modes) in enumerate(models):

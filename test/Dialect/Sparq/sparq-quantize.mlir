@@ -1,6 +1,6 @@
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8}))' | FileCheck %s --check-prefix=W8
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g16}))' | FileCheck %s --check-prefix=W4
-// RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0], "a:input": [-1.0, 1.0], "a:output": [0.0, 5.0], "b:input": [0.0, 5.0], "b:output": [-2.0, 2.0]}}' > %t.json
+// RUN: echo '{"tensors": {"fc:input": [-1.0, 3.0], "fc:output": [0.0, 5.1], "conv:input": [0.5, 2.0], "conv:output": [-1.0, 1.0], "a:input": [-1.0, 1.0], "a:output": [0.0, 5.0], "b:input": [0.0, 5.0], "b:output": [-2.0, 2.0], "dup#0:input": [-1.0, 3.0], "dup#0:output": [0.0, 1.0], "dup#1:input": [0.0, 2.0], "dup#1:output": [0.0, 1.0]}}' > %t.json
 // RUN: sparq-opt %s --pass-pipeline="builtin.module(func.func(sparq-quantize{mode=w8a8 ranges=%t.json}))" | FileCheck %s --check-prefix=QDQ
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w8a8-calibration}))' | FileCheck %s --check-prefix=CALIB
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-quantize{mode=w4:g24}))' 2>&1 | FileCheck %s --check-prefix=BADMODE
@@ -69,7 +69,7 @@
 // nothing.
 // CALIB-LABEL: func @mlp
 // CALIB-NOT: sparq.quantization
-// CALIB: %[[Y:.+]] = sparq.fused_matmul %arg0, %{{.+}} bias %{{.+}} {trans_b = true}
+// CALIB: %[[Y:.+]] = sparq.fused_matmul %arg0, %{{.+}} bias %{{.+}} {sparq.calibration_key = "fc", trans_b = true}
 // CALIB: %[[SUM:.+]] = sparq.add %[[Y]], %arg1
 // CALIB: %[[ACT:.+]] = sparq.relu %[[SUM]]
 // CALIB: return %[[ACT]]
@@ -141,4 +141,21 @@ func.func @chain(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %0 = sparq.fused_matmul %x, %w {trans_b = true} : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x2xf32> loc("a")
   %1 = sparq.fused_matmul %0, %v {trans_b = true} : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32> loc("b")
   return %1 : tensor<3x2xf32>
+}
+
+// Kernels sharing an ONNX node name get their ranges under NAME#INDEX (walk
+// order), which the calibration mode writes on each kernel for
+// sparq-compile's instrumentation: dup#0's input range [-1, 3] gives zero
+// point 64, dup#1's [0, 2] zero point 0.
+// CALIB-LABEL: func @dup
+// CALIB: sparq.fused_matmul %arg0, {{.*}}sparq.calibration_key = "dup#0"
+// CALIB: sparq.fused_matmul %arg1, {{.*}}sparq.calibration_key = "dup#1"
+// QDQ-LABEL: func @dup
+// QDQ-SAME: {bias = "none", bits = 8 : i64, calibration_key = "dup#0"{{.*}}input_zero_point = 64 : i64
+// QDQ-SAME: {bias = "none", bits = 8 : i64, calibration_key = "dup#1"{{.*}}input_zero_point = 0 : i64
+func.func @dup(%x: tensor<3x2xf32>, %y: tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
+  %v = sparq.constant dense<[[1.0, -0.5], [0.25, 2.0]]> : tensor<2x2xf32>
+  %0 = sparq.fused_matmul %x, %v {trans_b = true} : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32> loc("dup")
+  %1 = sparq.fused_matmul %y, %v {trans_b = true} : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32> loc("dup")
+  return %0, %1 : tensor<3x2xf32>, tensor<3x2xf32>
 }

@@ -449,9 +449,9 @@ public:
 };
 
 /// Per-channel s8 symmetric weight and i32 bias in QDQ form.
-void quantizeKernelQdq(Operation *op, const RangeMap &ranges, QdqBuilder &qdq,
+void quantizeKernelQdq(Operation *op, const std::string &name,
+                       const RangeMap &ranges, QdqBuilder &qdq,
                        LayerInfo &info) {
-  std::string name = getNodeName(op->getLoc());
   auto conv = dyn_cast<FusedConvOp>(op);
   auto mm = dyn_cast<FusedMatMulOp>(op);
   Value input = conv ? conv.getInput() : mm.getLhs();
@@ -628,8 +628,31 @@ void splitResidualEpilogue(Operation *op) {
 }
 
 /// The mode sparq-compile runs on its fp32 calibration model: the graph
-/// w8a8 quantizes, kernel boundaries included, with nothing quantized.
+/// w8a8 quantizes, kernel boundaries included, with nothing quantized; each
+/// kernel carries the key of its ranges as `kCalibrationKey`.
 constexpr llvm::StringLiteral kCalibrationMode = "w8a8-calibration";
+constexpr llvm::StringLiteral kCalibrationKey = "sparq.calibration_key";
+
+/// The kernels of `func` in walk order with the key their calibrated ranges
+/// are stored under: the ONNX node name, or NAME#INDEX (INDEX in walk
+/// order; NAME "kernel" when empty) where the name is empty or shared.
+SmallVector<std::pair<Operation *, std::string>>
+kernelsWithKeys(func::FuncOp func) {
+  SmallVector<std::pair<Operation *, std::string>> kernels;
+  llvm::StringMap<int> uses;
+  func.walk([&](Operation *op) {
+    if (!isa<FusedMatMulOp, FusedConvOp>(op))
+      return;
+    kernels.push_back({op, getNodeName(op->getLoc())});
+    ++uses[kernels.back().second];
+  });
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    std::string &key = kernel.second;
+    if (key.empty() || uses[key] > 1)
+      key = (key.empty() ? "kernel" : key) + "#" + std::to_string(index);
+  }
+  return kernels;
+}
 
 struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
   using Base::Base;
@@ -647,8 +670,12 @@ struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
       for (Operation *op : withResidual)
         splitResidualEpilogue(op);
     };
-    if (mode == kCalibrationMode)
-      return splitResiduals();
+    if (mode == kCalibrationMode) {
+      splitResiduals();
+      for (auto &[op, key] : kernelsWithKeys(func))
+        op->setAttr(kCalibrationKey, StringAttr::get(&getContext(), key));
+      return;
+    }
     std::string error;
     std::optional<QuantizeMode> parsed = parseQuantizeMode(mode, error);
     if (!parsed) {
@@ -667,17 +694,14 @@ struct QuantizePass : sparq::impl::SparqQuantizePassBase<QuantizePass> {
       splitResiduals();
     }
 
-    SmallVector<Operation *> kernels;
-    func.walk([&](Operation *op) {
-      if (isa<FusedMatMulOp, FusedConvOp>(op))
-        kernels.push_back(op);
-    });
     SmallVector<Attribute> layers;
     QdqBuilder qdq(&getContext());
-    for (Operation *op : kernels) {
+    for (auto &[op, key] : kernelsWithKeys(func)) {
       LayerInfo info(op);
       if (parsed->kind == QuantizeMode::Int8) {
-        quantizeKernelQdq(op, rangeMap, qdq, info);
+        if (key != getNodeName(op->getLoc()))
+          info.setS("calibration_key", key);
+        quantizeKernelQdq(op, key, rangeMap, qdq, info);
       } else if (auto mm = dyn_cast<FusedMatMulOp>(op)) {
         quantizeWeightOnly(mm, *parsed, info);
       } else {
