@@ -217,9 +217,10 @@ def Sparq_ConvOp : Sparq_InferredOp<"conv", "inferConv"> {
 //
 // ONNX's quantized ops, computed exactly: round half to even, saturation to
 // the integer type, integer accumulation. A scale or zero point holds one
-// element (per-tensor) or is a 1-D tensor along one dim (per-axis, per-row or
-// per-column as each op says). The importer materializes absent zero points
-// as constant zeros, so every op takes all of its operands.
+// element (per-tensor), is a 1-D tensor along one dim (per-axis, per-row or
+// per-column as each op says), or for quantize/dequantize_linear is blocked.
+// The importer materializes absent zero points as constant zeros, so every
+// op takes all of its operands.
 
 def Sparq_QuantizeLinearOp
     : Sparq_InferredOp<"quantize_linear", "inferQuantizeLinear"> {
@@ -230,10 +231,12 @@ def Sparq_QuantizeLinearOp
     they have `input`'s rank, their `axis` dim is ceil(d / block_size) and
     every other dim equals `input`'s, so element i along the axis uses
     parameter i / block_size. The result has `zero_point`'s element type:
-    an integer of 4, 8 or 16 bits (signless = signed, or unsigned), or a
-    float8 type (f8E4M3FN, f8E5M2; then the zero point must be 0 and
-    `saturate` clamps to the largest finite value instead of producing
-    NaN/inf). `input` and `scale` share one float element type.
+    an integer of 2, 4, 8 or 16 bits (signless = signed, or unsigned), or a
+    float8/float4 type (f8E4M3FN, f8E5M2, f4E2M1FN: the result is
+    x / scale + zero_point rounded to nearest even; `saturate` clamps values
+    past the largest finite one to it instead of giving NaN (e4m3fn) or inf
+    (e5m2); float4 always saturates). `input` and `scale` share one float
+    element type.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
@@ -251,9 +254,10 @@ def Sparq_DequantizeLinearOp
   let description = [{
     `scale` and `zero_point` are per-tensor, 1-D along the non-negative
     `axis` of `input`, or blocked along it when `block_size` > 0 (see
-    `sparq.quantize_linear`). `input` is an integer of 4, 8, 16 or 32 bits
-    or a float8 type (f8E4M3FN, f8E5M2); `zero_point` has `input`'s element
-    type and the result has `scale`'s float element type.
+    `sparq.quantize_linear`). `input` is an integer of 2, 4, 8, 16 or 32
+    bits or a float8/float4 type (f8E4M3FN, f8E5M2, f4E2M1FN); `zero_point`
+    has `input`'s element type and the result has `scale`'s float element
+    type.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
