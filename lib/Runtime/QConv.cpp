@@ -6,13 +6,16 @@
 // column operand B (canonical s8, one column per output pixel):
 //  - one input channel per group (depthwise and channel multipliers): a
 //    direct int32 loop per output plane;
-//  - 1x1, stride 1, unpadded: the image itself is B, [C, H*W] row-major;
+//  - 1x1, unpadded: B is a plain [C, OH*OW] matrix -- the image itself at
+//    stride 1, a subsampled copy otherwise;
 //  - everything else: implicit im2col. The group's channels are first
-//    copied once into a canonical, zero-point-padded image, so every tap
-//    is in bounds; each GEMM task then packs its chunk of im2col columns
-//    straight into B panels (a 16-byte copy per k row where the chunk's 16
-//    pixels are one unit-stride run), and the column sums come from a box
-//    sum over the padded image instead of from the panels.
+//    copied once into a canonical, zero-point-padded image, so every tap is
+//    in bounds and padding contributes exactly 0; each GEMM task then packs
+//    its chunk of im2col columns straight into B panels. A panel's 16
+//    pixels form at most a few runs of unit (or stride-2) taps, so each k
+//    row is one or two vector loads blended under masks (32-byte guards
+//    around the image absorb their overreach); panels with more runs take
+//    a byte gather. Column sums come from the driver's row of ones.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +28,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__) && !defined(SPARQ_QCONV_NO_SSE2)
+#define SPARQ_QCONV_SSE2 1
 #include <emmintrin.h>
+#endif
 
 using namespace sparq::rt;
 
@@ -48,6 +54,8 @@ struct QIm2colSource {
   int64_t Wp, depth;
   const QConvShape *s;
 };
+
+#ifdef SPARQ_QCONV_SSE2
 
 /// Up to this many unit- or stride-2 runs of pixels per B panel are packed
 /// with whole-vector loads; panels with more take a byte gather.
@@ -162,6 +170,36 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
   }
 }
 
+#else
+
+/// Portable packer: every k row of a panel is a byte gather.
+void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
+                      int8_t *dst) {
+  const QIm2colSource &src = *static_cast<const QIm2colSource *>(closure);
+  const QConvShape &s = *src.s;
+  const int64_t depth = src.depth, Kp = qcRoundUp(depth, 4);
+  uint8_t stage[4][16];
+  for (int64_t q = 0; q * kQNR < nc; ++q) {
+    const int64_t j0 = q * kQNR, cols = std::min<int64_t>(kQNR, nc - j0);
+    uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + j0 * Kp;
+    for (int64_t g = 0; g < Kp / 4; ++g) {
+      for (int t = 0; t < 4; ++t) {
+        const int64_t r = 4 * g + t;
+        for (int64_t j = 0; j < 16; ++j) {
+          const int64_t p = n0 + j0 + j, oh = p / s.OW, ow = p % s.OW;
+          stage[t][j] =
+              r < depth && j < cols
+                  ? src.xp[src.rowOff[r] + oh * s.sH * src.Wp + ow * s.sW]
+                  : 0;
+        }
+      }
+      qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64);
+    }
+  }
+}
+
+#endif
+
 /// Closure of the pointwise packer: the group's [cg, H*W] channels.
 struct QPlainSource {
   const uint8_t *x;
@@ -181,7 +219,9 @@ void qBuildPaddedImage(const uint8_t *x, const QConvShape &s, int64_t cg,
                        uint8_t *xp) {
   // Locals, so the compiler knows the stores cannot change the geometry.
   const int64_t H = s.H, W = s.W, pT = s.pT, pL = s.pL;
+#ifdef SPARQ_QCONV_SSE2
   const __m128i mask = _mm_set1_epi8(static_cast<char>(xorMask));
+#endif
   for (int64_t c = 0; c < cg; ++c) {
     uint8_t *plane = xp + c * Hp * Wp;
     std::memset(plane, pad, pT * Wp);
@@ -191,12 +231,14 @@ void qBuildPaddedImage(const uint8_t *x, const QConvShape &s, int64_t cg,
       std::memset(out, pad, pL);
       out += pL;
       int64_t w = 0;
+#ifdef SPARQ_QCONV_SSE2
       for (; w + 16 <= W; w += 16)
         _mm_storeu_si128(
             reinterpret_cast<__m128i *>(out + w),
             _mm_xor_si128(
                 mask,
                 _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + w))));
+#endif
       for (; w < W; ++w)
         out[w] = in[w] ^ xorMask;
       std::memset(out + W, pad, Wp - pL - W);

@@ -7,7 +7,9 @@
 // per model), the output is cut into M-block x N-block tasks. Otherwise
 // every task owns a chunk of columns, packs that chunk of B (or of the
 // im2col matrix) into its own scratch, and sweeps all rows over it, so B is
-// packed exactly once and stays in cache while it is used. Inside a block,
+// packed exactly once and stays in cache while it is used; its column sums
+// come from one extra micro-kernel row of ones per tile, so packers never
+// sum. Inside a block,
 // a 32-column B tile is the outer loop and the A panels the inner one; each
 // micro-kernel call is followed by the output stage of its rows.
 //

@@ -20,7 +20,8 @@
 //    byte (g, i, t) = u[p*kQMR + i][4g + t];
 //  - B: panels of kQNR columns; panel q holds Kp/4 groups of kQNR x 4
 //    bytes, byte (g, j, t) = s[4g + t][q*kQNR + j].
-// Row sums of A and column sums of B travel with the packed operands.
+// Row sums of A travel with the packed A, and column sums with a B packed
+// whole; a B packed per call gets its sums from the driver.
 //
 //===----------------------------------------------------------------------===//
 
