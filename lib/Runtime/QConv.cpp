@@ -260,13 +260,6 @@ void qSubsampleImage(const uint8_t *x, const QConvShape &s, int64_t cg,
     }
 }
 
-/// The per-channel output tables and zero points of one call.
-struct QConvTables {
-  std::vector<int32_t> wZ, bias32;
-  std::vector<float> scales, biasF;
-  int32_t xZ = 0; ///< canonical zb' of the image
-};
-
 /// Direct convolution for one input channel per group: each output plane
 /// accumulates (x - xz) * (w - wz) over its taps in int32.
 void qDepthwiseConv(Context &ctx, const uint8_t *X, const uint8_t *W, void *Y,

@@ -59,8 +59,9 @@ struct QOutSpec {
   std::vector<int32_t> bI;
   std::vector<float> scale, bF;
 
-  void randomize(QRng &r, int64_t channels, double accMagnitude) {
-    outKind = r.range(0, 3);
+  void randomize(QRng &r, int64_t channels, double accMagnitude,
+                 int64_t forceOutKind = -1) {
+    outKind = forceOutKind >= 0 ? forceOutKind : r.range(0, 3);
     biasI32 = r.range(0, 1);
     biasF32 = r.range(0, 1);
     perChan = r.range(0, 1);
@@ -155,6 +156,7 @@ struct QMatmulCase {
   bool transB = false, constB = false, strideA0 = false, strideB0 = false;
   int64_t aType = 0, bType = 0;
   bool aZeroPerRow = false, bZeroPerCol = false, noZero = false;
+  int64_t outKind = -1; ///< random when negative
 };
 
 void runQMatmulCase(void *ctx, const QMatmulCase &c, QRng &r,
@@ -176,7 +178,7 @@ void runQMatmulCase(void *ctx, const QMatmulCase &c, QRng &r,
   for (auto &v : bZ)
     v = c.noZero ? 0 : static_cast<uint8_t>(r.next());
   QOutSpec o;
-  o.randomize(r, c.N, 128.0 * 64.0 * std::sqrt(double(c.K)));
+  o.randomize(r, c.N, 128.0 * 64.0 * std::sqrt(double(c.K)), c.outKind);
   std::vector<uint8_t> C(c.batch * sC * o.elemSize() + 1, 0xCD);
   for (int call = 0; call < calls; ++call) {
     std::fill(C.begin(), C.end(), 0xCD);
@@ -247,6 +249,23 @@ void testQMatmul(int threads, const std::string &tag, uint64_t seed) {
     if (m != model)
       sparq_model_destroy(m);
   }
+  // Every operand type pair with every output kind, both driver modes.
+  for (int64_t types = 0; types < 4; ++types)
+    for (int64_t out = 0; out < 4; ++out) {
+      QMatmulCase c;
+      c.M = 9;
+      c.N = 37;
+      c.K = 45;
+      c.aType = types & 1;
+      c.bType = types >> 1;
+      c.outKind = out;
+      c.aZeroPerRow = c.bZeroPerCol = out & 1;
+      c.constB = out >= 2;
+      sparq_model *m = c.constB ? createBareModel(threads) : model;
+      runQMatmulCase(m, c, r, tag);
+      if (m != model)
+        sparq_model_destroy(m);
+    }
   // Larger products: several blocks and tasks in both driver modes, and
   // a second call that must hit the packed-weight cache.
   for (int constB = 0; constB < 2; ++constB) {
