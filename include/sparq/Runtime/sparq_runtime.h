@@ -313,11 +313,13 @@ SPARQ_API void sparq_uk_qconv2d_i8(
     float actB, int64_t flags);
 
 /* Weight-only low-bit matmul (com.microsoft MatMulNBits layout):
- * Y[M,N] = act(X[M,K] * dequant(W)^T + bias). bits is 4 or 8. W holds, for
- * each of the N rows, ceil(K / blockSize) blocks of blockSize * bits / 8
- * bytes; 4-bit values are packed two per byte, the even k in the low
- * nibble. scales is [N, nBlocks] f32. zeroPoints is NULL (zero point
- * 2^(bits-1)) or [N, ceil(nBlocks * bits / 8)] bytes packed like W.
+ * Y[M,N] = act(X[M,K] * dequant(W)^T + bias). bits is 4 or 8. blockSize is
+ * any positive even number (blockSize >= K: one block per row, i.e.
+ * per-channel scales). W holds, for each of the N rows, ceil(K / blockSize)
+ * blocks of blockSize * bits / 8 bytes (the last one padded); 4-bit values
+ * are packed two per byte, the even k in the low nibble. scales is
+ * [N, nBlocks] f32. zeroPoints is NULL (zero point 2^(bits-1)) or
+ * [N, ceil(nBlocks * bits / 8)] bytes packed like W.
  * dequant(w) = (w - zero) * scale. bias has N entries or is NULL. W,
  * scales and zeroPoints are constants; the f32 weight is never
  * materialized. */
