@@ -56,7 +56,8 @@ enum class ScratchSlot {
   QuantA = 6,      ///< integer GEMM: packed A and per-call operand tables
   QuantB = 7,      ///< integer GEMM: a task's packed B chunk
   QuantIm2col = 8, ///< integer conv: padded image / im2col rows; n-bit panels
-  Count = 9
+  QuantSharedB = 9, ///< integer GEMM: a B packed once for all its tasks
+  Count = 10
 };
 
 class Context {

@@ -363,38 +363,90 @@ void sparq::rt::qgemm(Context &ctx, const QGemmArgs &a) {
   const int threads = ctx.numThreads();
   const int64_t Kp = qRoundUp(a.K, 4);
 
-  if (a.BPacked) {
-    int64_t mc = std::min<int64_t>(qRoundUp(a.M, kQMR), 128);
-    int64_t nc = std::min<int64_t>(qRoundUp(a.N, kQTileN), 256);
-    auto tasks = [&] { return qDivCeil(a.M, mc) * qDivCeil(a.N, nc); };
-    while (threads > 1 && tasks() < 4 * threads && nc > kQTileN)
-      nc = qRoundUp(nc / 2, kQTileN);
-    while (threads > 1 && tasks() < 2 * threads && mc > kQMR)
-      mc = qRoundUp(mc / 2, kQMR);
-    const int64_t nBlocks = qDivCeil(a.N, nc);
-    ctx.threads().parallelFor(tasks(), 1, [&](int64_t begin, int64_t end) {
+  std::vector<uint8_t> ones;
+  auto onesPanel = [&] {
+    ones.assign(Kp * kQMR, 0);
+    for (int64_t g = 0; g < Kp / 4; ++g)
+      std::memset(ones.data() + g * kQMR * 4, 1, 4);
+    return ones.data();
+  };
+  const int64_t tiles = qDivCeil(a.N, kQTileN);
+
+  // Few column tiles to share out: pack B once, in parallel, and split the
+  // rows as well.
+  QGemmArgs shared;
+  const QGemmArgs *ap = &a;
+  const int64_t sharedBytes = 4 * qRoundUp(a.N, 16) + qPackedBSize(a.K, a.N);
+  if (!a.BPacked && threads > 1 && tiles < 4 * threads && a.M > kQMR &&
+      sharedBytes <= (int64_t(8) << 20)) {
+    float *buf =
+        ctx.scratch(ScratchSlot::QuantSharedB, qDivCeil(sharedBytes, 4));
+    if (!buf)
+      return;
+    int32_t *sums = reinterpret_cast<int32_t *>(buf);
+    int8_t *packed = reinterpret_cast<int8_t *>(buf) + 4 * qRoundUp(a.N, 16);
+    const uint8_t *onesData = onesPanel();
+    const int64_t kGroups = Kp / 4;
+    ctx.threads().parallelFor(tiles, 1, [&](int64_t begin, int64_t end) {
+      alignas(64) int32_t tile[kQMR * kQTileN];
       for (int64_t t = begin; t < end; ++t) {
-        int64_t m0 = (t / nBlocks) * mc, n0 = (t % nBlocks) * nc;
-        qRunBlock(ks, a, m0, std::min(mc, a.M - m0), n0, std::min(nc, a.N - n0),
-                  a.BPacked + n0 * Kp, a.colSums + n0, nullptr);
+        const int64_t n0 = t * kQTileN,
+                      len = std::min<int64_t>(kQTileN, a.N - n0);
+        int8_t *b0 = packed + n0 * Kp;
+        a.packB(a.packBClosure, n0, len, b0);
+        ks.micro[len > kQNR ? 1 : 0][1](
+            kGroups, onesData, b0, len > kQNR ? b0 + kQNR * Kp : nullptr, tile);
+        std::memcpy(sums + n0, tile, len * sizeof(int32_t));
       }
     });
+    shared = a;
+    shared.BPacked = packed;
+    shared.colSums = sums;
+    ap = &shared;
+  }
+
+  if (ap->BPacked) {
+    // A grid of row blocks x column blocks, balanced in panels and tiles, of
+    // at least a few tasks per thread.
+    const int64_t panels = qDivCeil(a.M, kQMR);
+    int64_t nBlocks = qDivCeil(tiles, 8), mBlocks = qDivCeil(panels, 16);
+    while (threads > 1 && nBlocks * mBlocks < 4 * threads &&
+           (nBlocks < tiles || mBlocks < panels)) {
+      if (nBlocks < tiles)
+        ++nBlocks;
+      else
+        ++mBlocks;
+    }
+    const QGemmArgs &g = *ap;
+    ctx.threads().parallelFor(
+        nBlocks * mBlocks, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t t = begin; t < end; ++t) {
+            const int64_t mb = t / nBlocks, nb = t % nBlocks;
+            const int64_t p0 = mb * panels / mBlocks,
+                          p1 = (mb + 1) * panels / mBlocks;
+            const int64_t t0 = nb * tiles / nBlocks,
+                          t1 = (nb + 1) * tiles / nBlocks;
+            const int64_t m0 = p0 * kQMR, n0 = t0 * kQTileN;
+            const int64_t mc = std::min(p1 * kQMR, a.M) - m0;
+            const int64_t nc = std::min(t1 * kQTileN, a.N) - n0;
+            if (mc > 0 && nc > 0)
+              qRunBlock(ks, g, m0, mc, n0, nc, g.BPacked + n0 * Kp,
+                        g.colSums + n0, nullptr);
+          }
+        });
     return;
   }
 
   // Each task packs its own column chunk and runs every row over it. The
   // chunks split the 32-column tiles evenly, in a multiple of the thread
   // count.
-  const int64_t tiles = qDivCeil(a.N, kQTileN);
   const int64_t maxTiles = kQChunkMax / kQTileN;
   int64_t chunks = qDivCeil(tiles, maxTiles);
   if (threads > 1)
     chunks = std::min(
         tiles, qRoundUp(std::max<int64_t>(chunks, 2 * threads), threads));
   const int64_t chunkBytes = qPackedBSize(a.K, kQChunkMax);
-  std::vector<uint8_t> ones(Kp * kQMR, 0);
-  for (int64_t g = 0; g < Kp / 4; ++g)
-    std::memset(ones.data() + g * kQMR * 4, 1, 4);
+  const uint8_t *onesData = onesPanel();
   constexpr int64_t kQRowBlock = 256;
   ctx.threads().parallelFor(chunks, 1, [&](int64_t begin, int64_t end) {
     float *scratch = ctx.scratch(ScratchSlot::QuantB, qDivCeil(chunkBytes, 4));
@@ -409,7 +461,7 @@ void sparq::rt::qgemm(Context &ctx, const QGemmArgs &a) {
       a.packB(a.packBClosure, n0, len, packed);
       for (int64_t m0 = 0; m0 < a.M; m0 += kQRowBlock)
         qRunBlock(ks, a, m0, std::min(kQRowBlock, a.M - m0), n0, len, packed,
-                  nullptr, ones.data());
+                  nullptr, onesData);
     }
   });
 }
