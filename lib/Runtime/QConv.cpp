@@ -444,10 +444,11 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   }
   std::vector<int32_t> bZ(pixels, xZ);
   std::vector<int64_t> rowOff(plainB ? 0 : depth);
-  for (int64_t r = 0; r < static_cast<int64_t>(rowOff.size()); ++r) {
-    int64_t c = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
-    rowOff[r] = (c * Hp + kh * dilH) * Wp + kw * dilW;
-  }
+  if (!plainB)
+    for (int64_t c = 0, r = 0; c < cg; ++c)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          rowOff[r++] = (c * Hp + kh * dilH) * Wp + kw * dilW;
   const uint8_t padByte = static_cast<uint8_t>(xzRaw) ^ xMask;
 
   QGemmArgs g = proto;
