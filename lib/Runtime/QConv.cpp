@@ -478,7 +478,15 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
         g.packB = qPackPlainChunk;
         g.packBClosure = &plain;
       } else {
-        qBuildPaddedImage(xg, s, cg, Hp, Wp, xMask, padByte, xp);
+        // Large images are copied by the whole pool, a few channels each.
+        const int64_t perItem = std::max<int64_t>(1, 16384 / (Hp * Wp));
+        context.threads().parallelFor(
+            qcDivCeil(cg, perItem), 1, [&](int64_t begin, int64_t end) {
+              const int64_t c0 = begin * perItem;
+              const int64_t c1 = std::min(cg, end * perItem);
+              qBuildPaddedImage(xg + c0 * H * Wd, s, c1 - c0, Hp, Wp, xMask,
+                                padByte, xp + c0 * Hp * Wp);
+            });
         g.packB = qPackIm2colChunk;
         g.packBClosure = &im2col;
       }
