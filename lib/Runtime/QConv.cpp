@@ -219,32 +219,32 @@ void qBuildPaddedImage(const uint8_t *x, const QConvShape &s, int64_t cg,
                        uint8_t *xp) {
   // Locals, so the compiler knows the stores cannot change the geometry.
   const int64_t H = s.H, W = s.W, pT = s.pT, pL = s.pL;
+  std::memset(xp, pad, cg * Hp * Wp);
 #ifdef SPARQ_QCONV_SSE2
   const __m128i mask = _mm_set1_epi8(static_cast<char>(xorMask));
+  auto copy16 = [&](const uint8_t *in, uint8_t *out) {
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i *>(out),
+        _mm_xor_si128(mask,
+                      _mm_loadu_si128(reinterpret_cast<const __m128i *>(in))));
+  };
 #endif
-  for (int64_t c = 0; c < cg; ++c) {
-    uint8_t *plane = xp + c * Hp * Wp;
-    std::memset(plane, pad, pT * Wp);
+  for (int64_t c = 0; c < cg; ++c)
     for (int64_t h = 0; h < H; ++h) {
       const uint8_t *in = x + (c * H + h) * W;
-      uint8_t *out = plane + (h + pT) * Wp;
-      std::memset(out, pad, pL);
-      out += pL;
-      int64_t w = 0;
+      uint8_t *out = xp + (c * Hp + h + pT) * Wp + pL;
 #ifdef SPARQ_QCONV_SSE2
-      for (; w + 16 <= W; w += 16)
-        _mm_storeu_si128(
-            reinterpret_cast<__m128i *>(out + w),
-            _mm_xor_si128(
-                mask,
-                _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + w))));
+      if (W >= 16) {
+        // Whole vectors; the last one overlaps its predecessor.
+        for (int64_t w = 0; w + 16 <= W; w += 16)
+          copy16(in + w, out + w);
+        copy16(in + W - 16, out + W - 16);
+        continue;
+      }
 #endif
-      for (; w < W; ++w)
+      for (int64_t w = 0; w < W; ++w)
         out[w] = in[w] ^ xorMask;
-      std::memset(out + W, pad, Wp - pL - W);
     }
-    std::memset(plane + (H + pT) * Wp, pad, (Hp - H - pT) * Wp);
-  }
 }
 
 /// Copies the pixels a strided, unpadded 1x1 convolution reads into a plain
@@ -478,7 +478,7 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
         g.packB = qPackPlainChunk;
         g.packBClosure = &plain;
       } else {
-        // Large images are copied by the whole pool, a few channels each.
+        // The image is copied by the whole pool, a few channels each.
         const int64_t perItem = std::max<int64_t>(1, 16384 / (Hp * Wp));
         context.threads().parallelFor(
             qcDivCeil(cg, perItem), 1, [&](int64_t begin, int64_t end) {
