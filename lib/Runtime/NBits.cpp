@@ -8,7 +8,7 @@
 //    (AVX-512) rows of X at once. AVX2: nibbles split with vpand/vpsrlw and
 //    interleaved back into k order, widened to f32, w * s - z * s in one
 //    FMA. AVX-512 (4-bit blocks of 32/64/128, under the avx512vnni setting):
-//    the block's 16 possible values (i - z) * s form a zmm table that
+//    the block's 16 possible values i * s - z * s form a zmm table that
 //    vpermps indexes with the nibbles, against a copy of X deinterleaved
 //    into even and odd k. Unrolled bodies cover blocks of 16-128; other even
 //    block sizes (and a partial last block) take a general loop. The GEMV
@@ -310,26 +310,26 @@ SPARQ_NB512 inline float nbHsum512(__m512 v) {
 #define SPARQ_NB512_INLINE                                                     \
   __attribute__((target("avx512f,avx2,fma"), always_inline)) inline
 
-/// The block's table: (i - z) * s for i in [0, 16).
-SPARQ_NB512_INLINE __m512 nbLutOf(__m512 iota, float z, float s) {
-  return _mm512_mul_ps(_mm512_sub_ps(iota, _mm512_set1_ps(z)),
-                       _mm512_set1_ps(s));
-}
+/// Lane i of a table kernel's even (odd) vector takes the low (high)
+/// nibble of chunk byte nbLaneByte(i): the 16-byte chunk is broadcast to
+/// all four 128-bit lanes, where lane i sees dword i % 4, and a variable
+/// shift by 8 * (i / 4) (+ 4) brings the nibble down; vpermps reads only
+/// the low 4 bits of an index. Xd stores X in the same order.
+constexpr int64_t nbLaneByte(int64_t i) { return 4 * (i % 4) + i / 4; }
 
-/// One 32-weight chunk (16 bytes) against rows [0, R) of the deinterleaved
-/// X into accumulator pair Q, a constant so the accumulators stay in
-/// registers.
+/// One 32-weight chunk (16 bytes) against rows [0, R) of Xd into
+/// accumulator pair Q, a constant so the accumulators stay in registers.
 template <int Q, int R>
 SPARQ_NB512_INLINE void nbLutChunk(const uint8_t *w, const float *xd, int64_t K,
-                                   __m512 lut, __m512 (&acc)[R][4]) {
-  const __m128i low4 = _mm_set1_epi8(0x0F);
-  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(w));
-  __m128i lo = _mm_and_si128(v, low4);
-  __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+                                   __m512 lut, __m512i shiftEven,
+                                   __m512i shiftOdd, __m512 (&acc)[R][4]) {
+  // Masked forms throughout: GCC 12's unmasked ones trip -Wuninitialized.
+  __m512i v = _mm512_maskz_broadcast_i32x4(
+      0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i *>(w)));
   __m512 we = _mm512_maskz_permutexvar_ps(
-      0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, lo), lut);
+      0xFFFF, _mm512_maskz_srlv_epi32(0xFFFF, v, shiftEven), lut);
   __m512 wo = _mm512_maskz_permutexvar_ps(
-      0xFFFF, _mm512_maskz_cvtepu8_epi32(0xFFFF, hi), lut);
+      0xFFFF, _mm512_maskz_srlv_epi32(0xFFFF, v, shiftOdd), lut);
   for (int m = 0; m < R; ++m) {
     acc[m][Q] = _mm512_fmadd_ps(we, _mm512_loadu_ps(xd + m * K), acc[m][Q]);
     acc[m][Q + 1] =
@@ -351,33 +351,60 @@ SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
       p.zeroPoints ? p.zeroPoints + n * p.zpRowBytes : nullptr;
   const int64_t K = p.K, full = K / BS;
   const float *xd = p.Xd + m0 * K;
+  const __m512i shiftEven =
+      _mm512_setr_epi32(0, 0, 0, 0, 8, 8, 8, 8, 16, 16, 16, 16, 24, 24, 24, 24);
+  const __m512i shiftOdd = _mm512_add_epi32(shiftEven, _mm512_set1_epi32(4));
   const __m512 iota =
       _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  // Chunks of 32 weights alternate between two accumulator pairs.
+  // Blocks go in groups of 16, whose z * s products are computed in one
+  // vector and stored, so each block's table is one FMA of two broadcast
+  // loads. Chunks of 32 weights alternate between two accumulator pairs.
   constexpr int64_t perBlock = BS / 32;
-  const int64_t chunks = full * perBlock;
-#define SPARQ_NB_LUT(b)                                                        \
-  nbLutOf(iota, zrow ? float((zrow[(b) >> 1] >> (((b)&1) * 4)) & 15) : 8.f,    \
-          srow[b])
-  int64_t ci = 0;
-  __m512 lut = _mm512_setzero_ps();
-  for (; ci + 2 <= chunks; ci += 2) {
-    __m512 lut1;
-    if (perBlock == 1) {
-      lut = SPARQ_NB_LUT(ci);
-      lut1 = SPARQ_NB_LUT(ci + 1);
-    } else {
-      if (ci % perBlock == 0)
-        lut = SPARQ_NB_LUT(ci / perBlock);
-      lut1 = lut;
+  const int64_t zpBytes = p.zpRowBytes;
+  for (int64_t b0 = 0; b0 < full; b0 += 16) {
+    const int64_t nb = std::min<int64_t>(16, full - b0);
+    const __mmask16 live = static_cast<__mmask16>((1u << nb) - 1);
+    __m512 z = _mm512_set1_ps(8.f);
+    if (zrow) {
+      uint64_t packed = 0;
+      std::memcpy(&packed, zrow + b0 / 2,
+                  std::min<int64_t>(8, zpBytes - b0 / 2));
+      __m128i v = _mm_cvtsi64_si128(static_cast<long long>(packed));
+      const __m128i low4 = _mm_set1_epi8(0x0F);
+      __m128i nibbles = _mm_unpacklo_epi8(
+          _mm_and_si128(v, low4), _mm_and_si128(_mm_srli_epi16(v, 4), low4));
+      z = _mm512_maskz_cvtepi32_ps(0xFFFF,
+                                   _mm512_maskz_cvtepu8_epi32(0xFFFF, nibbles));
     }
-    nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K, lut, acc);
-    nbLutChunk<2, R>(wrow + 16 * (ci + 1), xd + 32 * (ci + 1), K, lut1, acc);
-  }
-  if (ci < chunks)
-    nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K,
-                     SPARQ_NB_LUT(ci / perBlock), acc);
+    alignas(64) float zs[16];
+    _mm512_store_ps(zs, _mm512_sub_ps(_mm512_setzero_ps(),
+                                      _mm512_mul_ps(z, _mm512_maskz_loadu_ps(
+                                                           live, srow + b0))));
+#define SPARQ_NB_LUT(b)                                                        \
+  _mm512_fmadd_ps(iota, _mm512_set1_ps(srow[b]), _mm512_set1_ps(zs[(b)-b0]))
+    const int64_t cEnd = (b0 + nb) * perBlock;
+    int64_t ci = b0 * perBlock;
+    __m512 lut = _mm512_setzero_ps();
+    for (; ci + 2 <= cEnd; ci += 2) {
+      __m512 lut1;
+      if (perBlock == 1) {
+        lut = SPARQ_NB_LUT(ci);
+        lut1 = SPARQ_NB_LUT(ci + 1);
+      } else {
+        if (ci % perBlock == 0)
+          lut = SPARQ_NB_LUT(ci / perBlock);
+        lut1 = lut;
+      }
+      nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K, lut, shiftEven,
+                       shiftOdd, acc);
+      nbLutChunk<2, R>(wrow + 16 * (ci + 1), xd + 32 * (ci + 1), K, lut1,
+                       shiftEven, shiftOdd, acc);
+    }
+    if (ci < cEnd)
+      nbLutChunk<0, R>(wrow + 16 * ci, xd + 32 * ci, K,
+                       SPARQ_NB_LUT(ci / perBlock), shiftEven, shiftOdd, acc);
 #undef SPARQ_NB_LUT
+  }
   for (int m = 0; m < R; ++m)
     y[m] = nbHsum512(_mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
                                    _mm512_add_ps(acc[m][2], acc[m][3])));
@@ -555,7 +582,7 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
     int64_t rowsPerPass = 2;
 #ifdef SPARQ_HAVE_NBITS_AVX2
     // The table kernels read X deinterleaved: per 32-weight chunk of the
-    // full blocks, the 16 even k, then the 16 odd k.
+    // full blocks, the 16 even k, then the 16 odd k, in nbLaneByte order.
     static const bool hasAvx512 = cpuHasNbAvx512();
     if (hasAvx512 && activeQIsa() == QIsa::Avx512Vnni &&
         nbLutKernel<1>(bits, blockSize)) {
@@ -568,8 +595,8 @@ sparq_uk_matmul_nbits_f32(void *ctx, const float *X, const uint8_t *W,
         float *d = xd + m * K;
         for (int64_t k0 = 0; k0 < chunked; k0 += 32)
           for (int64_t i = 0; i < 16; ++i) {
-            d[k0 + i] = x[k0 + 2 * i];
-            d[k0 + 16 + i] = x[k0 + 2 * i + 1];
+            d[k0 + i] = x[k0 + 2 * nbLaneByte(i)];
+            d[k0 + 16 + i] = x[k0 + 2 * nbLaneByte(i) + 1];
           }
         std::memcpy(d + chunked, x + chunked, (K - chunked) * sizeof(float));
       }

@@ -502,6 +502,19 @@ void testNBits(int threads, const std::string &tag, uint64_t seed) {
     c.act = r.pick({0, 0, 1, 3});
     runNBitsCase(model, c, r, tag);
   }
+  // More than 16 blocks per row (the table kernels take zero points 16
+  // blocks at a time), with a partial last block.
+  for (int64_t M : {1, 4})
+    for (int64_t bs : {32, 64}) {
+      NBitsCase c;
+      c.M = M;
+      c.N = 21;
+      c.K = 1000 + bs / 2;
+      c.bits = 4;
+      c.blockSize = bs;
+      c.zeroPoints = true;
+      runNBitsCase(model, c, r, tag);
+    }
   // Per-channel int8 (one block per row) and LLM-like block sizes.
   for (int64_t M : {1, 3, 17}) {
     NBitsCase c;
