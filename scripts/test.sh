@@ -129,6 +129,13 @@ fi
 suite node-tests node-tests $((NODE_BUDGET + 300)) \
   "$PY" test/e2e/run_node_tests.py --jobs "$NODE_JOBS" --budget "$NODE_BUDGET"
 suite bad-inputs bad-inputs 600 "$PY" test/e2e/bad_inputs.py
+# Quantization: com.microsoft contrib ops and exact Q/DQ forms; QDQ/QOperator/
+# dynamic small nets; compile-time quantization; real models quantized by
+# onnxruntime's own tools -- each against onnxruntime on the same model.
+suite contrib-ops contrib-ops 600 "$PY" test/e2e/contrib_ops.py
+suite qdq-small qdq-small 600 "$PY" test/e2e/qdq_small.py
+suite ptq ptq 600 "$PY" test/e2e/ptq.py
+suite quant-models quant-models 1200 "$PY" test/e2e/quant_models.py
 suite python python 600 "$PY" test/python/test_python_api.py
 
 finish
