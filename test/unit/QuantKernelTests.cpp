@@ -533,6 +533,61 @@ void testNBits(int threads, const std::string &tag, uint64_t seed) {
   sparq_model_destroy(model);
 }
 
+/// sparq_rt_dynamic_quantize_u8 against ONNX DynamicQuantizeLinear written
+/// as a scalar loop here (f32 arithmetic, round half to even).
+void runDynamicQuantizeCase(const std::vector<float> &x,
+                            const std::string &what) {
+  float lo = 0.0f, hi = 0.0f;
+  for (float v : x) {
+    if (v < lo)
+      lo = v;
+    if (v > hi)
+      hi = v;
+  }
+  float scale = (hi == lo ? 1.0f : hi - lo) / 255.0f;
+  float zpf = std::nearbyint(std::min(std::max(-(lo / scale), 0.0f), 255.0f));
+  std::vector<uint8_t> ref(x.size()), y(x.size(), 0xAB);
+  for (size_t i = 0; i < x.size(); ++i)
+    ref[i] = static_cast<uint8_t>(
+        std::min(std::max(std::nearbyint(x[i] / scale) + zpf, 0.0f), 255.0f));
+  float gotScale = -1.0f;
+  uint8_t gotZero = 0xAB;
+  sparq_rt_dynamic_quantize_u8(nullptr, x.data(),
+                               static_cast<int64_t>(x.size()), y.data(),
+                               &gotScale, &gotZero);
+  std::string tag =
+      "dynamic quantize " + what + " n=" + std::to_string(x.size());
+  check(gotScale == scale, tag + " scale");
+  check(gotZero == static_cast<uint8_t>(zpf), tag + " zero point");
+  size_t bad = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    bad += y[i] != ref[i];
+  check(bad == 0, tag + " values (" + std::to_string(bad) + " differ)");
+}
+
+void testDynamicQuantize(uint64_t seed) {
+  QRng r(seed);
+  for (int64_t n : {1, 7, 31, 32, 33, 100, 1000, 4099}) {
+    std::vector<float> x(n);
+    for (auto &v : x)
+      v = r.uniform(-3.0f, 5.0f);
+    runDynamicQuantizeCase(x, "mixed");
+    for (auto &v : x)
+      v = r.uniform(0.5f, 2.0f);
+    runDynamicQuantizeCase(x, "positive");
+    for (auto &v : x)
+      v = r.uniform(-7.0f, -0.25f);
+    runDynamicQuantizeCase(x, "negative");
+    std::fill(x.begin(), x.end(), 0.0f);
+    runDynamicQuantizeCase(x, "zeros");
+    // Range [0, 255]: scale 1, so halves are exact ties (2.5 -> 2, 3.5 -> 4).
+    for (int64_t i = 0; i < n; ++i)
+      x[i] = static_cast<float>(i % 256) + (i % 2 ? 0.5f : 0.0f);
+    x[0] = 255.0f;
+    runDynamicQuantizeCase(x, "ties");
+  }
+}
+
 } // namespace
 
 void sparq::unit::runQuantKernelTests(int numThreads) {
@@ -550,4 +605,5 @@ void sparq::unit::runQuantKernelTests(int numThreads) {
     testNBits(numThreads, tag, seed + 13);
   }
   sparq::rt::setQIsaOverride(-1);
+  testDynamicQuantize(977);
 }

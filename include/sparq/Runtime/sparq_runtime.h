@@ -329,6 +329,15 @@ SPARQ_API void sparq_uk_matmul_nbits_f32(
     int64_t N, int64_t K, int64_t bits, int64_t blockSize, int64_t act,
     float actA, float actB);
 
+/* ONNX DynamicQuantizeLinear to u8 over n floats: y = saturate(rne(x /
+ * scale) + zero) with scale = (max(0, max x) - min(0, min x)) / 255 (1 / 255
+ * when the range is empty) and zero = rne(clamp(-min(0, min x) / scale, 0,
+ * 255)), all in f32; NaN elements do not widen the range. Writes y[n],
+ * *scale and *zero. */
+SPARQ_API void sparq_rt_dynamic_quantize_u8(void *ctx, const float *x,
+                                            int64_t n, uint8_t *y,
+                                            float *scale, uint8_t *zero);
+
 /* The model whose sparq_model_run is executing on the calling thread, or
  * NULL. Generated code passes it as `ctx` to the micro-kernels. */
 SPARQ_API void *sparq_rt_current_context(void);

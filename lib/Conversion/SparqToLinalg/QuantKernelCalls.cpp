@@ -568,13 +568,57 @@ struct MatMulNBitsCall : OpConversionPattern<MatMulNBitsOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// DynamicQuantizeLinear
+//===----------------------------------------------------------------------===//
+
+constexpr StringLiteral kDynamicQuantizeFn = "sparq_rt_dynamic_quantize_u8";
+
+/// A static f32 -> u8 dynamic_quantize_linear becomes one runtime call (one
+/// vector pass for the range, one for the values) instead of the generic
+/// lowering's serial reductions; the arithmetic is the same.
+struct DynamicQuantizeLinearCall
+    : OpConversionPattern<DynamicQuantizeLinearOp> {
+  DynamicQuantizeLinearCall(TypeConverter &converter, MLIRContext *context)
+      : OpConversionPattern(converter, context, /*benefit=*/2) {}
+
+  LogicalResult
+  matchAndRewrite(DynamicQuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto inType = typeOf(adaptor.getInput());
+    auto yType =
+        convertTensorType(*getTypeConverter(), op.getResult().getType());
+    auto scaleType =
+        convertTensorType(*getTypeConverter(), op.getScale().getType());
+    auto zpType =
+        convertTensorType(*getTypeConverter(), op.getZeroPoint().getType());
+    if (!inType.hasStaticShape() || !inType.getElementType().isF32() ||
+        !op.getResult().getType().getElementType().isUnsignedInteger(8) ||
+        !scaleType.getElementType().isF32() || scaleType.getNumElements() != 1)
+      return rewriter.notifyMatchFailure(op, "not a static f32 -> u8 form");
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value y = kb.allocResult(yType);
+    Value scale = kb.allocResult(scaleType);
+    Value zp = kb.allocResult(zpType);
+    kb.call(kDynamicQuantizeFn,
+            {ctx, px, kb.i64(inType.getNumElements()), kb.pointerToBuffer(y),
+             kb.pointerToBuffer(scale), kb.pointerToBuffer(zp)});
+    rewriter.replaceOp(op,
+                       {kb.toTensor(y, yType), kb.toTensor(scale, scaleType),
+                        kb.toTensor(zp, zpType)});
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateQuantKernelCallPatterns(TypeConverter &typeConverter,
                                                RewritePatternSet &patterns) {
   patterns.add<QMatMulCall, QConvCall, MatMulIntegerCall, ConvIntegerCall,
-               QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall>(
-      typeConverter, patterns.getContext());
+               QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall,
+               DynamicQuantizeLinearCall>(typeConverter, patterns.getContext());
 }
 
 } // namespace sparq

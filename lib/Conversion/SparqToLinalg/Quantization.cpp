@@ -391,76 +391,6 @@ struct DequantizeLinearLowering : OpConversionPattern<DequantizeLinearOp> {
   }
 };
 
-struct DynamicQuantizeLinearLowering
-    : OpConversionPattern<DynamicQuantizeLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(DynamicQuantizeLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = adaptor.getInput();
-    auto xType = cast<RankedTensorType>(x.getType());
-    Type f32 = rewriter.getF32Type();
-    Type storage = op.getResult().getType().getElementType();
-    SmallVector<int64_t> all;
-    for (int64_t d = 0; d < xType.getRank(); ++d)
-      all.push_back(d);
-    Value zero = createScalarConstant(rewriter, loc, f32, 0);
-    // min(0, min(x)) and max(0, max(x)) as rank-0 tensors.
-    Value lo = reduceGeneric(rewriter, loc, x, all, zero, {},
-                             [](OpBuilder &b, Location l, ValueRange args) {
-                               return createMin(b, l, args[0], args[1], false);
-                             });
-    Value hi = reduceGeneric(rewriter, loc, x, all, zero, {},
-                             [](OpBuilder &b, Location l, ValueRange args) {
-                               return createMax(b, l, args[0], args[1], false);
-                             });
-    auto scalarType = RankedTensorType::get({}, f32);
-    Value scale = createBroadcastGeneric(
-        rewriter, loc, scalarType, {lo, hi},
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value range = arith::SubFOp::create(b, l, args[1], args[0]);
-          Value empty = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
-                                              args[1], args[0]);
-          range = arith::SelectOp::create(
-              b, l, empty, createScalarConstant(b, l, f32, 1), range);
-          return arith::DivFOp::create(b, l, range,
-                                       createScalarConstant(b, l, f32, 255));
-        });
-    // The zero point, rounded, as f32: rint(clamp(-lo / scale, 0, 255)).
-    Value zeroPoint = createBroadcastGeneric(
-        rewriter, loc, scalarType, {lo, scale},
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value v = arith::SubFOp::create(
-              b, l, createScalarConstant(b, l, f32, 0),
-              arith::DivFOp::create(b, l, args[0], args[1]));
-          v = arith::MaximumFOp::create(b, l, v,
-                                        createScalarConstant(b, l, f32, 0));
-          v = arith::MinimumFOp::create(b, l, v,
-                                        createScalarConstant(b, l, f32, 255));
-          return math::RoundEvenOp::create(b, l, v);
-        });
-    auto resultType =
-        convertTensorType(*getTypeConverter(), op.getResult().getType());
-    Value y = createBroadcastGeneric(
-        rewriter, loc, resultType, {x, scale, zeroPoint},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value real = arith::DivFOp::create(b, l, args[0], args[1]);
-          return saturateToStorage(b, l, real, args[2], storage);
-        });
-    auto zpType =
-        convertTensorType(*getTypeConverter(), op.getZeroPoint().getType());
-    Value zp =
-        createBroadcastGeneric(rewriter, loc, zpType, zeroPoint,
-                               [&](OpBuilder &b, Location l, ValueRange args) {
-                                 return castScalar(b, l, args[0], f32, storage);
-                               });
-    rewriter.replaceOp(op, {y, scale, zp});
-    return success();
-  }
-};
-
 /// The i32 product of the zero-point-corrected operands of a matmul_integer
 /// or qlinear_matmul (rhs zero point per-tensor or per-column).
 template <typename OpTy, typename Adaptor>
@@ -573,7 +503,7 @@ struct QLinearConvLowering : OpConversionPattern<QLinearConvOp> {
 void lowering::populateQuantizationPatterns(TypeConverter &typeConverter,
                                             RewritePatternSet &patterns) {
   patterns.add<QuantizeLinearLowering, DequantizeLinearLowering,
-               DynamicQuantizeLinearLowering, MatMulIntegerLowering,
+               MatMulIntegerLowering,
                ConvIntegerLowering, QLinearMatMulLowering, QLinearConvLowering>(
       typeConverter, patterns.getContext());
 }

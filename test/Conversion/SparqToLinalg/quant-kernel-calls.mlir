@@ -1,5 +1,6 @@
 // RUN: sparq-opt %s --convert-sparq-to-linalg | FileCheck %s
 
+// CHECK-DAG: func.func private @sparq_rt_dynamic_quantize_u8(!llvm.ptr, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr)
 // CHECK-DAG: func.func private @sparq_uk_qconv2d_i8(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr, i64, i64, i64, i64, f32, f32, i64)
 // CHECK-DAG: func.func private @sparq_uk_qmatmul_i8(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr, i64, i64, i64, i64, f32, f32, i64)
 // CHECK-DAG: func.func private @sparq_uk_matmul_nbits_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, f32, f32)
@@ -236,4 +237,17 @@ func.func @qmatmul_scale_broadcast(%a: tensor<3x4xui8>, %z: tensor<ui8>, %s: ten
   %bz = sparq.constant dense<0> : tensor<i8>
   %0 = sparq.qmatmul %a, %b, %z, %bz scale %s bias_f32 %bf : (tensor<3x4xui8>, tensor<4x5xi8>, tensor<ui8>, tensor<i8>, tensor<1xf32>, tensor<5xf32>) -> tensor<3x5xf32>
   return %0 : tensor<3x5xf32>
+}
+
+// A static f32 -> u8 dynamic_quantize_linear is one runtime call writing the
+// values, the scale and the zero point.
+// CHECK-LABEL: func.func @dynamic_quantize
+// CHECK-NOT: linalg.generic
+// CHECK: %[[N:.+]] = arith.constant 24 : i64
+// CHECK: call @sparq_rt_dynamic_quantize_u8(%{{.+}}, %{{.+}}, %[[N]], %{{.+}}, %{{.+}}, %{{.+}})
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @dynamic_quantize(%x: tensor<4x6xf32>) -> (tensor<4x6xui8>, tensor<f32>, tensor<ui8>) {
+  %y, %s, %z = sparq.dynamic_quantize_linear %x : (tensor<4x6xf32>) -> (tensor<4x6xui8>, tensor<f32>, tensor<ui8>)
+  return %y, %s, %z : tensor<4x6xui8>, tensor<f32>, tensor<ui8>
 }

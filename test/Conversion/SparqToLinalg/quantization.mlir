@@ -40,18 +40,6 @@ func.func @dequantize(%x: tensor<2x3xi8>, %s: tensor<f32>, %z: tensor<i8>) -> te
   return %0 : tensor<2x3xf32>
 }
 
-// CHECK-LABEL: func.func @dynamic
-// CHECK-COUNT-2: iterator_types = ["reduction", "reduction"]
-// CHECK: arith.cmpf oeq
-// CHECK: arith.divf
-// CHECK: math.roundeven
-// CHECK: arith.fptoui
-// CHECK: return %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x3xi8>, tensor<f32>, tensor<i8>
-func.func @dynamic(%x: tensor<2x3xf32>) -> (tensor<2x3xui8>, tensor<f32>, tensor<ui8>) {
-  %0:3 = sparq.dynamic_quantize_linear %x : (tensor<2x3xf32>) -> (tensor<2x3xui8>, tensor<f32>, tensor<ui8>)
-  return %0#0, %0#1, %0#2 : tensor<2x3xui8>, tensor<f32>, tensor<ui8>
-}
-
 // The constant zero rhs zero point is not subtracted.
 // CHECK-LABEL: func.func @qlinear_matmul
 // CHECK: %[[A:.+]] = linalg.generic {indexing_maps = [#[[ID]], #[[ONE]], #[[ID]]]

@@ -411,3 +411,39 @@ func.func @dynamic_conv_bias_wrong_dim(%x: tensor<1x3x4x2xf32>) -> tensor<1x2x4x
   %y = sparq.add %m, %bias : (tensor<1x2x4x2xf32>, tensor<2xf32>) -> tensor<1x2x4x2xf32>
   return %y : tensor<1x2x4x2xf32>
 }
+
+// Quantize and dequantize of small constants fold to constants (expected
+// values by hand: rne(v / 0.5) + 3 saturated to [0, 255], then (q - 3) * 0.5;
+// rne(v / 0.25) - 1 saturated to [-128, 127]).
+// CHECK-LABEL: func @constant_qdq
+// CHECK-NOT: quantize_linear
+// CHECK-DAG: sparq.constant dense<[1.000000e+00, 1.000000e+00, -1.500000e+00, 1.260000e+02]> : tensor<4xf32>
+// CHECK-DAG: sparq.constant dense<[1, -128, 127, -1]> : tensor<4xi8>
+// CHECK-NOT: quantize_linear
+func.func @constant_qdq() -> (tensor<4xf32>, tensor<4xi8>) {
+  %v = sparq.constant dense<[1.0, 1.25, -10.0, 300.0]> : tensor<4xf32>
+  %s = sparq.constant dense<0.5> : tensor<f32>
+  %zp = sparq.constant dense<3> : tensor<ui8>
+  %q = sparq.quantize_linear %v, %s, %zp : (tensor<4xf32>, tensor<f32>, tensor<ui8>) -> tensor<4xui8>
+  %d = sparq.dequantize_linear %q, %s, %zp : (tensor<4xui8>, tensor<f32>, tensor<ui8>) -> tensor<4xf32>
+  %w = sparq.constant dense<[0.375, -40.0, 1000.0, -0.125]> : tensor<4xf32>
+  %s2 = sparq.constant dense<0.25> : tensor<f32>
+  %zp2 = sparq.constant dense<-1> : tensor<i8>
+  %q2 = sparq.quantize_linear %w, %s2, %zp2 : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xi8>
+  return %d, %q2 : tensor<4xf32>, tensor<4xi8>
+}
+
+// A gather from a dequantized table, quantized again with the same
+// parameters, gathers the u8 values.
+// CHECK-LABEL: func @gather_u8
+// CHECK-SAME: (%[[T:.+]]: tensor<8x4xui8>, %[[I:.+]]: tensor<1x3xi64>)
+// CHECK: %[[G:.+]] = sparq.gather %[[T]], %[[I]] {axis = 0 : i64} : (tensor<8x4xui8>, tensor<1x3xi64>) -> tensor<1x3x4xui8>
+// CHECK-NEXT: return %[[G]]
+func.func @gather_u8(%t: tensor<8x4xui8>, %i: tensor<1x3xi64>) -> tensor<1x3x4xui8> {
+  %s = sparq.constant dense<0.5> : tensor<f32>
+  %zp = sparq.constant dense<3> : tensor<ui8>
+  %x = sparq.dequantize_linear %t, %s, %zp : (tensor<8x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<8x4xf32>
+  %g = sparq.gather %x, %i {axis = 0 : i64} : (tensor<8x4xf32>, tensor<1x3xi64>) -> tensor<1x3x4xf32>
+  %q = sparq.quantize_linear %g, %s, %zp : (tensor<1x3x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x3x4xui8>
+  return %q : tensor<1x3x4xui8>
+}

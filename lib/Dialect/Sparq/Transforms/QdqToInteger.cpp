@@ -504,15 +504,15 @@ template <typename IntOp> struct DynamicToInteger : OpRewritePattern<IntOp> {
 //===----------------------------------------------------------------------===//
 
 /// quantize(op(dequantize(x))) with the same per-tensor parameters is op(x)
-/// for max_pool, reshape and transpose: they only move or select values,
-/// and dequantization is monotone.
+/// for max_pool, reshape, transpose and gather (of the data operand): they
+/// only move or select values, and dequantization is monotone.
 struct MoveThroughDataMovement : OpRewritePattern<QuantizeLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(QuantizeLinearOp q,
                                 PatternRewriter &rewriter) const override {
     Operation *mover = q.getInput().getDefiningOp();
-    if (!mover || !isa<MaxPoolOp, ReshapeOp, TransposeOp>(mover) ||
+    if (!mover || !isa<MaxPoolOp, ReshapeOp, TransposeOp, GatherOp>(mover) ||
         !mover->hasOneUse())
       return rewriter.notifyMatchFailure(q, "not after a data movement op");
     std::optional<Dequantized> dq = matchDequantize(mover->getOperand(0));
@@ -599,6 +599,80 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Quantize / dequantize of small constants
+//===----------------------------------------------------------------------===//
+
+/// The most elements a constant quantize/dequantize is folded for: the
+/// scalars and per-channel vectors (LayerNorm gamma/beta, biases, 1.0, 0.5)
+/// that QDQ models quantize; weights stay 8-bit for the kernels.
+constexpr int64_t kMaxFoldedElements = 4096;
+
+/// quantize_linear(const) with per-tensor constant parameters is a constant:
+/// the same saturate(rne(v / scale) + zp) the lowering computes, in f32.
+struct FoldConstantQuantize : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeLinearOp q,
+                                PatternRewriter &rewriter) const override {
+    auto type = typeOf(q.getResult());
+    auto intType = dyn_cast<IntegerType>(type.getElementType());
+    if (!intType || intType.getWidth() != 8 || q.getBlockSize() != 0 ||
+        !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+      return rewriter.notifyMatchFailure(q, "not a small 8-bit quantize");
+    auto values = constantFloats(q.getInput());
+    auto params = perTensorParams(q.getScale(), q.getZeroPoint());
+    if (!values || !params)
+      return rewriter.notifyMatchFailure(q, "operands not constant");
+    auto [scale, zero] = *params;
+    bool isUnsigned = intType.isUnsigned();
+    int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
+    SmallVector<APInt> result;
+    for (float v : *values) {
+      if (std::isnan(v / scale))
+        return rewriter.notifyMatchFailure(q, "NaN input");
+      result.push_back(APInt(8,
+                             (uint64_t)quantizeScalar(v, scale, zero, lo, hi),
+                             /*isSigned=*/!isUnsigned, /*implicitTrunc=*/true));
+    }
+    rewriter.replaceOpWithNewOp<ConstantOp>(
+        q, DenseElementsAttr::get(type, result));
+    return success();
+  }
+};
+
+/// dequantize_linear(const 8-bit) with per-tensor constant parameters into
+/// elementwise code is a constant: (float)(q - zp) * scale, one rounding, as
+/// the lowering computes it. Operands of matrix products and convolutions
+/// are left for the integer kernels.
+struct FoldConstantDequantize : OpRewritePattern<DequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DequantizeLinearOp dq,
+                                PatternRewriter &rewriter) const override {
+    auto type = typeOf(dq.getResult());
+    if (!type.getElementType().isF32() || dq.getBlockSize() != 0 ||
+        !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements ||
+        !isa<IntegerType>(typeOf(dq.getInput()).getElementType()) ||
+        typeOf(dq.getInput()).getElementType().getIntOrFloatBitWidth() != 8)
+      return rewriter.notifyMatchFailure(dq, "not a small 8-bit dequantize");
+    for (Operation *user : dq->getUsers())
+      if (isa<FusedMatMulOp, FusedConvOp, MatMulOp, ConvOp, GemmOp>(user))
+        return rewriter.notifyMatchFailure(dq, "feeds a kernel");
+    auto values = constantInts(dq.getInput());
+    auto params = perTensorParams(dq.getScale(), dq.getZeroPoint());
+    if (!values || !params)
+      return rewriter.notifyMatchFailure(dq, "operands not constant");
+    auto [scale, zero] = *params;
+    SmallVector<float> result;
+    for (int64_t v : *values)
+      result.push_back((float)(int32_t)(v - zero) * scale);
+    rewriter.replaceOpWithNewOp<ConstantOp>(
+        dq, DenseElementsAttr::get(type, ArrayRef<float>(result)));
+    return success();
+  }
+};
+
 struct SparqQdqToIntegerPass
     : sparq::impl::SparqQdqToIntegerPassBase<SparqQdqToIntegerPass> {
   using Base::Base;
@@ -609,7 +683,8 @@ struct SparqQdqToIntegerPass
         .add<DequantizedKernelToInteger<FusedConvOp>,
              DequantizedKernelToInteger<FusedMatMulOp>,
              DynamicToInteger<MatMulIntegerOp>, DynamicToInteger<ConvIntegerOp>,
-             MoveThroughDataMovement, FoldClampIntoKernel>(context);
+             MoveThroughDataMovement, FoldClampIntoKernel, FoldConstantQuantize,
+             FoldConstantDequantize>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
