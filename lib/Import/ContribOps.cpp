@@ -6,7 +6,9 @@
 // QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearConcat) decomposed into
 // dequantize -> f32 op -> quantize as onnxruntime computes them in float,
 // DynamicQuantizeMatMul and MatMulIntegerToFloat (integer matmul, then the
-// f32 scale and bias), and MatMulNBits (sparq.matmul_nbits). Forms sparq
+// f32 scale and bias), QGemm (as the dequantize -> gemm -> quantize group
+// that sparq-qdq-to-integer makes an integer kernel), and MatMulNBits
+// (sparq.matmul_nbits). Forms sparq
 // does not compute (float zero points, g_idx, other bit widths, non-f32
 // activations) are errors that name the node.
 //
@@ -286,7 +288,7 @@ LogicalResult importDynamicQuantizeMatMul(NodeContext &n) {
   if (failed(acc))
     return failure();
   FailureOr<Value> y =
-      scaleAccumulator(n, *acc, (*q)[1], n.input(2), n.input(4));
+      scaleAccumulator(n, *acc, (*q)[1], n.paramInput(2), n.input(4));
   if (failed(y))
     return failure();
   n.setOutput(0, *y);
@@ -315,10 +317,154 @@ LogicalResult importMatMulIntegerToFloat(NodeContext &n) {
   if (failed(acc))
     return failure();
   FailureOr<Value> y =
-      scaleAccumulator(n, *acc, n.input(2), n.input(3), n.input(6));
+      scaleAccumulator(n, *acc, n.input(2), n.paramInput(3), n.input(6));
   if (failed(y))
     return failure();
   n.setOutput(0, *y);
+  return success();
+}
+
+/// QGemm: A, a_scale, a_zero_point?, B, b_scale, b_zero_point?, C?,
+/// y_scale?, y_zero_point?; attributes alpha, transA, transB. onnxruntime
+/// computes acc = (A - a_zp)(B - b_zp) + C in int32 (C: int32, broadcast to
+/// [M, N]), then acc * (alpha * a_scale * b_scale[n]) [/ y_scale] as f32,
+/// and with y_zero_point rounds half to even, adds it and saturates to its
+/// type. It is imported as the QDQ group sparq-qdq-to-integer turns into an
+/// integer kernel: dequantize(A) with scale alpha * a_scale, dequantize(B)
+/// per tensor or per column, gemm with the bias dequantize(C) at scale
+/// alpha * a_scale * b_scale (zero point 0), then quantize_linear (with
+/// y_zero_point), a division by y_scale (y_scale alone) or nothing.
+LogicalResult importQGemm(NodeContext &n) {
+  if (failed(n.checkInputs(5, 9)))
+    return failure();
+  FailureOr<float> alpha = n.floatAttr("alpha", 1.0f);
+  FailureOr<int64_t> transA = n.intAttr("transA", 0);
+  FailureOr<int64_t> transB = n.intAttr("transB", 0);
+  if (failed(alpha) || failed(transA) || failed(transB))
+    return failure();
+  Value a = n.input(0), b = n.input(3);
+  if (failed(checkQuantized(n, 0, 1, 2, "A")))
+    return failure();
+  auto bType = dyn_cast<IntegerType>(elementTypeOf(b));
+  if (!bType || bType.getWidth() != 8)
+    return n.fail("B must be int8 or uint8, got " + typeName(elementTypeOf(b)));
+  RankedTensorType aShape = NodeContext::typeOf(a),
+                   bShape = NodeContext::typeOf(b);
+  if (aShape.getRank() != 2 || bShape.getRank() != 2)
+    return n.fail("A and B must be 2-D");
+  int64_t m = aShape.getDimSize(*transA ? 1 : 0);
+  int64_t columns = bShape.getDimSize(*transB ? 0 : 1);
+  if (ShapedType::isDynamic(columns))
+    return n.fail("B's column count must be static");
+  Value bScale = n.paramInput(4);
+  if (!elementTypeOf(bScale).isF32())
+    return n.fail("b_scale must be f32");
+  bool perColumn = !isPerTensor(bScale);
+  if (perColumn && (NodeContext::typeOf(bScale).getRank() != 1 ||
+                    NodeContext::typeOf(bScale).getDimSize(0) != columns))
+    return n.fail("b_scale must hold one value or one per column of B (" +
+                  Twine(columns) + ")");
+  if (n.hasInput(5)) {
+    Value z = n.input(5);
+    if (elementTypeOf(z) != bType ||
+        NodeContext::typeOf(z).getNumElements() !=
+            NodeContext::typeOf(bScale).getNumElements() ||
+        NodeContext::typeOf(z).getRank() > 1)
+      return n.fail("b_zero_point must be " + typeName(bType) +
+                    " with b_scale's shape");
+  }
+  Value c = n.input(6);
+  if (c && (!elementTypeOf(c).isSignlessInteger(32) ||
+            NodeContext::typeOf(c).getRank() > 2))
+    return n.fail("C must be an int32 tensor of rank 2 or less");
+  Value yScale = n.input(7);
+  if (yScale && (!elementTypeOf(yScale).isF32() || !isPerTensor(yScale)))
+    return n.fail("y_scale must be one f32 value");
+  if (n.hasInput(8) && !yScale)
+    return n.fail("y_zero_point needs y_scale");
+  if (n.hasInput(8)) {
+    auto yType = dyn_cast<IntegerType>(elementTypeOf(n.input(8)));
+    if (!yType || yType.getWidth() != 8 || !isPerTensor(n.input(8)))
+      return n.fail("y_zero_point must be one int8 or uint8 value");
+  }
+
+  // A (transposed on its 8-bit values) dequantized with alpha * a_scale.
+  Value aScale = n.input(1);
+  if (*alpha != 1.0f) {
+    FailureOr<Value> scaled = n.create<MulOp>(
+        n.scalarConstant(n.builder.getF32Type(), *alpha), aScale);
+    if (failed(scaled))
+      return failure();
+    aScale = *scaled;
+  }
+  if (*transA) {
+    FailureOr<Value> t = n.create<TransposeOp>(a, n.i64Array({1, 0}));
+    if (failed(t))
+      return failure();
+    a = *t;
+  }
+  FailureOr<Value> realA = n.create<DequantizeLinearOp>(
+      a, aScale, zeroPoint(n, 2, elementTypeOf(a)), n.i64(1), n.i64(0));
+  FailureOr<Value> realB = n.create<DequantizeLinearOp>(
+      b, bScale,
+      zeroPointOrZero(n, 5, bType, NodeContext::typeOf(bScale).getShape()),
+      n.i64(*transB ? 0 : 1), n.i64(0));
+  if (failed(realA) || failed(realB))
+    return failure();
+
+  // C at scale alpha * a_scale * b_scale and zero point 0; a per-column
+  // scale needs C's last dim to be the columns.
+  Value bias;
+  if (c) {
+    FailureOr<Value> cScale = n.create<MulOp>(aScale, bScale);
+    if (failed(cScale))
+      return failure();
+    RankedTensorType cType = NodeContext::typeOf(c);
+    int64_t axis = 0;
+    if (perColumn) {
+      if (cType.getRank() == 0 || cType.getShape().back() != columns) {
+        SmallVector<int64_t> shape = {columns};
+        if (cType.getRank() == 2) {
+          if (ShapedType::isDynamic(m))
+            return n.fail("C of shape [M, 1] needs a static M");
+          shape = {m, columns};
+        }
+        FailureOr<Value> wide = n.createTyped<ExpandOp>(
+            RankedTensorType::get(shape, cType.getElementType()), c);
+        if (failed(wide))
+          return failure();
+        c = *wide;
+        cType = NodeContext::typeOf(c);
+      }
+      axis = cType.getRank() - 1;
+    }
+    FailureOr<Value> realC = n.create<DequantizeLinearOp>(
+        c, *cScale,
+        zeroPointOrZero(n, ~0u, cType.getElementType(),
+                        NodeContext::typeOf(*cScale).getShape()),
+        n.i64(axis), n.i64(0));
+    if (failed(realC))
+      return failure();
+    bias = *realC;
+  }
+  FailureOr<Value> y =
+      n.create<GemmOp>(*realA, *realB, bias, n.f32(1.0f), n.f32(1.0f),
+                       n.boolean(false), n.boolean(*transB != 0));
+  if (failed(y))
+    return failure();
+  Value result = *y;
+  if (n.hasInput(8)) {
+    FailureOr<Value> q = quantize(n, result, 7, 8, elementTypeOf(n.input(8)));
+    if (failed(q))
+      return failure();
+    result = *q;
+  } else if (yScale) {
+    FailureOr<Value> d = n.create<DivOp>(result, yScale);
+    if (failed(d))
+      return failure();
+    result = *d;
+  }
+  n.setOutput(0, result);
   return success();
 }
 
@@ -376,4 +522,5 @@ void sparq::onnx_import::registerContribImporters(
   registry["DynamicQuantizeMatMul"] = importDynamicQuantizeMatMul;
   registry["MatMulIntegerToFloat"] = importMatMulIntegerToFloat;
   registry["MatMulNBits"] = importMatMulNBits;
+  registry["QGemm"] = importQGemm;
 }

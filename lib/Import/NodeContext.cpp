@@ -10,7 +10,11 @@
 #include "Initializers.h"
 #include "NodeImporter.h"
 
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -179,10 +183,43 @@ FailureOr<ElementsAttr> NodeContext::tensorAttr(llvm::StringRef name) {
 
 DenseElementsAttr NodeContext::constantInput(unsigned i) const {
   Value v = input(i);
-  DenseElementsAttr attr;
-  if (v && matchPattern(v, m_Constant(&attr)))
-    return attr;
-  return {};
+  ElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return {};
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense;
+  // Initializers above InitializerLoader::kMaxDenseElements are dense
+  // resources; parameter operands (zero points, shapes, axes) of that size
+  // are read through a dense copy of their bytes. Weights are never read
+  // here, but the copy is bounded all the same.
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return {};
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  auto type = cast<ShapedType>(resource.getType());
+  if (!blob || !type.hasStaticShape() ||
+      !type.getElementType().isIntOrFloat() ||
+      type.getElementType().getIntOrFloatBitWidth() % 8 != 0)
+    return {};
+  ArrayRef<char> bytes = blob->getData();
+  int64_t width = type.getElementType().getIntOrFloatBitWidth() / 8;
+  if ((int64_t)bytes.size() != type.getNumElements() * width ||
+      (int64_t)bytes.size() > kMaxConstantInputBytes)
+    return {};
+  return DenseElementsAttr::getFromRawBuffer(type, bytes);
+}
+
+Value NodeContext::paramInput(unsigned i) {
+  Value v = input(i);
+  if (!v || !matchPattern(v, m_Constant()))
+    return v;
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || isa<DenseElementsAttr>(attr) ||
+      attr.getNumElements() > kMaxParamElements)
+    return v;
+  if (DenseElementsAttr dense = constantInput(i))
+    return constant(dense);
+  return v;
 }
 
 FailureOr<llvm::SmallVector<int64_t>>

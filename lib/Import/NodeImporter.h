@@ -117,8 +117,18 @@ public:
 
   // Constant operands -------------------------------------------------------
 
-  /// The dense constant feeding input `i`, or null when it is not constant.
+  /// The constant feeding input `i` as a dense attribute, or null when it is
+  /// not constant. Resource-backed constants (large initializers) are read
+  /// too, through a copy of at most kMaxConstantInputBytes bytes.
   mlir::DenseElementsAttr constantInput(unsigned i) const;
+  static constexpr int64_t kMaxConstantInputBytes = int64_t(16) << 20;
+  /// Input `i` for a quantization parameter (scale, zero point): a
+  /// resource-backed constant (a per-channel vector of more than
+  /// InitializerLoader::kMaxDenseElements values) is re-created as a dense
+  /// constant, which is what the graph passes read element by element
+  /// (up to kMaxParamElements values; blocked parameters can be larger).
+  mlir::Value paramInput(unsigned i);
+  static constexpr int64_t kMaxParamElements = int64_t(1) << 16;
   /// Reads integer input `i` (a constant) as int64 values; `what` names the
   /// operand in the error.
   mlir::FailureOr<llvm::SmallVector<int64_t>>

@@ -159,7 +159,7 @@ FailureOr<Value> castTo(NodeContext &n, Value v, Type to) {
 Value sparq::onnx_import::zeroPointOrZero(NodeContext &n, unsigned i,
                                           Type elementType,
                                           ArrayRef<int64_t> shape) {
-  if (Value zp = n.input(i))
+  if (Value zp = n.paramInput(i))
     return zp;
   auto type = RankedTensorType::get(shape, elementType);
   if (isa<FloatType>(elementType))
@@ -172,7 +172,7 @@ Value sparq::onnx_import::zeroPointOrZero(NodeContext &n, unsigned i,
 LogicalResult sparq::onnx_import::importQuantizeLinear(NodeContext &n) {
   if (failed(n.checkInputs(2, 3)))
     return failure();
-  Value x = n.input(0), scale = n.input(1);
+  Value x = n.input(0), scale = n.paramInput(1);
   if (!isa<FloatType>(elementTypeOf(x)))
     return n.fail("quantizing a " + typeName(elementTypeOf(x)) +
                   " input is unsupported (float inputs are)");
@@ -225,7 +225,7 @@ bool isConstantZero(NodeContext &n, unsigned i) {
 LogicalResult sparq::onnx_import::importDequantizeLinear(NodeContext &n) {
   if (failed(n.checkInputs(2, 3)))
     return failure();
-  Value x = n.input(0), scale = n.input(1);
+  Value x = n.input(0), scale = n.paramInput(1);
   Type element = elementTypeOf(x);
   if (!isSupportedStorage(element, /*allowInt32=*/true))
     return n.fail("dequantizing a " + typeName(element) +
@@ -338,9 +338,9 @@ LogicalResult importQLinearMatMul(NodeContext &n) {
       failed(checkEightBit(n, n.input(3), "b")) ||
       failed(checkEightBit(n, n.input(7), "y_zero_point")))
     return failure();
-  FailureOr<Value> r =
-      n.create<QLinearMatMulOp>(n.input(0), n.input(1), n.input(2), n.input(3),
-                                n.input(4), n.input(5), n.input(6), n.input(7));
+  FailureOr<Value> r = n.create<QLinearMatMulOp>(
+      n.input(0), n.paramInput(1), n.paramInput(2), n.input(3), n.paramInput(4),
+      n.paramInput(5), n.paramInput(6), n.paramInput(7));
   if (failed(r))
     return failure();
   n.setOutput(0, *r);
@@ -358,8 +358,8 @@ LogicalResult importQLinearConv(NodeContext &n) {
   if (failed(window))
     return failure();
   FailureOr<Value> r = n.create<QLinearConvOp>(
-      x, n.input(1), n.input(2), w, n.input(4), n.input(5), n.input(6),
-      n.input(7), n.input(8), n.i64Array(window->strides),
+      x, n.paramInput(1), n.paramInput(2), w, n.paramInput(4), n.paramInput(5),
+      n.paramInput(6), n.paramInput(7), n.input(8), n.i64Array(window->strides),
       n.i64Array(window->pads), n.i64Array(window->dilations),
       n.i64(window->group));
   if (failed(r))

@@ -1,11 +1,14 @@
 # com.microsoft (version 1) quantized ops: QLinear element ops decompose into
 # dequantize -> f32 op -> quantize, DynamicQuantizeMatMul and
-# MatMulIntegerToFloat into an integer matmul scaled in f32, MatMulNBits
+# MatMulIntegerToFloat into an integer matmul scaled in f32, QGemm into
+# dequantize -> gemm [-> quantize_linear], MatMulNBits
 # becomes sparq.matmul_nbits; unsupported forms and other com.microsoft ops
 # fail with an error naming the node.
 # RUN: rm -rf %t && mkdir -p %t && %python %s %t
 # RUN: sparq-translate --import-onnx %t/qlinear.onnx | FileCheck %s
 # RUN: sparq-translate --import-onnx %t/matmuls.onnx | FileCheck %s --check-prefix=MM
+# RUN: sparq-translate --import-onnx %t/qgemm.onnx | FileCheck %s --check-prefix=QGEMM
+# RUN: not sparq-translate --import-onnx %t/qgemm_c.onnx 2>&1 | FileCheck %s --check-prefix=QGEMMC
 # RUN: not sparq-translate --import-onnx %t/gidx.onnx 2>&1 | FileCheck %s --check-prefix=GIDX
 # RUN: not sparq-translate --import-onnx %t/bits3.onnx 2>&1 | FileCheck %s --check-prefix=BITS3
 # RUN: not sparq-translate --import-onnx %t/floatzp.onnx 2>&1 | FileCheck %s --check-prefix=FLOATZP
@@ -36,6 +39,28 @@
 # MM: sparq.add %[[Y]], %{{.+}} : (tensor<3x5xf32>, tensor<5xf32>) -> tensor<3x5xf32>
 # MM: sparq.matmul_integer %arg1, {{.+}} -> tensor<3x5xi32>
 # MM: sparq.matmul_nbits %arg0, %{{.+}}, %{{.+}} zero_points %{{.+}} bias %{{.+}} {bits = 4 : i64, block_size = 16 : i64, k = 8 : i64, n = 6 : i64} : (tensor<3x8xf32>, tensor<6x1x8xui8>, tensor<6xf32>, tensor<6xui8>, tensor<6xf32>) -> tensor<3x6xf32>
+
+# QGemm, quantized output: transA on the 8-bit A, alpha folded into A's scale,
+# B per column along dim 0 (transB), C dequantized at alpha * a_scale *
+# b_scale with zero point 0, a gemm without alpha, then quantize_linear.
+# QGEMM-LABEL: func.func @main
+# QGEMM: %[[AS:.+]] = sparq.constant dense<5.000000e-02> : tensor<f32>
+# QGEMM: %[[AT:.+]] = sparq.transpose %arg0 {perm = array<i64: 1, 0>} : tensor<4x3xui8> -> tensor<3x4xui8>
+# QGEMM: %[[DA:.+]] = sparq.dequantize_linear %[[AT]], %[[AS]], %{{.+}} : (tensor<3x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<3x4xf32>
+# QGEMM: %[[DB:.+]] = sparq.dequantize_linear %{{.+}} {axis = 0 : i64} : (tensor<5x4xi8>, tensor<5xf32>, tensor<5xi8>) -> tensor<5x4xf32>
+# QGEMM: %[[CS:.+]] = sparq.constant dense<[5.000000e-04, 1.000000e-03, 1.500000e-03, 2.000000e-03, 0.00250000018]> : tensor<5xf32>
+# QGEMM: %[[CZ:.+]] = sparq.constant dense<0> : tensor<5xi32>
+# QGEMM: %[[DC:.+]] = sparq.dequantize_linear %{{.+}}, %[[CS]], %[[CZ]] {axis = 0 : i64} : (tensor<5xi32>, tensor<5xf32>, tensor<5xi32>) -> tensor<5xf32>
+# QGEMM: %[[G:.+]] = sparq.gemm %[[DA]], %[[DB]], %[[DC]] {{{.*}}trans_b = true{{.*}}} : (tensor<3x4xf32>, tensor<5x4xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+# QGEMM: sparq.quantize_linear %[[G]], {{.+}} -> tensor<3x5xi8>
+# Float output: no quantize; a scalar C with a per-column scale is expanded
+# (folded into a constant).
+# QGEMM: %[[CE:.+]] = sparq.constant dense<3> : tensor<5xi32>
+# QGEMM: sparq.dequantize_linear %[[CE]]
+# QGEMM: %[[G2:.+]] = sparq.gemm
+# QGEMM-NOT: sparq.quantize_linear
+# QGEMM: return
+# QGEMMC: error: {{.*}}qgemm_c.onnx: node 'qg' (QGemm): C must be an int32 tensor of rank 2 or less
 
 # GIDX: error: {{.*}}gidx.onnx: node 'nb' (MatMulNBits): g_idx (act-order group indices) is unsupported
 # BITS3: error: {{.*}}bits3.onnx: node 'nb' (MatMulNBits): bits = 3 is unsupported (4 and 8 are)
@@ -124,3 +149,20 @@ model("other.onnx", [helper.make_node("Attention", ["x"], ["y"], name="attn",
 model("version.onnx", [helper.make_node(
     "QLinearAdd", ["a", "s", "z", "a", "s", "z", "s", "z"], ["y"], name="add",
     domain=MS)], [vi("a", [2], U8)], ["y"], params, ms_version=2)
+
+qg = [init("qs", np.float32(0.1)), init("qz", np.uint8(7)),
+      init("qb", np.arange(20, dtype=np.int8).reshape(5, 4)),
+      init("qbs", np.linspace(0.01, 0.05, 5).astype(np.float32)),
+      init("qbz", np.zeros(5, np.int8)), init("qc", np.arange(5, dtype=np.int32)),
+      init("qc0", np.int32(3)), init("qys", np.float32(0.2)), init("qyz", np.int8(-1)),
+      init("qcf", np.ones(5, np.float32))]
+model("qgemm.onnx", [
+    helper.make_node("QGemm", ["a", "qs", "qz", "qb", "qbs", "qbz", "qc", "qys", "qyz"],
+                     ["y"], domain=MS, alpha=0.5, transA=1, transB=1),
+    helper.make_node("QGemm", ["a2", "qs", "qz", "qb", "qbs", "qbz", "qc0"], ["yf"],
+                     domain=MS, transB=1),
+], [vi("a", [4, 3], U8), vi("a2", [3, 4], U8)], ["y", "yf"], qg)
+model("qgemm_c.onnx", [
+    helper.make_node("QGemm", ["a2", "qs", "qz", "qb", "qbs", "qbz", "qcf"], ["yf"],
+                     name="qg", domain=MS, transB=1),
+], [vi("a2", [3, 4], U8)], ["yf"], qg)

@@ -4,8 +4,8 @@
 Each case is a one-node onnx.helper model (opset 21 + com.microsoft 1) with
 seeded random inputs that are never all zero: QuantizeLinear /
 DequantizeLinear of the contrib domain, QLinearAdd/Mul/Sigmoid/LeakyRelu/
-GlobalAveragePool/Concat, DynamicQuantizeMatMul, MatMulIntegerToFloat and
-MatMulNBits, per-tensor and per-channel where the op allows. The model is
+GlobalAveragePool/Concat, DynamicQuantizeMatMul, MatMulIntegerToFloat,
+MatMulNBits and QGemm, per-tensor and per-channel where the op allows. The model is
 compiled with build/bin/sparq-compile, run with build/bin/sparq-run
 --save-outputs, and compared with onnxruntime (CPU, 1 thread):
   integer outputs   at most one quantization step apart (the max step
@@ -345,6 +345,59 @@ def nbits_case(rng, bits, block, k, n, m_shape, with_zp, bias):
         inits, [("Y", F)], tol=1e-4)
 
 
+def qgemm_cases(rng):
+    """com.microsoft QGemm: float and requantized outputs, transA/transB,
+    alpha != 1, with and without the int32 bias C, per-tensor and
+    per-column b_scale. onnxruntime's kernels take uint8 A (B uint8 or
+    int8, Y uint8) or int8 A, B and Y."""
+    out = []
+    for (tag, a_t, b_t, per_column, trans_a, trans_b, alpha, bias, quant) in (
+            ("u8u8_tensor_bias_q", U8, U8, False, 0, 0, 1.0, True, True),
+            ("u8i8_col_transB_alpha_bias_q", U8, I8, True, 0, 1, 0.5, True, True),
+            ("i8i8_col_bias_float", I8, I8, True, 0, 0, 1.0, True, False),
+            ("u8i8_tensor_transA_alpha_float", U8, I8, False, 1, 0, 2.0, False,
+             False),
+            ("i8i8_col_transB_q", I8, I8, True, 0, 1, 1.0, False, True),
+            ("u8i8_col_transAB_alpha_bias_q", U8, I8, True, 1, 1, 0.75, True,
+             True)):
+        m, k, n = 5, 48, 24
+        a = qrand(rng, a_t, [k, m] if trans_a else [m, k])
+        b = qrand(rng, b_t, [n, k] if trans_b else [k, n])
+        a_scale = rng.uniform(0.01, 0.05)
+        a_zp = rng.integers(-10, 10) if a_t == I8 else rng.integers(110, 140)
+        b_scale = (rng.uniform(0.002, 0.01, n) if per_column
+                   else rng.uniform(0.002, 0.01))
+        b_zp = (qrand(rng, b_t, [n] if per_column else []) // 16
+                if b_t == I8 else
+                rng.integers(120, 136, [n] if per_column else []).astype(np.uint8))
+        names = ["A", "a_scale", "a_zero_point", "B", "b_scale", "b_zero_point"]
+        inits = [("a_scale", scalar(a_scale)), ("a_zero_point", scalar(a_zp, a_t)),
+                 ("B", b), ("b_scale", np.asarray(b_scale, np.float32)),
+                 ("b_zero_point", np.asarray(b_zp, NP[b_t]))]
+        c = rng.integers(-3000, 3000, n).astype(np.int32)
+        if bias:
+            names.append("C")
+            inits.append(("C", c))
+        if quant:
+            # y_scale from the float result's range, so the output uses
+            # most of the 8-bit range without saturating everything.
+            af = (a.T if trans_a else a).astype(np.float64) - a_zp
+            bf = (b.T if trans_b else b).astype(np.float64) - b_zp
+            y = alpha * a_scale * np.asarray(b_scale) * (af @ bf + (c if bias else 0))
+            y_zp = rng.integers(-5, 5) if a_t == I8 else rng.integers(120, 136)
+            if not bias:
+                names.append("")
+            names += ["y_scale", "y_zero_point"]
+            inits += [("y_scale", scalar(np.abs(y).max() / 110)),
+                      ("y_zero_point", scalar(y_zp, a_t))]
+        out.append(Case("QGemm_" + tag,
+                        helper.make_node("QGemm", names, ["Y"], domain=MS,
+                                         alpha=alpha, transA=trans_a,
+                                         transB=trans_b),
+                        [("A", a)], inits, [("Y", a_t if quant else F)]))
+    return out
+
+
 def run_case(case, work, timeout):
     """Returns (ok, detail)."""
     path = os.path.join(work, case.name + ".onnx")
@@ -430,7 +483,8 @@ def main(argv=None):
     work = tempfile.mkdtemp(prefix="sparq-contrib-")
     passed = failed = 0
     try:
-        for case in cases(rng) + exact_qdq_cases(rng):
+        for case in (cases(rng) + exact_qdq_cases(rng) +
+                     qgemm_cases(np.random.default_rng(7))):
             if args.filter not in case.name:
                 continue
             ok, detail = run_case(case, work, args.timeout)
