@@ -608,6 +608,50 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
 /// that QDQ models quantize; weights stay 8-bit for the kernels.
 constexpr int64_t kMaxFoldedElements = 4096;
 
+/// The elements of a small constant as floats (f32): dense attributes and
+/// dense f32 resources; nullopt otherwise (never a failed iteration).
+std::optional<SmallVector<float>> foldableFloats(Value v, int64_t n) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.getElementType().isF32())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto range = dense.getValues<float>();
+    return SmallVector<float>(range.begin(), range.end());
+  }
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr))
+    if (auto data = res.tryGetAsArrayRef(); data && (int64_t)data->size() == n)
+      return SmallVector<float>(data->begin(), data->end());
+  return std::nullopt;
+}
+
+/// The elements of a small 8-bit constant, extended as their type says:
+/// dense attributes and dense 8-bit resources.
+std::optional<SmallVector<int64_t>> foldableBytes(Value v, int64_t n) {
+  ElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  auto intType = dyn_cast<IntegerType>(attr.getElementType());
+  if (!intType || intType.getWidth() != 8)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  if (isa<DenseElementsAttr>(attr))
+    return constantInts(v);
+  if (auto res = dyn_cast<DenseUI8ResourceElementsAttr>(attr)) {
+    if (auto data = res.tryGetAsArrayRef(); data && (int64_t)data->size() == n)
+      for (uint8_t b : *data)
+        values.push_back(intType.isUnsigned() ? (int64_t)b
+                                              : (int64_t)(int8_t)b);
+  } else if (auto res = dyn_cast<DenseI8ResourceElementsAttr>(attr)) {
+    if (auto data = res.tryGetAsArrayRef(); data && (int64_t)data->size() == n)
+      for (int8_t b : *data)
+        values.push_back(intType.isUnsigned() ? (int64_t)(uint8_t)b
+                                              : (int64_t)b);
+  }
+  if ((int64_t)values.size() != n)
+    return std::nullopt;
+  return values;
+}
+
 /// quantize_linear(const) with per-tensor constant parameters is a constant:
 /// the same saturate(rne(v / scale) + zp) the lowering computes, in f32.
 struct FoldConstantQuantize : OpRewritePattern<QuantizeLinearOp> {
@@ -620,7 +664,7 @@ struct FoldConstantQuantize : OpRewritePattern<QuantizeLinearOp> {
     if (!intType || intType.getWidth() != 8 || q.getBlockSize() != 0 ||
         !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
       return rewriter.notifyMatchFailure(q, "not a small 8-bit quantize");
-    auto values = constantFloats(q.getInput());
+    auto values = foldableFloats(q.getInput(), type.getNumElements());
     auto params = perTensorParams(q.getScale(), q.getZeroPoint());
     if (!values || !params)
       return rewriter.notifyMatchFailure(q, "operands not constant");
@@ -659,7 +703,7 @@ struct FoldConstantDequantize : OpRewritePattern<DequantizeLinearOp> {
     for (Operation *user : dq->getUsers())
       if (isa<FusedMatMulOp, FusedConvOp, MatMulOp, ConvOp, GemmOp>(user))
         return rewriter.notifyMatchFailure(dq, "feeds a kernel");
-    auto values = constantInts(dq.getInput());
+    auto values = foldableBytes(dq.getInput(), type.getNumElements());
     auto params = perTensorParams(dq.getScale(), dq.getZeroPoint());
     if (!values || !params)
       return rewriter.notifyMatchFailure(dq, "operands not constant");
