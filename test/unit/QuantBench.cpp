@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Model.h"
+#include "QConvKernels.h"
 #include "QGemm.h"
 
 #include <algorithm>
@@ -187,8 +188,25 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
                           SPARQ_QOUT_U8, bias.data(), scale.data(), 1, nullptr,
                           0, 0, 255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
     }));
-  report(label, threads, 2.0 * K * OH * OW * C * k * k, isas,
-         medianSecondsPerCall(fns));
+  // The VNNI path once more with the im2col GEMM instead of the direct
+  // kernels.
+  const bool vnni = !isas.empty() && isas.back() == QIsa::Avx512Vnni;
+  if (vnni) {
+    std::function<void()> vnniFn = fns.back();
+    fns.push_back([vnniFn] {
+      sparq::rt::setQConvDirect(0);
+      vnniFn();
+      sparq::rt::setQConvDirect(-1);
+    });
+  }
+  const double ops = 2.0 * K * OH * OW * C * k * k;
+  std::vector<double> times = medianSecondsPerCall(fns);
+  report(label, threads, ops, isas, times);
+  if (vnni)
+    std::printf("%-30s %2d  vnni im2col (direct off) %7.3f ms %6.1f GOPS, "
+                "direct/im2col time %.2f\n",
+                label, threads, times.back() * 1e3, ops / times.back() * 1e-9,
+                times[times.size() - 2] / times.back());
 }
 
 void benchNBits(sparq_model *m, int threads, const char *label, int64_t M,
@@ -240,7 +258,13 @@ int main(int argc, char **argv) {
     benchQMatmul(m, t, "M=128 N=3072 K=768", 128, 3072, 768, skipGeneric);
     benchQMatmul(m, t, "M=128 N=768 K=3072", 128, 768, 3072, skipGeneric);
     std::printf("-- qconv u8 x s8 -> u8, ResNet-18 layers (threads %d)\n", t);
+    benchQConv(m, t, "stem C=3 K=64 224x224 7x7 s2", 3, 224, 64, 7, 2,
+               skipGeneric);
     benchQConv(m, t, "C=K=64 56x56 3x3", 64, 56, 64, 3, 1, skipGeneric);
+    benchQConv(m, t, "C=64 K=128 56x56 3x3 s2", 64, 56, 128, 3, 2,
+               skipGeneric);
+    benchQConv(m, t, "C=256 K=512 14x14 3x3 s2", 256, 14, 512, 3, 2,
+               skipGeneric);
     benchQConv(m, t, "C=K=128 28x28 3x3", 128, 28, 128, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=256 14x14 3x3", 256, 14, 256, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=512 7x7 3x3", 512, 7, 512, 3, 1, skipGeneric);

@@ -16,6 +16,7 @@
 
 #include "TestUtil.h"
 
+#include "QConvKernels.h"
 #include "QGemm.h"
 
 #include <algorithm>
@@ -588,6 +589,50 @@ void testDynamicQuantize(uint64_t seed) {
   }
 }
 
+/// Layers of the direct conv path's kinds: ResNet-like 3x3 (a 44-wide map,
+/// which its default choice takes), a stem-like 7x7 stride 2 over 3
+/// channels, dilation, batch 2 and f32/i32 outputs (via the random output
+/// spec), each checked against the scalar reference of runQConvCase.
+void testQConvDirectShapes(int threads, const std::string &tag) {
+  QRng r(4242 + threads);
+  auto run = [&](QConvCase c) {
+    sparq_model *m = createBareModel(threads);
+    runQConvCase(m, c, r, tag, /*calls=*/2);
+    sparq_model_destroy(m);
+  };
+  QConvCase c;
+  c.C = 16;
+  c.K = 24;
+  c.H = c.W = 44;
+  c.KH = c.KW = 3;
+  c.pT = c.pL = c.pB = c.pR = 1;
+  c.xType = SPARQ_QTYPE_U8;
+  c.wType = SPARQ_QTYPE_S8;
+  c.wPerChan = true;
+  c.constW = true;
+  run(c);
+  c.N = 2;
+  c.xType = SPARQ_QTYPE_S8;
+  c.wType = SPARQ_QTYPE_U8;
+  c.constW = false;
+  c.pB = c.pR = 0;
+  c.dH = 2;
+  run(c);
+  QConvCase stem;
+  stem.C = 3;
+  stem.K = 17;
+  stem.H = 29;
+  stem.W = 37;
+  stem.KH = stem.KW = 7;
+  stem.sH = stem.sW = 2;
+  stem.pT = stem.pL = stem.pB = stem.pR = 3;
+  stem.xType = SPARQ_QTYPE_U8;
+  stem.wType = SPARQ_QTYPE_S8;
+  stem.wPerChan = true;
+  stem.constW = true;
+  run(stem);
+}
+
 } // namespace
 
 void sparq::unit::runQuantKernelTests(int numThreads) {
@@ -602,6 +647,15 @@ void sparq::unit::runQuantKernelTests(int numThreads) {
     uint64_t seed = 100 * static_cast<uint64_t>(isa) + numThreads;
     testQMatmul(numThreads, tag, seed);
     testQConv(numThreads, tag, seed + 7);
+    if (isa == QIsa::Avx512Vnni) {
+      // The direct conv path on every shape it supports, then its default
+      // choice on shapes where it pays.
+      sparq::rt::setQConvDirect(1);
+      testQConv(numThreads, tag + " direct", seed + 11);
+      testQConvDirectShapes(numThreads, tag + " direct");
+      sparq::rt::setQConvDirect(-1);
+      testQConvDirectShapes(numThreads, tag);
+    }
     testNBits(numThreads, tag, seed + 13);
   }
   sparq::rt::setQIsaOverride(-1);

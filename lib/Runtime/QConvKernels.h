@@ -1,0 +1,56 @@
+//===- QConvKernels.h - Direct integer convolution kernels ------*- C++ -*-===//
+//
+// Micro-kernels of the direct (im2col-free) integer convolution path of
+// sparq_uk_qconv2d_i8. The image is stored channels-interleaved, four
+// channels per pixel ([C/4][phases][Hq][Wq][4] canonical s8), so the 16
+// pixels of a B panel at one (channel quad, kh, kw) tap are 64 contiguous
+// bytes: exactly one vpdpbusd operand. The kernel reads B straight from
+// the image at per-group byte offsets instead of from packed panels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARQ_LIB_RUNTIME_QCONVKERNELS_H
+#define SPARQ_LIB_RUNTIME_QCONVKERNELS_H
+
+#include <cstdint>
+
+namespace sparq {
+namespace rt {
+
+/// Pixel panels per direct-kernel call, at most.
+constexpr int kQcdMaxPanels = 3;
+/// Columns of the raw tile the direct kernels write (its leading dimension).
+constexpr int kQcdTileN = 16 * kQcdMaxPanels;
+
+/// out[i * kQcdTileN + 16 * p + j] = sum_g sum_t a[g][i][t] *
+///   img[boff[g] + 64 * p + 4 * j + t] for i < rows, p < panels, j < 16;
+/// `a` is one qPackA panel (kQMR rows).
+using QConvDirectFn = void (*)(int64_t kGroups, const uint8_t *a,
+                               const int8_t *img, const int64_t *boff,
+                               int32_t *out);
+
+/// The direct kernel for `rows` (1..kQMR) rows and `panels`
+/// (1..kQcdMaxPanels) panels, or null where the CPU lacks AVX-512 VNNI.
+QConvDirectFn qconvDirectKernel(int rows, int panels);
+
+/// sums[j] (+)= the sum of the four s8 bytes img[4j..4j+3], j < pixels;
+/// `first` overwrites instead of adding.
+void qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums,
+                   bool first);
+
+/// out[j] = base + sum_t sums[soff[t] + j] (wrapping) for j below n
+/// rounded up to 16 (out and the sums must have room for that).
+void qconvColAdj(const int32_t *sums, const int64_t *soff, int64_t taps,
+                 int64_t n, int32_t base, int32_t *out);
+
+/// Whether sparq_uk_qconv2d_i8 may take the direct path (on the shapes
+/// where it pays): on by default, SPARQ_QCONV_DIRECT=0 turns it off.
+/// setQConvDirect(0) turns it off, (1) forces it on every shape it
+/// supports (tests), and -1 restores the default.
+bool qconvDirectEnabled();
+void setQConvDirect(int on);
+
+} // namespace rt
+} // namespace sparq
+
+#endif // SPARQ_LIB_RUNTIME_QCONVKERNELS_H

@@ -1,0 +1,164 @@
+//===- QConvKernelsAvx512.cpp - Direct integer conv kernels (VNNI) --------===//
+//
+// The AVX-512 VNNI kernels of QConvKernels.h: R rows of weights (each
+// row's 4 bytes broadcast) times P panels of 16 pixels read straight from
+// the channels-interleaved image, R x P zmm accumulators (at most 24).
+//
+//===----------------------------------------------------------------------===//
+
+#include "QConvKernels.h"
+#include "QGemm.h"
+
+#include <array>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPARQ_HAVE_QCD_BUILD 1
+#include <immintrin.h>
+#endif
+
+using namespace sparq::rt;
+
+#ifdef SPARQ_HAVE_QCD_BUILD
+
+#define SPARQ_QCD                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+namespace {
+
+template <int R, int P>
+SPARQ_QCD void qcdKernel(int64_t kGroups, const uint8_t *a, const int8_t *img,
+                         const int64_t *boff, int32_t *out) {
+  __m512i acc[R][P];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 3
+    for (int p = 0; p < P; ++p)
+      acc[i][p] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+  for (int64_t g = 0; g < kGroups; ++g) {
+    const int8_t *b = img + boff[g];
+    __m512i vb[P];
+#pragma GCC unroll 3
+    for (int p = 0; p < P; ++p)
+      vb[p] = _mm512_loadu_si512(b + 64 * p);
+    const uint8_t *ag = a + g * kQMR * 4;
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      int32_t quad;
+      std::memcpy(&quad, ag + 4 * i, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+#pragma GCC unroll 3
+      for (int p = 0; p < P; ++p)
+        acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], av, vb[p]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 3
+    for (int p = 0; p < P; ++p)
+      _mm512_storeu_si512(out + i * kQcdTileN + 16 * p, acc[i][p]);
+}
+
+template <int P> std::array<QConvDirectFn, kQMR + 1> qcdRow() {
+  return {nullptr,           qcdKernel<1, P>, qcdKernel<2, P>,
+          qcdKernel<3, P>,   qcdKernel<4, P>, qcdKernel<5, P>,
+          qcdKernel<6, P>,   qcdKernel<7, P>, qcdKernel<8, P>};
+}
+
+bool qcdCpuOk() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vnni");
+}
+
+} // namespace
+
+QConvDirectFn sparq::rt::qconvDirectKernel(int rows, int panels) {
+  static const bool ok = qcdCpuOk();
+  static const std::array<std::array<QConvDirectFn, kQMR + 1>,
+                          kQcdMaxPanels + 1>
+      table = {std::array<QConvDirectFn, kQMR + 1>{}, qcdRow<1>(), qcdRow<2>(),
+               qcdRow<3>()};
+  if (!ok || rows < 1 || rows > kQMR || panels < 1 || panels > kQcdMaxPanels)
+    return nullptr;
+  return table[panels][rows];
+}
+
+#else
+
+QConvDirectFn sparq::rt::qconvDirectKernel(int, int) { return nullptr; }
+
+#endif
+
+#ifdef SPARQ_HAVE_QCD_BUILD
+namespace {
+SPARQ_QCD void qcdSumsVnni(const int8_t *img, int64_t pixels, int32_t *sums,
+                           bool first) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  int64_t j = 0;
+  for (; j + 16 <= pixels; j += 16) {
+    __m512i acc = first ? _mm512_setzero_si512()
+                        : _mm512_loadu_si512(sums + j);
+    acc = _mm512_dpbusd_epi32(acc, ones, _mm512_loadu_si512(img + 4 * j));
+    _mm512_storeu_si512(sums + j, acc);
+  }
+  for (; j < pixels; ++j) {
+    int32_t v = first ? 0 : sums[j];
+    for (int t = 0; t < 4; ++t)
+      v += img[4 * j + t];
+    sums[j] = v;
+  }
+}
+} // namespace
+#endif
+
+void sparq::rt::qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums,
+                              bool first) {
+#ifdef SPARQ_HAVE_QCD_BUILD
+  if (qconvDirectKernel(1, 1)) {
+    qcdSumsVnni(img, pixels, sums, first);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < pixels; ++j) {
+    int32_t v = first ? 0 : sums[j];
+    for (int t = 0; t < 4; ++t)
+      v += img[4 * j + t];
+    sums[j] = v;
+  }
+}
+
+#ifdef SPARQ_HAVE_QCD_BUILD
+namespace {
+SPARQ_QCD void qcdColAdjVnni(const int32_t *sums, const int64_t *soff,
+                             int64_t taps, int64_t n, int32_t base,
+                             int32_t *out) {
+  for (int64_t j = 0; j < n; j += 16) {
+    __m512i acc = _mm512_set1_epi32(base);
+    for (int64_t t = 0; t < taps; ++t)
+      acc = _mm512_add_epi32(acc, _mm512_loadu_si512(sums + soff[t] + j));
+    _mm512_storeu_si512(out + j, acc);
+  }
+}
+} // namespace
+#endif
+
+void sparq::rt::qconvColAdj(const int32_t *sums, const int64_t *soff,
+                            int64_t taps, int64_t n, int32_t base,
+                            int32_t *out) {
+#ifdef SPARQ_HAVE_QCD_BUILD
+  if (qconvDirectKernel(1, 1)) {
+    qcdColAdjVnni(sums, soff, taps, n, base, out);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < (n + 15) / 16 * 16; ++j) {
+    uint32_t v = static_cast<uint32_t>(base);
+    for (int64_t t = 0; t < taps; ++t)
+      v += static_cast<uint32_t>(sums[soff[t] + j]);
+    out[j] = static_cast<int32_t>(v);
+  }
+}
