@@ -3,14 +3,14 @@
 // The com.microsoft (version 1) ops that onnxruntime's quantization tools
 // write: QuantizeLinear / DequantizeLinear (the ai.onnx importers), the
 // QLinear element ops (QLinearAdd, QLinearMul, QLinearSigmoid,
-// QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearConcat) decomposed into
-// dequantize -> f32 op -> quantize as onnxruntime computes them in float,
-// DynamicQuantizeMatMul and MatMulIntegerToFloat (integer matmul, then the
-// f32 scale and bias), QGemm (as the dequantize -> gemm -> quantize group
-// that sparq-qdq-to-integer makes an integer kernel), and MatMulNBits
-// (sparq.matmul_nbits). Forms sparq
-// does not compute (float zero points, g_idx, other bit widths, non-f32
-// activations) are errors that name the node.
+// QLinearLeakyRelu, QLinearSoftmax, QLinearGlobalAveragePool,
+// QLinearConcat) decomposed into dequantize -> f32 op -> quantize as
+// onnxruntime computes them in float, DynamicQuantizeMatMul and
+// MatMulIntegerToFloat (integer matmul, then the f32 scale and bias), QGemm
+// (as the dequantize -> gemm -> quantize group that sparq-qdq-to-integer
+// makes an integer kernel), and MatMulNBits (sparq.matmul_nbits). Forms
+// sparq does not compute (float zero points, g_idx, other bit widths,
+// non-f32 activations) are errors that name the node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -145,6 +145,29 @@ LogicalResult importQLinearLeakyRelu(NodeContext &n) {
     return failure();
   return importQLinearUnary(
       n, [&](Value x) { return n.create<LeakyReluOp>(x, n.f32(*alpha)); });
+}
+
+/// QLinearSoftmax: X, X_scale, x_zero_point?, y_scale, y_zero_point?;
+/// `axis` (default -1) with the Softmax semantics of `opset` (before 13 the
+/// input is coerced to 2-D at axis, supported when axis is the last dim).
+/// onnxruntime computes it with a table of exponentials; sparq computes
+/// dequantize -> f32 softmax -> quantize.
+LogicalResult importQLinearSoftmax(NodeContext &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", -1);
+  FailureOr<int64_t> opset = n.intAttr("opset", std::nullopt);
+  if (failed(axisAttr) || failed(opset) || !n.hasInput(0))
+    return failure();
+  int64_t rank = NodeContext::typeOf(n.input(0)).getRank();
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, rank, "axis");
+  if (failed(axis))
+    return failure();
+  if (*opset < 13 && *axis != rank - 1)
+    return n.fail("opset-" + Twine(*opset) +
+                  " softmax semantics over several dims (axis " +
+                  Twine(*axisAttr) + " of rank " + Twine(rank) +
+                  ") are unsupported");
+  return importQLinearUnary(
+      n, [&](Value x) { return n.create<SoftmaxOp>(x, n.i64(*axis)); });
 }
 
 /// QLinearGlobalAveragePool: X, x_scale, x_zp, y_scale, y_zp; channels_last
@@ -523,4 +546,5 @@ void sparq::onnx_import::registerContribImporters(
   registry["MatMulIntegerToFloat"] = importMatMulIntegerToFloat;
   registry["MatMulNBits"] = importMatMulNBits;
   registry["QGemm"] = importQGemm;
+  registry["QLinearSoftmax"] = importQLinearSoftmax;
 }

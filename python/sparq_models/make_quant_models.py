@@ -9,7 +9,8 @@ build/quant-models, named <base>_<variant>:
   qdq_pc / qdq_pt   quantize_static, QuantFormat.QDQ, activations QUInt8,
                     weights QInt8, per-channel / per-tensor weights
   qop_pc / qop_pt   quantize_static, QuantFormat.QOperator (QLinearConv,
-                    QLinearAdd, QGemm, ... whatever onnxruntime writes)
+                    QLinearAdd, QGemm, QLinearSoftmax, ... whatever
+                    onnxruntime writes)
   dyn               quantize_dynamic, MatMul/Gemm, weights QInt8
   nb4_b<B>_<sym|asym>  MatMulNBitsQuantizer, 4 bits, block B
 
@@ -68,8 +69,17 @@ for _base in ["bert_encoder", "gpt2_block"]:
         for _sym in (True, False):
             _add(_base, "nb4_b%d_%s" % (_block, "sym" if _sym else "asym"),
                  "nbits", block_size=_block, is_symmetric=_sym)
+# QOperator transformers (QLinearMatMul, QLinearAdd/Mul, QLinearSoftmax).
+_add("bert_encoder", "qop_pt", "static", fmt="QOperator", per_channel=False)
+_add("bert_encoder", "qop_pc", "static", fmt="QOperator", per_channel=True)
 # What the tests use; the GEMV models are made only when asked for by name.
 TEST_MODELS = list(QUANT_MODELS)
+# Not a test model yet: sparq is up to 2 steps off onnxruntime on 1.9% of
+# its output. onnxruntime's QOperator quantizer fails on the GPT block's Mul
+# of the attention scores ("unknown initializers/tensors"), so there Mul and
+# Where stay float (exclude_ops).
+_add("gpt2_block", "qop_pt", "static", fmt="QOperator", per_channel=False,
+     exclude_ops=("Mul", "Where"))
 for _base in GEMV_MODELS:
     for _block in (32, 128):
         _add(_base, "nb4_b%d_asym" % _block, "nbits", block_size=_block,
@@ -141,11 +151,19 @@ def quantize_one(name, src, dst, work):
             quant_pre_process(src, pre)
         src = pre
     if kind == "static":
+        extra = {}
+        if opts.get("exclude_ops"):
+            from onnxruntime.quantization.registry import (QDQRegistry,
+                                                           QLinearOpsRegistry)
+            registry = (QLinearOpsRegistry if opts["fmt"] == "QOperator"
+                        else QDQRegistry)
+            extra["op_types_to_quantize"] = [
+                op for op in registry if op not in opts["exclude_ops"]]
         quantize_static(src, dst, _calibration_reader(src),
                         quant_format=getattr(QuantFormat, opts["fmt"]),
                         per_channel=opts["per_channel"],
                         activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8)
+                        weight_type=QuantType.QInt8, **extra)
     elif kind == "dynamic":
         quantize_dynamic(src, dst, op_types_to_quantize=["MatMul", "Gemm"],
                          weight_type=QuantType.QInt8)

@@ -9,6 +9,8 @@
 # RUN: sparq-translate --import-onnx %t/matmuls.onnx | FileCheck %s --check-prefix=MM
 # RUN: sparq-translate --import-onnx %t/qgemm.onnx | FileCheck %s --check-prefix=QGEMM
 # RUN: not sparq-translate --import-onnx %t/qgemm_c.onnx 2>&1 | FileCheck %s --check-prefix=QGEMMC
+# RUN: sparq-translate --import-onnx %t/qsoftmax.onnx | FileCheck %s --check-prefix=QSM
+# RUN: not sparq-translate --import-onnx %t/qsoftmax_old.onnx 2>&1 | FileCheck %s --check-prefix=QSMOLD
 # RUN: not sparq-translate --import-onnx %t/gidx.onnx 2>&1 | FileCheck %s --check-prefix=GIDX
 # RUN: not sparq-translate --import-onnx %t/bits3.onnx 2>&1 | FileCheck %s --check-prefix=BITS3
 # RUN: not sparq-translate --import-onnx %t/floatzp.onnx 2>&1 | FileCheck %s --check-prefix=FLOATZP
@@ -61,6 +63,12 @@
 # QGEMM-NOT: sparq.quantize_linear
 # QGEMM: return
 # QGEMMC: error: {{.*}}qgemm_c.onnx: node 'qg' (QGemm): C must be an int32 tensor of rank 2 or less
+
+# QSM-LABEL: func.func @main
+# QSM: %[[X:.+]] = sparq.dequantize_linear %arg0, {{.+}} -> tensor<2x3x4xf32>
+# QSM: %[[S:.+]] = sparq.softmax %[[X]] {axis = 1 : i64}
+# QSM: sparq.quantize_linear %[[S]], {{.+}} -> tensor<2x3x4xui8>
+# QSMOLD: error: {{.*}}qsoftmax_old.onnx: node 'sm' (QLinearSoftmax): opset-11 softmax semantics over several dims (axis 1 of rank 3) are unsupported
 
 # GIDX: error: {{.*}}gidx.onnx: node 'nb' (MatMulNBits): g_idx (act-order group indices) is unsupported
 # BITS3: error: {{.*}}bits3.onnx: node 'nb' (MatMulNBits): bits = 3 is unsupported (4 and 8 are)
@@ -166,3 +174,8 @@ model("qgemm_c.onnx", [
     helper.make_node("QGemm", ["a2", "qs", "qz", "qb", "qbs", "qbz", "qcf"], ["yf"],
                      name="qg", domain=MS, transB=1),
 ], [vi("a2", [3, 4], U8)], ["yf"], qg)
+
+for name, opset in (("qsoftmax.onnx", 13), ("qsoftmax_old.onnx", 11)):
+    model(name, [helper.make_node("QLinearSoftmax", ["a", "s", "z", "s2", "z"], ["y"],
+                                  name="sm", domain=MS, axis=1, opset=opset)],
+          [vi("a", [2, 3, 4], U8)], ["y"], params)

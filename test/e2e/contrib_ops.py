@@ -4,7 +4,7 @@
 Each case is a one-node onnx.helper model (opset 21 + com.microsoft 1) with
 seeded random inputs that are never all zero: QuantizeLinear /
 DequantizeLinear of the contrib domain, QLinearAdd/Mul/Sigmoid/LeakyRelu/
-GlobalAveragePool/Concat, DynamicQuantizeMatMul, MatMulIntegerToFloat,
+GlobalAveragePool/Concat/Softmax, DynamicQuantizeMatMul, MatMulIntegerToFloat,
 MatMulNBits and QGemm, per-tensor and per-channel where the op allows. The model is
 compiled with build/bin/sparq-compile, run with build/bin/sparq-run
 --save-outputs, and compared with onnxruntime (CPU, 1 thread):
@@ -398,6 +398,30 @@ def qgemm_cases(rng):
     return out
 
 
+def qlinear_softmax_cases(rng):
+    """com.microsoft QLinearSoftmax (onnxruntime: a table of exponentials;
+    sparq: dequantize -> f32 softmax -> quantize), as onnxruntime's QOperator
+    quantizer writes it (opset 13 semantics, y_scale 1/256 with zero point 0
+    for uint8, -128 for int8), and an inner axis."""
+    out = []
+    for tag, dtype, shape, axis, y_zp in (
+            ("u8_attn", U8, [1, 2, 8, 16], -1, 0),
+            ("i8_attn", I8, [2, 4, 33], -1, -128),
+            ("u8_axis1", U8, [3, 7, 5], 1, 0)):
+        x_zp = rng.integers(100, 150) if dtype == U8 else rng.integers(-20, 20)
+        out.append(Case(
+            "QLinearSoftmax_" + tag,
+            helper.make_node("QLinearSoftmax", ["X", "X_scale", "x_zero_point",
+                                                "y_scale", "y_zero_point"], ["Y"],
+                             domain=MS, axis=axis, opset=13),
+            [("X", qrand(rng, dtype, shape))],
+            [("X_scale", scalar(rng.uniform(0.02, 0.08))),
+             ("x_zero_point", scalar(x_zp, dtype)),
+             ("y_scale", scalar(1.0 / 256)), ("y_zero_point", scalar(y_zp, dtype))],
+            [("Y", dtype)]))
+    return out
+
+
 def run_case(case, work, timeout):
     """Returns (ok, detail)."""
     path = os.path.join(work, case.name + ".onnx")
@@ -484,7 +508,8 @@ def main(argv=None):
     passed = failed = 0
     try:
         for case in (cases(rng) + exact_qdq_cases(rng) +
-                     qgemm_cases(np.random.default_rng(7))):
+                     qgemm_cases(np.random.default_rng(7)) +
+                     qlinear_softmax_cases(np.random.default_rng(8))):
             if args.filter not in case.name:
                 continue
             ok, detail = run_case(case, work, args.timeout)
