@@ -94,6 +94,31 @@ inline void qcInterleave(__m128i a, __m128i b, __m128i c, __m128i d,
   st(3, _mm_unpackhi_epi16(ab1, cd1));
 }
 
+/// The full groups of a whole panel whose 16 pixels form `Runs` runs of
+/// taps `Step` bytes apart (run i from the first byte of mask[i] on);
+/// returns the number of groups written.
+template <int Step, int Runs>
+int64_t qcPackRuns(const uint8_t *xp, const int64_t *rowOff,
+                   const int64_t *delta, const __m128i *mask,
+                   int64_t fullGroups, uint8_t *panel) {
+  const uint8_t *at[Runs];
+  for (int i = 0; i < Runs; ++i)
+    at[i] = xp + delta[i];
+  for (int64_t g = 0; g < fullGroups; ++g) {
+    const int64_t *ro = rowOff + 4 * g;
+    auto ld = [&](int t) {
+      __m128i v = qcLoadStrided(at[0] + ro[t], Step);
+      for (int i = 1; i < Runs; ++i)
+        v = _mm_or_si128(
+            _mm_andnot_si128(mask[i], v),
+            _mm_and_si128(mask[i], qcLoadStrided(at[i] + ro[t], Step)));
+      return v;
+    };
+    qcInterleave(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
+  }
+  return fullGroups;
+}
+
 void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
                       int8_t *dst) {
   const QIm2colSource &src = *static_cast<const QIm2colSource *>(closure);
@@ -170,6 +195,32 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
           return _mm_loadu_si128(reinterpret_cast<const __m128i *>(at + ro[t]));
         };
         qcInterleave(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
+      }
+    } else if (!gather && cols == kQNR) {
+      // Whole panels of a few runs (row boundaries inside the panel, or
+      // stride 2): specialized loads and blends.
+      const int key = static_cast<int>(step) * 8 + runs;
+      switch (key) {
+      case 8 + 2:
+        g = qcPackRuns<1, 2>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      case 8 + 3:
+        g = qcPackRuns<1, 3>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      case 8 + 4:
+        g = qcPackRuns<1, 4>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      case 16 + 1:
+        g = qcPackRuns<2, 1>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      case 16 + 2:
+        g = qcPackRuns<2, 2>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      case 16 + 3:
+        g = qcPackRuns<2, 3>(xp, rowOff, delta, mask, fullGroups, panel);
+        break;
+      default:
+        break;
       }
     }
     for (; g < Kp / 4; ++g)
