@@ -520,14 +520,19 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
   const int64_t tiles = qcDivCeil(Q, tileW);
   const int64_t panels = qcDivCeil(K, kQMR);
   const int threads = ctx.numThreads();
+  // A grid of row blocks x tile blocks, at least 8 tasks per thread and a
+  // multiple of the thread count where there are enough tiles (the pool
+  // hands out tasks dynamically; a last, lone task idles the others).
   int64_t nBlocks = qcDivCeil(tiles, 8), mBlocks = qcDivCeil(panels, 16);
-  while (threads > 1 && nBlocks * mBlocks < 4 * threads &&
+  while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
          (nBlocks < tiles || mBlocks < panels)) {
     if (nBlocks < tiles)
       ++nBlocks;
     else
       ++mBlocks;
   }
+  while (threads > 1 && (nBlocks * mBlocks) % threads != 0 && nBlocks < tiles)
+    ++nBlocks;
   const QKernelSet &ks = *qkernelSet(activeQIsa());
   const uint32_t Kd32 = static_cast<uint32_t>(d.Kd);
   const int8_t *img8 = reinterpret_cast<const int8_t *>(img);
