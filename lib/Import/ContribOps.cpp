@@ -16,6 +16,8 @@
 
 #include "NodeImporter.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace sparq;
 using namespace sparq::onnx_import;
@@ -83,6 +85,95 @@ Type resultType(NodeContext &n, unsigned zp, Type dflt) {
   return n.hasInput(zp) ? elementTypeOf(n.input(zp)) : dflt;
 }
 
+/// QLinearAdd in onnxruntime's x86 (AVX2) arithmetic: with rA = A_scale /
+/// C_scale, rB = B_scale / C_scale and fixed = C_zp - (rA * A_zp + rB *
+/// B_zp) in f32, C = saturate(rne(fma(A, rA, fma(B, rB, fixed)))) on the
+/// stored integers (a one-element operand is added to `fixed` unfused, in
+/// f32, first). Each fused multiply-add is computed in f64 (the product of
+/// an 8-bit integer and an f32 is exact there) and rounded once to f32.
+/// Dequantize -> add -> quantize rounds differently and is a step off on
+/// some elements, which grows through chains of QOperator ops.
+LogicalResult importQLinearAddAsOnnxruntime(NodeContext &n, Type type) {
+  Type f32 = n.builder.getF32Type(), f64 = n.builder.getF64Type();
+  auto cast = [&](Value v, Type to) {
+    return n.create<CastOp>(v, TypeAttr::get(to));
+  };
+  FailureOr<Value> ratioA = n.create<DivOp>(n.input(1), n.input(6));
+  FailureOr<Value> ratioB = n.create<DivOp>(n.input(4), n.input(6));
+  FailureOr<Value> zeroA = cast(zeroPoint(n, 2, type), f32);
+  FailureOr<Value> zeroB = cast(zeroPoint(n, 5, type), f32);
+  FailureOr<Value> zeroC = cast(zeroPoint(n, 7, type), f32);
+  if (failed(ratioA) || failed(ratioB) || failed(zeroA) || failed(zeroB) ||
+      failed(zeroC))
+    return failure();
+  FailureOr<Value> offA = n.create<MulOp>(*ratioA, *zeroA);
+  FailureOr<Value> offB = n.create<MulOp>(*ratioB, *zeroB);
+  if (failed(offA) || failed(offB))
+    return failure();
+  FailureOr<Value> offsets = n.create<AddOp>(*offA, *offB);
+  if (failed(offsets))
+    return failure();
+  FailureOr<Value> fixed = n.create<SubOp>(*zeroC, *offsets);
+  if (failed(fixed))
+    return failure();
+  // fma(x, ratio, addend) for an 8-bit x and f32 ratio and addend.
+  auto fma = [&](Value x, Value ratio, Value addend) -> FailureOr<Value> {
+    FailureOr<Value> x64 = cast(x, f64), r64 = cast(ratio, f64),
+                     a64 = cast(addend, f64);
+    if (failed(x64) || failed(r64) || failed(a64))
+      return failure();
+    FailureOr<Value> product = n.create<MulOp>(*x64, *r64);
+    if (failed(product))
+      return failure();
+    FailureOr<Value> sum = n.create<AddOp>(*product, *a64);
+    if (failed(sum))
+      return failure();
+    return cast(*sum, f32);
+  };
+  // A single-element operand is folded into the fixed part first, in f32
+  // (onnxruntime's scalar-operand kernels).
+  auto scalarPart = [&](Value x, Value ratio) -> FailureOr<Value> {
+    FailureOr<Value> x32 = cast(x, f32);
+    if (failed(x32))
+      return failure();
+    FailureOr<Value> product = n.create<MulOp>(*x32, ratio);
+    if (failed(product))
+      return failure();
+    return n.create<AddOp>(*fixed, *product);
+  };
+  Value a = n.input(0), b = n.input(3);
+  bool scalarA = NodeContext::typeOf(a).hasStaticShape() &&
+                 NodeContext::typeOf(a).getNumElements() == 1;
+  bool scalarB = NodeContext::typeOf(b).hasStaticShape() &&
+                 NodeContext::typeOf(b).getNumElements() == 1;
+  FailureOr<Value> sum;
+  if (scalarB && !scalarA) {
+    FailureOr<Value> partB = scalarPart(b, *ratioB);
+    if (failed(partB))
+      return failure();
+    sum = fma(a, *ratioA, *partB);
+  } else if (scalarA && !scalarB) {
+    FailureOr<Value> partA = scalarPart(a, *ratioA);
+    if (failed(partA))
+      return failure();
+    sum = fma(b, *ratioB, *partA);
+  } else {
+    FailureOr<Value> partB = fma(b, *ratioB, *fixed);
+    if (failed(partB))
+      return failure();
+    sum = fma(a, *ratioA, *partB);
+  }
+  if (failed(sum))
+    return failure();
+  FailureOr<Value> r = n.create<QuantizeLinearOp>(
+      *sum, n.scalarConstant(f32, 1.0), n.scalarConstant(type, 0), n.i64(1),
+      n.i64(0), n.boolean(true));
+  if (failed(r))
+    return failure();
+  n.setOutput(0, *r);
+  return success();
+}
+
 /// QLinearAdd / QLinearMul: A, A_scale, A_zp?, B, B_scale, B_zp?, C_scale,
 /// C_zp?.
 template <typename OpTy> LogicalResult importQLinearBinary(NodeContext &n) {
@@ -97,6 +188,8 @@ template <typename OpTy> LogicalResult importQLinearBinary(NodeContext &n) {
   if (n.hasInput(7) &&
       (resultType(n, 7, type) != type || !isPerTensor(n.input(7))))
     return n.fail("C_zero_point must be one " + typeName(type) + " value");
+  if constexpr (std::is_same_v<OpTy, AddOp>)
+    return importQLinearAddAsOnnxruntime(n, type);
   FailureOr<Value> a = dequantize(n, 0, 1, 2);
   FailureOr<Value> b = dequantize(n, 3, 4, 5);
   if (failed(a) || failed(b))

@@ -1,5 +1,6 @@
 # com.microsoft (version 1) quantized ops: QLinear element ops decompose into
-# dequantize -> f32 op -> quantize, DynamicQuantizeMatMul and
+# dequantize -> f32 op -> quantize (QLinearAdd: onnxruntime's scale-ratio
+# arithmetic), DynamicQuantizeMatMul and
 # MatMulIntegerToFloat into an integer matmul scaled in f32, QGemm into
 # dequantize -> gemm [-> quantize_linear], MatMulNBits
 # becomes sparq.matmul_nbits; unsupported forms and other com.microsoft ops
@@ -17,11 +18,25 @@
 # RUN: not sparq-translate --import-onnx %t/other.onnx 2>&1 | FileCheck %s --check-prefix=OTHER
 # RUN: not sparq-translate --import-onnx %t/version.onnx 2>&1 | FileCheck %s --check-prefix=VERSION
 
+# QLinearAdd as onnxruntime computes it: fma(A, rA, fma(B, rB, fixed)) with
+# rA = rB = 0.1 / 0.05 and fixed = 128 - (2 * 128 + 2 * 128), each fma in
+# f64 rounded to f32, then quantized with scale 1 and zero point 0.
 # CHECK-LABEL: func.func @main
-# CHECK: %[[A:.+]] = sparq.dequantize_linear %arg0, {{.+}} -> tensor<2x4xf32>
-# CHECK: %[[B:.+]] = sparq.dequantize_linear %arg1, {{.+}} -> tensor<4xf32>
-# CHECK: %[[SUM:.+]] = sparq.add %[[A]], %[[B]]
-# CHECK: sparq.quantize_linear %[[SUM]], {{.+}} -> tensor<2x4xui8>
+# CHECK: %[[B64:.+]] = sparq.cast %arg1 {to = f64} : tensor<4xui8> -> tensor<4xf64>
+# CHECK: %[[RB:.+]] = sparq.constant dense<2.000000e+00> : tensor<f64>
+# CHECK: %[[FIX:.+]] = sparq.constant dense<-3.840000e+02> : tensor<f64>
+# CHECK: %[[PB:.+]] = sparq.mul %[[B64]], %[[RB]]
+# CHECK: %[[SB:.+]] = sparq.add %[[PB]], %[[FIX]]
+# CHECK: %[[PARTB:.+]] = sparq.cast %[[SB]] {to = f32} : tensor<4xf64> -> tensor<4xf32>
+# CHECK: %[[A64:.+]] = sparq.cast %arg0 {to = f64} : tensor<2x4xui8> -> tensor<2x4xf64>
+# CHECK: %[[RA:.+]] = sparq.constant dense<2.000000e+00> : tensor<f64>
+# CHECK: %[[PB64:.+]] = sparq.cast %[[PARTB]] {to = f64}
+# CHECK: %[[PA:.+]] = sparq.mul %[[A64]], %[[RA]]
+# CHECK: %[[SA:.+]] = sparq.add %[[PA]], %[[PB64]] : (tensor<2x4xf64>, tensor<4xf64>) -> tensor<2x4xf64>
+# CHECK: %[[SUM:.+]] = sparq.cast %[[SA]] {to = f32} : tensor<2x4xf64> -> tensor<2x4xf32>
+# CHECK: %[[Z:.+]] = sparq.constant dense<0> : tensor<ui8>
+# CHECK: %[[ONE:.+]] = sparq.constant dense<1.000000e+00> : tensor<f32>
+# CHECK: sparq.quantize_linear %[[SUM]], %[[ONE]], %[[Z]] : (tensor<2x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<2x4xui8>
 # CHECK: sparq.mul
 # CHECK: %[[SIG:.+]] = sparq.sigmoid
 # CHECK: sparq.quantize_linear %[[SIG]]

@@ -398,6 +398,25 @@ def qgemm_cases(rng):
     return out
 
 
+def qlinear_add_large_cases(rng):
+    """QLinearAdd over many elements (onnxruntime's vector kernel and its
+    tail), same-shape and with a one-element B, scale ratios near 1 as in
+    residual adds."""
+    out = []
+    for tag, dtype, shape_b in (("u8_64x250", U8, [64, 250]),
+                                ("i8_scalarB", I8, [1])):
+        names = ["A", "A_scale", "A_zero_point", "B", "B_scale",
+                 "B_zero_point", "C_scale", "C_zero_point"]
+        inits = (qparams(rng, dtype, "A") + qparams(rng, dtype, "B") +
+                 qparams(rng, dtype, "C"))
+        out.append(Case("QLinearAdd_" + tag,
+                        helper.make_node("QLinearAdd", names, ["C"], domain=MS),
+                        [("A", qrand(rng, dtype, [64, 250])),
+                         ("B", qrand(rng, dtype, shape_b))], inits,
+                        [("C", dtype)]))
+    return out
+
+
 def qlinear_softmax_cases(rng):
     """com.microsoft QLinearSoftmax (onnxruntime: a table of exponentials;
     sparq: dequantize -> f32 softmax -> quantize), as onnxruntime's QOperator
@@ -509,7 +528,8 @@ def main(argv=None):
     try:
         for case in (cases(rng) + exact_qdq_cases(rng) +
                      qgemm_cases(np.random.default_rng(7)) +
-                     qlinear_softmax_cases(np.random.default_rng(8))):
+                     qlinear_softmax_cases(np.random.default_rng(8)) +
+                     qlinear_add_large_cases(np.random.default_rng(9))):
             if args.filter not in case.name:
                 continue
             ok, detail = run_case(case, work, args.timeout)
