@@ -383,7 +383,6 @@ void qDepthwiseConv(Context &ctx, const uint8_t *X, const uint8_t *W, void *Y,
   });
 }
 
-
 /// Direct convolution on the channels-interleaved image (QConvKernels.h),
 /// one group. The image is split into sH x sW phases so that unit steps of
 /// an output row are unit steps in memory: plane (cq, rp, cp) holds padded
@@ -395,8 +394,8 @@ struct QDirectConv {
   const QConvShape *s;
   int64_t Cq, KK, kGroups, Kd, Hp, Wp, Hq, Wq, planeElems, Q;
   int64_t sumsLd; ///< ints per phase of the channel sums (with a guard)
-  std::vector<int64_t> boff;  ///< per group (cq, kh, kw): image byte offset
-  std::vector<int64_t> soff;  ///< per tap (kh, kw): offset in the sums
+  std::vector<int64_t> boff; ///< per group (cq, kh, kw): image byte offset
+  std::vector<int64_t> soff; ///< per tap (kh, kw): offset in the sums
   uint8_t xMask, padByte;
   int32_t xZ;
 };
@@ -441,9 +440,10 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
             for (; j + 16 <= j1 && (j + 15) * sW + off + sW <= W; j += 16) {
               __m128i v[4];
               for (int t = 0; t < 4; ++t)
-                v[t] = row[t] ? _mm_xor_si128(
-                                    m, qcLoadStrided(row[t] + j * sW, sW))
-                              : padV;
+                v[t] =
+                    row[t]
+                        ? _mm_xor_si128(m, qcLoadStrided(row[t] + j * sW, sW))
+                        : padV;
               qcInterleave(v[0], v[1], v[2], v[3], out + j * 4);
             }
           }
@@ -491,12 +491,11 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
   const int64_t planeBytes = d.planeElems * 4;
   const int64_t sumsLd = d.sumsLd;
   // The image, a few channel quads per item.
-  const int64_t perItem =
-      std::max<int64_t>(1, 32768 / (planeBytes * phases));
+  const int64_t perItem = std::max<int64_t>(1, 32768 / (planeBytes * phases));
   ctx.threads().parallelFor(
       qcDivCeil(d.Cq, perItem), 1, [&](int64_t begin, int64_t end) {
-        qDirectBuildImage(d, x, begin * perItem,
-                          std::min(d.Cq, end * perItem), img);
+        qDirectBuildImage(d, x, begin * perItem, std::min(d.Cq, end * perItem),
+                          img);
       });
   // Per phase and pixel, the sum over all channels (padding included).
   const int64_t rowsPerItem = std::max<int64_t>(1, 4096 / Wq);
@@ -515,8 +514,7 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
       });
 
   // Tiles of equal width in whole panels, at most kQcdTileN columns.
-  const int64_t tileW =
-      qcRoundUp(qcDivCeil(Q, qcDivCeil(Q, kQcdTileN)), 16);
+  const int64_t tileW = qcRoundUp(qcDivCeil(Q, qcDivCeil(Q, kQcdTileN)), 16);
   const int64_t tiles = qcDivCeil(Q, tileW);
   const int64_t panels = qcDivCeil(K, kQMR);
   const int threads = ctx.numThreads();
@@ -554,10 +552,10 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
             const int64_t n = std::min<int64_t>(tileW, Q - q0);
             const int np = static_cast<int>(qcDivCeil(n, 16));
             // colsum - Kd * zb', in wrapping arithmetic.
-            qconvColAdj(sums + q0, d.soff.data(), d.KK, n,
-                        static_cast<int32_t>(
-                            0u - Kd32 * static_cast<uint32_t>(d.xZ)),
-                        colAdj);
+            qconvColAdj(
+                sums + q0, d.soff.data(), d.KK, n,
+                static_cast<int32_t>(0u - Kd32 * static_cast<uint32_t>(d.xZ)),
+                colAdj);
             // The tile's runs of real output pixels: (column, length, pixel).
             int64_t segJ[kQcdTileN], segLen[kQcdTileN], segPix[kQcdTileN];
             int segs = 0;
@@ -583,17 +581,24 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
             row.qmax = proto.qmax;
             for (int64_t p = p0; p < p1; ++p) {
               const int64_t m0 = p * kQMR;
-              const int rows = static_cast<int>(std::min<int64_t>(kQMR, K - m0));
+              const int rows =
+                  static_cast<int>(std::min<int64_t>(kQMR, K - m0));
               qconvDirectKernel(rows, np)(d.kGroups, packedW + m0 * d.Kd,
                                           img8 + q0 * 4, d.boff.data(), raw);
-              for (int r = 0; r < rows; ++r) {
-                const int64_t m = m0 + r;
-                row.rowSum = rowSums[m];
-                row.aZero = wZ[m];
-                row.biasI32 = proto.biasI32 + m;
-                row.scale = proto.scale ? proto.scale + m : nullptr;
-                ks.outputRow(raw + r * kQcdTileN, n, row,
-                             tmp + r * kQcdTileN * 4);
+              if (!qconvOutputTile(raw, rows, n, colAdj, rowSums + m0, wZ + m0,
+                                   d.xZ, proto.biasI32 + m0,
+                                   proto.scale ? proto.scale + m0 : nullptr,
+                                   proto.outKind, proto.outZero, proto.qmin,
+                                   proto.qmax, tmp)) {
+                for (int r = 0; r < rows; ++r) {
+                  const int64_t m = m0 + r;
+                  row.rowSum = rowSums[m];
+                  row.aZero = wZ[m];
+                  row.biasI32 = proto.biasI32 + m;
+                  row.scale = proto.scale ? proto.scale + m : nullptr;
+                  ks.outputRow(raw + r * kQcdTileN, n, row,
+                               tmp + r * kQcdTileN * 4);
+                }
               }
               // Keep the columns of real output pixels (all rows written
               // first, so the copies do not wait on the stores).
@@ -605,8 +610,8 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
                   char *dst = dstRow + segPix[i] * es;
                   qcCopyBytes(dst, src + segJ[i] * es, segLen[i] * es);
                   if (proto.outKind == SPARQ_QOUT_F32)
-                    qApplyF32Epilogue(proto, reinterpret_cast<float *>(dst),
-                                      m, segPix[i], segLen[i]);
+                    qApplyF32Epilogue(proto, reinterpret_cast<float *>(dst), m,
+                                      segPix[i], segLen[i]);
                 }
               }
             }
@@ -616,7 +621,6 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
 }
 
 } // namespace
-
 
 bool sparq::rt::qconvDirectEnabled() {
   const int o = qconvDirectOverride.load();
@@ -699,9 +703,8 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
     return;
   }
 
-  const bool unpadded1x1 = KH == 1 && KW == 1 && padTop == 0 &&
-                           padLeft == 0 && (OH - 1) * strideH < H &&
-                           (OW - 1) * strideW < Wd;
+  const bool unpadded1x1 = KH == 1 && KW == 1 && padTop == 0 && padLeft == 0 &&
+                           (OH - 1) * strideH < H && (OW - 1) * strideW < Wd;
   // Where the direct path pays (measured with sparq-quant-bench on Zen 4):
   // it saves the im2col packing, whose share is largest with few output
   // channels, but computes Wq - OW dropped columns per output row, rounds
@@ -709,9 +712,8 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   // so only unit strides, whole channel quads, few dropped columns and at
   // most 128 output channels (ResNet-18: the 56x56 layers, 0.85x the time).
   const int64_t directWq = std::max(Wd + padLeft, OW + (KW - 1) * dilW);
-  const bool directPays =
-      strideH == 1 && strideW == 1 && C % 4 == 0 && K <= 128 &&
-      (directWq - OW) * 20 <= OW;
+  const bool directPays = strideH == 1 && strideW == 1 && C % 4 == 0 &&
+                          K <= 128 && (directWq - OW) * 20 <= OW;
   const int directOverride = qconvDirectOverride.load();
   if (groups == 1 && !unpadded1x1 && activeQIsa() == QIsa::Avx512Vnni &&
       qconvDirectEnabled() && (directPays || directOverride == 1) &&
@@ -762,8 +764,8 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
     };
     const uint8_t *pw;
     if (flags & SPARQ_UK_CONST_WEIGHTS) {
-      std::vector<int64_t> key = {kQConvDirectTag, reinterpret_cast<int64_t>(W),
-                                  K, depth, KH, wType};
+      std::vector<int64_t> key = {
+          kQConvDirectTag, reinterpret_cast<int64_t>(W), K, depth, KH, wType};
       const float *p = context.cachedPack(
           key, static_cast<size_t>(qcDivCeil(packBytes, 4)),
           [&](float *dst) { packDirect(reinterpret_cast<uint8_t *>(dst)); });
@@ -779,9 +781,9 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
     }
     // The image, with a guard for the over-reads of dropped columns, then
     // the per-phase channel sums.
-    const int64_t imageBytes = qcRoundUp(
-        d.Cq * phases * d.planeElems * 4 + (kQcdTileN + 64 + KW * dilW) * 4,
-        64);
+    const int64_t imageBytes = qcRoundUp(d.Cq * phases * d.planeElems * 4 +
+                                             (kQcdTileN + 64 + KW * dilW) * 4,
+                                         64);
     const int64_t sumsInts = phases * sumsLd;
     float *buf = context.scratch(ScratchSlot::QuantIm2col,
                                  qcDivCeil(imageBytes, 4) + sumsInts);

@@ -43,6 +43,18 @@ void qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums,
 void qconvColAdj(const int32_t *sums, const int64_t *soff, int64_t taps,
                  int64_t n, int32_t base, int32_t *out);
 
+/// The output stage of a direct tile of `rows` rows (channels) by n <=
+/// kQcdTileN columns, with one column zero point bZero (the image's):
+/// acc = raw - aZero[r] * colAdj[j] - bZero * rowSums[r] + bias[r], then
+/// int32, f32 (acc * scale[r]) or requantized u8/s8 (SPARQ_QOUT_*), row r
+/// at out + r * kQcdTileN * 4. Exactly requantizeScalar. False (nothing
+/// written) where the CPU lacks AVX-512.
+bool qconvOutputTile(const int32_t *raw, int rows, int64_t n,
+                     const int32_t *colAdj, const int32_t *rowSums,
+                     const int32_t *aZero, int32_t bZero, const int32_t *bias,
+                     const float *scale, int outKind, int32_t outZero,
+                     int32_t qmin, int32_t qmax, uint8_t *out);
+
 /// Whether sparq_uk_qconv2d_i8 may take the direct path (on the shapes
 /// where it pays): on by default, SPARQ_QCONV_DIRECT=0 turns it off.
 /// setQConvDirect(0) turns it off, (1) forces it on every shape it

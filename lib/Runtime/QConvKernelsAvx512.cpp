@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "sparq/Runtime/sparq_runtime.h"
+
 #include "QConvKernels.h"
 #include "QGemm.h"
 
@@ -61,9 +63,9 @@ SPARQ_QCD void qcdKernel(int64_t kGroups, const uint8_t *a, const int8_t *img,
 }
 
 template <int P> std::array<QConvDirectFn, kQMR + 1> qcdRow() {
-  return {nullptr,           qcdKernel<1, P>, qcdKernel<2, P>,
-          qcdKernel<3, P>,   qcdKernel<4, P>, qcdKernel<5, P>,
-          qcdKernel<6, P>,   qcdKernel<7, P>, qcdKernel<8, P>};
+  return {nullptr,         qcdKernel<1, P>, qcdKernel<2, P>,
+          qcdKernel<3, P>, qcdKernel<4, P>, qcdKernel<5, P>,
+          qcdKernel<6, P>, qcdKernel<7, P>, qcdKernel<8, P>};
 }
 
 bool qcdCpuOk() {
@@ -100,8 +102,7 @@ SPARQ_QCD void qcdSumsVnni(const int8_t *img, int64_t pixels, int32_t *sums,
   const __m512i ones = _mm512_set1_epi8(1);
   int64_t j = 0;
   for (; j + 16 <= pixels; j += 16) {
-    __m512i acc = first ? _mm512_setzero_si512()
-                        : _mm512_loadu_si512(sums + j);
+    __m512i acc = first ? _mm512_setzero_si512() : _mm512_loadu_si512(sums + j);
     acc = _mm512_dpbusd_epi32(acc, ones, _mm512_loadu_si512(img + 4 * j));
     _mm512_storeu_si512(sums + j, acc);
   }
@@ -161,4 +162,71 @@ void sparq::rt::qconvColAdj(const int32_t *sums, const int64_t *soff,
       v += static_cast<uint32_t>(sums[soff[t] + j]);
     out[j] = static_cast<int32_t>(v);
   }
+}
+
+#ifdef SPARQ_HAVE_QCD_BUILD
+namespace {
+SPARQ_QCD void qcdOutputTileVnni(const int32_t *raw, int rows, int64_t n,
+                                 const int32_t *colAdj, const int32_t *rowSums,
+                                 const int32_t *aZero, int32_t bZero,
+                                 const int32_t *bias, const float *scale,
+                                 int outKind, int32_t outZero, int32_t qmin,
+                                 int32_t qmax, uint8_t *out) {
+  const int64_t es =
+      outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32 ? 4 : 1;
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(qmin - outZero));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(qmax - outZero));
+  const __m512i oz = _mm512_set1_epi32(outZero);
+  for (int r = 0; r < rows; ++r) {
+    // acc = raw - za * colAdj - zb * rowSum + bias (wrapping int32).
+    const __m512i za = _mm512_set1_epi32(aZero[r]);
+    const __m512i rowTerm = _mm512_set1_epi32(static_cast<int32_t>(
+        static_cast<uint32_t>(bias[r]) -
+        static_cast<uint32_t>(bZero) * static_cast<uint32_t>(rowSums[r])));
+    const __m512 sc = scale ? _mm512_set1_ps(scale[r]) : _mm512_setzero_ps();
+    const int32_t *rr = raw + r * kQcdTileN;
+    uint8_t *o = out + r * kQcdTileN * 4;
+    for (int64_t j = 0; j < n; j += 16) {
+      const __mmask16 live = n - j >= 16
+                                 ? __mmask16(0xFFFF)
+                                 : static_cast<__mmask16>((1u << (n - j)) - 1);
+      __m512i acc = _mm512_loadu_si512(rr + j);
+      acc = _mm512_sub_epi32(
+          acc, _mm512_mullo_epi32(za, _mm512_loadu_si512(colAdj + j)));
+      acc = _mm512_add_epi32(acc, rowTerm);
+      if (outKind == SPARQ_QOUT_I32) {
+        _mm512_mask_storeu_epi32(o + j * es, live, acc);
+        continue;
+      }
+      __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), sc);
+      if (outKind == SPARQ_QOUT_F32) {
+        _mm512_mask_storeu_ps(o + j * es, live, f);
+        continue;
+      }
+      f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+      __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), oz);
+      _mm_mask_storeu_epi8(o + j, live, _mm512_cvtepi32_epi8(q));
+    }
+  }
+}
+} // namespace
+#endif
+
+bool sparq::rt::qconvOutputTile(const int32_t *raw, int rows, int64_t n,
+                                const int32_t *colAdj, const int32_t *rowSums,
+                                const int32_t *aZero, int32_t bZero,
+                                const int32_t *bias, const float *scale,
+                                int outKind, int32_t outZero, int32_t qmin,
+                                int32_t qmax, uint8_t *out) {
+#ifdef SPARQ_HAVE_QCD_BUILD
+  if (qconvDirectKernel(1, 1)) {
+    qcdOutputTileVnni(raw, rows, n, colAdj, rowSums, aZero, bZero, bias, scale,
+                      outKind, outZero, qmin, qmax, out);
+    return true;
+  }
+#endif
+  (void)raw, (void)rows, (void)n, (void)colAdj, (void)rowSums, (void)aZero;
+  (void)bZero, (void)bias, (void)scale, (void)outKind, (void)outZero;
+  (void)qmin, (void)qmax, (void)out;
+  return false;
 }
