@@ -193,20 +193,25 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   const bool vnni = !isas.empty() && isas.back() == QIsa::Avx512Vnni;
   if (vnni) {
     std::function<void()> vnniFn = fns.back();
-    fns.push_back([vnniFn] {
-      sparq::rt::setQConvDirect(0);
-      vnniFn();
-      sparq::rt::setQConvDirect(-1);
-    });
+    for (int force : {1, 0})
+      fns.push_back([vnniFn, force] {
+        sparq::rt::setQConvDirect(force);
+        vnniFn();
+        sparq::rt::setQConvDirect(-1);
+      });
   }
   const double ops = 2.0 * K * OH * OW * C * k * k;
   std::vector<double> times = medianSecondsPerCall(fns);
   report(label, threads, ops, isas, times);
-  if (vnni)
+  if (vnni) {
+    const double dflt = times[times.size() - 3];
+    const double forced = times[times.size() - 2], off = times.back();
     std::printf("%-30s %2d  vnni im2col (direct off) %7.3f ms %6.1f GOPS, "
-                "direct/im2col time %.2f\n",
-                label, threads, times.back() * 1e3, ops / times.back() * 1e-9,
-                times[times.size() - 2] / times.back());
+                "direct forced %7.3f ms; time vs im2col: default %.2f, "
+                "forced direct %.2f\n",
+                label, threads, off * 1e3, ops / off * 1e-9, forced * 1e3,
+                dflt / off, forced / off);
+  }
 }
 
 void benchNBits(sparq_model *m, int threads, const char *label, int64_t M,
