@@ -57,28 +57,28 @@ Value buildWindowGeneric(
   auto initType = cast<RankedTensorType>(init.getType());
   int64_t spatial = w.kernel.size();
   int64_t loops = 2 + 2 * spatial;
-  // Loops: n, c, o_1..o_s, k_1..k_s.
+  // Loops: n, c, k_1..k_s, o_1..o_s. The window taps are outer and the
+  // output positions inner, so the innermost loop walks a row of outputs
+  // (contiguous stores, strided loads) and vectorizes, instead of reducing
+  // a handful of taps into one accumulator in memory.
   SmallVector<AffineExpr> inExprs = {getAffineDimExpr(0, ctx),
                                      getAffineDimExpr(1, ctx)};
   SmallVector<AffineExpr> windowExprs;
+  SmallVector<AffineExpr> outExprs = {getAffineDimExpr(0, ctx),
+                                      getAffineDimExpr(1, ctx)};
   for (int64_t i = 0; i < spatial; ++i) {
-    AffineExpr o = getAffineDimExpr(2 + i, ctx);
-    AffineExpr k = getAffineDimExpr(2 + spatial + i, ctx);
+    AffineExpr k = getAffineDimExpr(2 + i, ctx);
+    AffineExpr o = getAffineDimExpr(2 + spatial + i, ctx);
     inExprs.push_back(o * w.strides[i] + k * w.dilations[i]);
     windowExprs.push_back(k);
+    outExprs.push_back(o);
   }
-  AffineMap outMap =
-      AffineMap::get(loops, 0,
-                     AffineMap::getMultiDimIdentityMap(loops, ctx)
-                         .getResults()
-                         .take_front(2 + spatial),
-                     ctx);
   SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
                                  AffineMap::get(loops, 0, windowExprs, ctx),
-                                 outMap};
-  SmallVector<utils::IteratorType> iterators(2 + spatial,
-                                             utils::IteratorType::parallel);
+                                 AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
   iterators.append(spatial, utils::IteratorType::reduction);
+  iterators.append(spatial, utils::IteratorType::parallel);
   Value window =
       tensor::EmptyOp::create(b, loc, w.kernel, initType.getElementType());
   auto generic = linalg::GenericOp::create(

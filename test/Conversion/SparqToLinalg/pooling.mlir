@@ -1,6 +1,8 @@
 // RUN: sparq-opt %s --convert-sparq-to-linalg | FileCheck %s
 
-// CHECK-DAG: #[[WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+// Loops n, c, window taps, then output positions innermost.
+// CHECK-DAG: #[[WIN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2, d5 * 2 + d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d5)>
 // CHECK-LABEL: func.func @max_pool
 // CHECK: %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK: %[[P:.+]] = linalg.generic
@@ -8,7 +10,7 @@
 // CHECK: arith.select %{{.+}}, %[[V]], %[[NINF]]
 // CHECK: } -> tensor<1x1x7x7xf32>
 // CHECK: %[[K:.+]] = tensor.empty() : tensor<3x3xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[WIN]], #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK: linalg.generic {indexing_maps = [#[[WIN]], #{{.+}}, #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel", "parallel"]}
 // CHECK-SAME: ins(%[[P]], %[[K]] :
 // CHECK: arith.maximumf
 func.func @max_pool(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32> {
