@@ -2,7 +2,9 @@
 //
 // softmax / log_softmax (max-shifted, along one axis), layer_norm (two-pass
 // mean and biased variance over [axis, rank)) and inference batch_norm over
-// dim 1. Everything is computed in f32 for f16/bf16 inputs.
+// dim 1. Everything is computed in f32 for f16/bf16 inputs. The row
+// reductions keep their accumulator in registers (see loopReduce) so that
+// LLVM vectorizes them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace sparq::lowering;
@@ -53,20 +59,73 @@ Value mapWithReduced(
   return generic.getResult(0);
 }
 
-Value sumInto(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-              ValueRange extra,
-              function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
-  Type element = elementTypeOf(input.getType());
-  Type f = isHalfFloat(element) ? b.getF32Type() : element;
-  return reduceGeneric(
-      b, loc, input, axes, createScalarConstant(b, loc, f, 0), extra,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        SmallVector<Value> promoted;
-        for (Value arg : args.drop_back())
-          promoted.push_back(promoteHalf(nb, nl, arg));
-        Value t = term(nb, nl, promoted);
-        return arith::AddFOp::create(nb, nl, t, args.back()).getResult();
+/// Reduces `input` over `axes` into a tensor of the kept dims with the
+/// accumulator in an SSA value: a tensor.generate over the kept dims whose
+/// body runs an scf.for nest over the reduced dims (in increasing order)
+/// carrying the accumulator and reading `input` with tensor.extract. A
+/// reduction generic instead accumulates in its output buffer, which LLVM
+/// cannot always prove disjoint from the input (both live in the arena), so
+/// it loads and stores it every iteration and may not vectorize. (Not a
+/// parallel linalg.generic: elementwise fusion would inline it into its
+/// consumers and redo the whole reduction per element.) `extra` tensors of
+/// the kept dims are read alongside; `step` gets (element promoted to f32
+/// for f16/bf16, extras..., accumulator). Static shapes only.
+Value loopReduce(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> axes, Value init, ValueRange extra,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> step) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  SmallVector<int64_t> keptShape, keptDims;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d))
+      continue;
+    keptShape.push_back(inputType.getDimSize(d));
+    keptDims.push_back(d);
+  }
+  SmallVector<int64_t> sortedAxes(axes);
+  llvm::sort(sortedAxes);
+  auto accType = RankedTensorType::get(keptShape, init.getType());
+  auto generate = tensor::GenerateOp::create(
+      b, loc, accType, ValueRange{},
+      [&](OpBuilder &nb, Location nl, ValueRange kept) {
+        SmallVector<Value> extras;
+        for (Value e : extra)
+          extras.push_back(
+              promoteHalf(nb, nl, tensor::ExtractOp::create(nb, nl, e, kept)));
+        SmallVector<Value> indices(rank);
+        for (auto [i, d] : llvm::enumerate(keptDims))
+          indices[d] = kept[i];
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value one = arith::ConstantIndexOp::create(nb, nl, 1);
+        std::function<Value(OpBuilder &, Location, size_t, Value)> nest =
+            [&](OpBuilder &lb, Location ll, size_t level, Value acc) -> Value {
+          if (level == sortedAxes.size()) {
+            Value x = tensor::ExtractOp::create(lb, ll, input, indices);
+            SmallVector<Value> stepArgs = {promoteHalf(lb, ll, x)};
+            llvm::append_range(stepArgs, extras);
+            stepArgs.push_back(acc);
+            return step(lb, ll, stepArgs);
+          }
+          int64_t d = sortedAxes[level];
+          Value ub = arith::ConstantIndexOp::create(lb, ll,
+                                                    inputType.getDimSize(d));
+          auto loop = scf::ForOp::create(
+              lb, ll, zero, ub, one, ValueRange{acc},
+              [&](OpBuilder &fb, Location fl, Value iv, ValueRange iter) {
+                indices[d] = iv;
+                scf::YieldOp::create(fb, fl, nest(fb, fl, level + 1, iter[0]));
+              });
+          return loop.getResult(0);
+        };
+        tensor::YieldOp::create(nb, nl, nest(nb, nl, 0, init));
       });
+  return generate.getResult();
+}
+
+/// `reassoc` lets LLVM's loop vectorizer keep partial sums in vector lanes
+/// (as onnxruntime does); results move by float rounding only.
+Value reassocAdd(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y, arith::FastMathFlags::reassoc);
 }
 
 template <typename OpTy, bool IsLog>
@@ -88,32 +147,30 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     SmallVector<int64_t> axes = {axis};
     Type acc = isHalfFloat(element) ? rewriter.getF32Type() : element;
 
-    Value maxima = reduceGeneric(
+    Value maxima = loopReduce(
         rewriter, loc, input, axes,
         createLowestValue(rewriter, loc, acc, false), {},
         [&](OpBuilder &b, Location l, ValueRange args) {
-          return createMax(b, l, promoteHalf(b, l, args[0]), args[1], false);
+          return createMax(b, l, args[0], args[1], false);
         });
-    Value shifted = mapWithReduced(
-        rewriter, loc, input, axes, maxima, {}, acc,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          return arith::SubFOp::create(b, l, args[0], args[1]).getResult();
+    Value sums = loopReduce(
+        rewriter, loc, input, axes, createScalarConstant(rewriter, loc, acc, 0),
+        maxima, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+          return reassocAdd(b, l, math::ExpOp::create(b, l, shifted),
+                            args[2]);
         });
-    Value sums =
-        sumInto(rewriter, loc, shifted, axes, {},
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  return math::ExpOp::create(b, l, args[0]).getResult();
-                });
     Value result = mapWithReduced(
-        rewriter, loc, shifted, axes, sums, {}, element,
+        rewriter, loc, input, axes, {maxima, sums}, {}, element,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
           Value v;
           if (IsLog)
-            v = arith::SubFOp::create(b, l, args[0],
-                                      math::LogOp::create(b, l, args[1]));
+            v = arith::SubFOp::create(b, l, shifted,
+                                      math::LogOp::create(b, l, args[2]));
           else
-            v = arith::DivFOp::create(b, l, math::ExpOp::create(b, l, args[0]),
-                                      args[1]);
+            v = arith::DivFOp::create(
+                b, l, math::ExpOp::create(b, l, shifted), args[2]);
           return demoteHalf(b, l, v, element);
         });
     rewriter.replaceOp(op, result);
@@ -154,37 +211,39 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
     double eps = op.getEpsilonAttr().getValueAsDouble();
     double invCount = count ? 1.0 / (double)count : 0.0;
 
-    Value sums =
-        sumInto(rewriter, loc, input, axes, {},
-                [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    Value centered = mapWithReduced(
-        rewriter, loc, input, axes, sums, {}, acc,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value mean = arith::MulFOp::create(
-              b, l, args[1], createScalarConstant(b, l, acc, invCount));
-          return arith::SubFOp::create(b, l, args[0], mean);
-        });
-    Value squares = sumInto(
-        rewriter, loc, centered, axes, {},
-        [](OpBuilder &b, Location l, ValueRange args) {
-          return arith::MulFOp::create(b, l, args[0], args[0]).getResult();
+    auto center = [&](OpBuilder &b, Location l, Value x, Value sum) -> Value {
+      Value mean = arith::MulFOp::create(
+          b, l, sum, createScalarConstant(b, l, acc, invCount));
+      return arith::SubFOp::create(b, l, x, mean);
+    };
+    Value zero = createScalarConstant(rewriter, loc, acc, 0);
+    Value sums = loopReduce(rewriter, loc, input, axes, zero, {},
+                            [&](OpBuilder &b, Location l, ValueRange args) {
+                              return reassocAdd(b, l, args[0], args[1]);
+                            });
+    Value squares = loopReduce(
+        rewriter, loc, input, axes, zero, sums,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value c = center(b, l, args[0], args[1]);
+          return reassocAdd(b, l, arith::MulFOp::create(b, l, c, c), args[2]);
         });
     SmallVector<Value> params = {adaptor.getScale()};
     if (adaptor.getBias())
       params.push_back(adaptor.getBias());
     bool hasBias = (bool)adaptor.getBias();
     Value result = mapWithReduced(
-        rewriter, loc, centered, axes, squares, params, element,
+        rewriter, loc, input, axes, {sums, squares}, params, element,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value centered = center(b, l, args[0], args[1]);
           Value var = arith::MulFOp::create(
-              b, l, args[1], createScalarConstant(b, l, acc, invCount));
+              b, l, args[2], createScalarConstant(b, l, acc, invCount));
           Value denom = arith::AddFOp::create(
               b, l, var, createScalarConstant(b, l, acc, eps));
-          Value v = arith::DivFOp::create(b, l, args[0],
+          Value v = arith::DivFOp::create(b, l, centered,
                                           math::SqrtOp::create(b, l, denom));
-          v = arith::MulFOp::create(b, l, v, args[2]);
+          v = arith::MulFOp::create(b, l, v, args[3]);
           if (hasBias)
-            v = arith::AddFOp::create(b, l, v, args[3]);
+            v = arith::AddFOp::create(b, l, v, args[4]);
           return demoteHalf(b, l, v, element);
         });
     rewriter.replaceOp(op, result);

@@ -45,9 +45,11 @@ Value applyElementwise(
       body);
 }
 
+/// The accumulating add of a sum reduction. Float adds carry `reassoc` so
+/// that LLVM's loop vectorizer may keep partial sums in vector lanes.
 Value addValues(OpBuilder &b, Location loc, Value x, Value y) {
   if (isa<FloatType>(x.getType()))
-    return arith::AddFOp::create(b, loc, x, y);
+    return arith::AddFOp::create(b, loc, x, y, arith::FastMathFlags::reassoc);
   return arith::AddIOp::create(b, loc, x, y);
 }
 Value mulValues(OpBuilder &b, Location loc, Value x, Value y) {
@@ -119,7 +121,9 @@ Value lowerReduction(OpBuilder &b, Location loc, Value input, bool isUnsigned,
           Value x = promote(nb, nl, args[0]);
           Value e = math::ExpOp::create(
               nb, nl, arith::SubFOp::create(nb, nl, x, args[1]));
-          return arith::AddFOp::create(nb, nl, e, args[2]).getResult();
+          return arith::AddFOp::create(nb, nl, e, args[2],
+                                       arith::FastMathFlags::reassoc)
+              .getResult();
         });
     reduced = applyElementwise(
         b, loc, sums, accElement,

@@ -8,7 +8,7 @@
 // CHECK: %[[F:.+]] = linalg.fill ins(%[[Z]] : f32) outs(%[[E]] : tensor<2xf32>)
 // CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[KEPT]]], iterator_types = ["parallel", "reduction", "reduction"]}
 // CHECK-SAME: outs(%[[F]] : tensor<2xf32>)
-// CHECK: arith.addf
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
 // CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1, 2]] output_shape [2, 1, 1]
 func.func @sum_keepdims(%x: tensor<2x3x4xf32>) -> tensor<2x1x1xf32> {
   %0 = sparq.reduce_sum %x {axes = array<i64: 1, 2>} : tensor<2x3x4xf32> -> tensor<2x1x1xf32>
@@ -39,6 +39,7 @@ func.func @mean(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
 // CHECK: math.absf
 // CHECK: arith.cmpf ult
 // CHECK: math.exp
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
 // CHECK: math.log
 func.func @log_sum_exp(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
   %0 = sparq.reduce_log_sum_exp %x {axes = array<i64: 1>} : tensor<2x3xf32> -> tensor<2x1xf32>
