@@ -8,13 +8,16 @@ run in a separate /usr/bin/python3 process (see ensure_models).
   - running a tool with a hard timeout: run()
   - the generated-model cache: ensure_models()
   - seeded, never-all-zero model inputs: make_feeds()
+  - the case loop of the e2e suites: tools_missing(), run_suite()
 """
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,6 +54,49 @@ def tool(name):
 def missing_tools(*names):
     """The named tools that are not executable files, as full paths."""
     return [tool(n) for n in names if not os.access(tool(n), os.X_OK)]
+
+
+def tools_missing(label, case_count, *names):
+    """True (after printing a FAIL line and '<label>: 0 passed, N failed')
+    when one of the named tools is not built."""
+    missing = missing_tools(*names)
+    if missing:
+        print("FAIL tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
+        print("%s: 0 passed, %d failed" % (label, max(1, case_count)))
+    return bool(missing)
+
+
+def harness_error(exc):
+    return "harness error: %s: %s" % (type(exc).__name__, exc)
+
+
+def run_suite(label, cases, check, on_error, prefix, keep=False, name=None):
+    """The case loop of an e2e suite. check(case, work) -> (ok, line) runs one
+    case in its own folder (named name(case), default case.name) under a fresh
+    temporary directory; a case that raises gets the line on_error(case, exc)
+    and fails, without stopping the rest. Each line is printed as it comes,
+    then '<label>: P passed, F failed'. Returns the exit status."""
+    name = name or (lambda case: case.name)
+    passed = failed = 0
+    root = tempfile.mkdtemp(prefix=prefix)
+    try:
+        for case in cases:
+            work = os.path.join(root, name(case))
+            os.makedirs(work)
+            try:
+                ok, line = check(case, work)
+            except Exception as exc:  # a broken case must not stop the suite
+                ok, line = False, on_error(case, exc)
+            print(line, flush=True)
+            passed += bool(ok)
+            failed += not ok
+    finally:
+        if keep:
+            print("work dir kept: %s" % root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print("%s: %d passed, %d failed" % (label, passed, failed))
+    return 1 if failed else 0
 
 
 def default_models_dir():

@@ -14,9 +14,7 @@ import argparse
 import dataclasses
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "python"))
@@ -145,11 +143,7 @@ def main(argv=None):
         for c in cases:
             print(c.name)
         return 0
-    passed = failed = 0
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("FAIL tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
-        print("e2e-models: 0 passed, %d failed" % max(1, len(cases)))
+    if harness.tools_missing("e2e-models", len(cases), "sparq-compile", "sparq-run"):
         return 1
     try:
         paths = harness.ensure_models(sorted({c.model for c in cases}),
@@ -159,25 +153,14 @@ def main(argv=None):
         print("e2e-models: 0 passed, %d failed" % max(1, len(cases)))
         return 1
 
-    root = tempfile.mkdtemp(prefix="sparq-e2e-")
-    try:
-        for case in cases:
-            work = os.path.join(root, case.name)
-            os.makedirs(work)
-            try:
-                ok, detail = check_case(case, paths[case.model], work, args)
-            except Exception as exc:  # a broken case must not stop the suite
-                ok, detail = False, "harness error: %s: %s" % (type(exc).__name__, exc)
-            print("%s %s %s" % ("PASS" if ok else "FAIL", case.name, detail), flush=True)
-            passed += ok
-            failed += not ok
-    finally:
-        if args.keep:
-            print("work dir kept: %s" % root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print("e2e-models: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    def check(case, work):
+        ok, detail = check_case(case, paths[case.model], work, args)
+        return ok, "%s %s %s" % ("PASS" if ok else "FAIL", case.name, detail)
+
+    return harness.run_suite(
+        "e2e-models", cases, check,
+        lambda case, exc: "FAIL %s %s" % (case.name, harness.harness_error(exc)),
+        "sparq-e2e-", args.keep)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ python3.
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "python"))
@@ -517,33 +515,23 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     args = parser.parse_args(argv)
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("error: tools not built: %s" % ", ".join(missing))
-        print("contrib-ops: 0 passed, 1 failed")
+    if harness.tools_missing("contrib-ops", 1, "sparq-compile", "sparq-run"):
         return 1
     rng = np.random.default_rng(2024)
-    work = tempfile.mkdtemp(prefix="sparq-contrib-")
-    passed = failed = 0
-    try:
-        for case in (cases(rng) + exact_qdq_cases(rng) +
-                     qgemm_cases(np.random.default_rng(7)) +
-                     qlinear_softmax_cases(np.random.default_rng(8)) +
-                     qlinear_add_large_cases(np.random.default_rng(9))):
-            if args.filter not in case.name:
-                continue
-            ok, detail = run_case(case, work, args.timeout)
-            print("%s %s %s" % ("PASS" if ok else "FAIL", case.name, detail),
-                  flush=True)
-            passed += ok
-            failed += not ok
-    finally:
-        if args.keep:
-            print("work dir: %s" % work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print("contrib-ops: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    selected = [case for case in (cases(rng) + exact_qdq_cases(rng) +
+                                  qgemm_cases(np.random.default_rng(7)) +
+                                  qlinear_softmax_cases(np.random.default_rng(8)) +
+                                  qlinear_add_large_cases(np.random.default_rng(9)))
+                if args.filter in case.name]
+
+    def check(case, work):
+        ok, detail = run_case(case, work, args.timeout)
+        return ok, "%s %s %s" % ("PASS" if ok else "FAIL", case.name, detail)
+
+    return harness.run_suite(
+        "contrib-ops", selected, check,
+        lambda case, exc: "FAIL %s %s" % (case.name, harness.harness_error(exc)),
+        "sparq-contrib-", args.keep)
 
 
 if __name__ == "__main__":

@@ -27,9 +27,7 @@ Runs under the pip python3 (onnx, onnxruntime, numpy).
 import argparse
 import os
 import re
-import shutil
 import sys
-import tempfile
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -286,32 +284,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     cases = [c for c in CASES if re.search(args.cases, c[0])]
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("FAIL tools not built: %s" % ", ".join(missing))
-        print("qdq-small: 0 passed, %d failed" % max(1, len(cases)))
+    if harness.tools_missing("qdq-small", len(cases), "sparq-compile", "sparq-run"):
         return 1
-    root = tempfile.mkdtemp(prefix="sparq-qdq-small-")
-    passed = failed = 0
-    try:
-        for case in cases:
-            work = os.path.join(root, case[0])
-            os.makedirs(work)
-            try:
-                ok, detail = check_case(case, work, args)
-            except Exception as exc:  # one broken case must not stop the rest
-                ok, detail = False, "%s: %s" % (type(exc).__name__, exc)
-            print("%-4s %-22s %s" % ("PASS" if ok else "FAIL", case[0], detail),
-                  flush=True)
-            passed += ok
-            failed += not ok
-    finally:
-        if args.keep:
-            print("work dir kept: %s" % root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print("qdq-small: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+
+    def line(case, ok, detail):
+        return "%-4s %-22s %s" % ("PASS" if ok else "FAIL", case[0], detail)
+
+    def check(case, work):
+        ok, detail = check_case(case, work, args)
+        return ok, line(case, ok, detail)
+
+    return harness.run_suite(
+        "qdq-small", cases, check,
+        lambda case, exc: line(case, False, "%s: %s" % (type(exc).__name__, exc)),
+        "sparq-qdq-small-", args.keep, name=lambda case: case[0])
 
 
 if __name__ == "__main__":

@@ -42,9 +42,7 @@ import argparse
 import dataclasses
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "python"))
@@ -224,10 +222,7 @@ def main(argv=None):
         for c in cases:
             print("%-28s %s" % (c.name, c.kind))
         return 0
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("FAIL tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
-        print("quant-models: 0 passed, %d failed" % max(1, len(cases)))
+    if harness.tools_missing("quant-models", len(cases), "sparq-compile", "sparq-run"):
         return 1
     try:
         paths = qm.ensure_quant_models(sorted({c.model for c in cases}),
@@ -237,28 +232,16 @@ def main(argv=None):
         print("quant-models: 0 passed, %d failed" % max(1, len(cases)))
         return 1
 
+    def check(case, work):
+        row = check_case(case, paths[case.model], work, args)
+        return row.ok, format_row(row)
+
     print(HEADER, flush=True)
-    passed = failed = 0
-    root = tempfile.mkdtemp(prefix="sparq-quant-e2e-")
-    try:
-        for case in cases:
-            work = os.path.join(root, case.name)
-            os.makedirs(work)
-            try:
-                row = check_case(case, paths[case.model], work, args)
-            except Exception as exc:  # a broken case must not stop the suite
-                row = Row(case.name, case.kind,
-                          detail="harness error: %s: %s" % (type(exc).__name__, exc))
-            print(format_row(row), flush=True)
-            passed += row.ok
-            failed += not row.ok
-    finally:
-        if args.keep:
-            print("work dir kept: %s" % root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print("quant-models: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return harness.run_suite(
+        "quant-models", cases, check,
+        lambda case, exc: format_row(Row(case.name, case.kind,
+                                         detail=harness.harness_error(exc))),
+        "sparq-quant-e2e-", args.keep)
 
 
 if __name__ == "__main__":
