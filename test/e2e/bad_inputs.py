@@ -329,10 +329,7 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args(argv)
 
-    missing = harness.missing_tools("sparq-compile", "sparq-run")
-    if missing:
-        print("FAIL tools not built: %s (set SPARQ_BIN_DIR?)" % ", ".join(missing))
-        print("bad-inputs: 0 passed, 1 failed")
+    if harness.tools_missing("bad-inputs", 1, "sparq-compile", "sparq-run"):
         return 1
     root = tempfile.mkdtemp(prefix="sparq-bad-inputs-")
     try:
