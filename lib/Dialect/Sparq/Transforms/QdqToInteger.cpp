@@ -120,6 +120,20 @@ std::optional<std::pair<float, int64_t>> perTensorParams(Value scale,
   return std::make_pair((*s)[0], (*z)[0]);
 }
 
+/// The per-tensor parameters that `dq` and the quantize `q` share: both
+/// per-tensor with equal constant scale and zero point, into the same storage
+/// type. quantize(f(dequantize(x))) with such parameters can run f on x.
+std::optional<std::pair<float, int64_t>> sharedParams(Dequantized dq,
+                                                      QuantizeLinearOp q) {
+  if (dq.storage() != q.getType().getElementType() || q.getBlockSize() != 0)
+    return std::nullopt;
+  auto in = perTensorParams(dq.op.getScale(), dq.op.getZeroPoint());
+  auto out = perTensorParams(q.getScale(), q.getZeroPoint());
+  if (!in || !out || *in != *out)
+    return std::nullopt;
+  return in;
+}
+
 /// ONNX QuantizeLinear of one value: saturate(rne(v / scale) + zp), the
 /// division in f32; infinities saturate.
 int64_t quantizeScalar(float v, float scale, int64_t zp, int64_t lo,
@@ -516,13 +530,9 @@ struct MoveThroughDataMovement : OpRewritePattern<QuantizeLinearOp> {
         !mover->hasOneUse())
       return rewriter.notifyMatchFailure(q, "not after a data movement op");
     std::optional<Dequantized> dq = matchDequantize(mover->getOperand(0));
-    if (!dq || dq->storage() != q.getType().getElementType() ||
-        q.getBlockSize() != 0)
-      return rewriter.notifyMatchFailure(q, "not a matching dequantize");
-    auto in = perTensorParams(dq->op.getScale(), dq->op.getZeroPoint());
-    auto out = perTensorParams(q.getScale(), q.getZeroPoint());
-    if (!in || !out || *in != *out)
-      return rewriter.notifyMatchFailure(q, "parameters differ");
+    if (!dq || !sharedParams(*dq, q))
+      return rewriter.notifyMatchFailure(q, "not a dequantize with the same "
+                                            "per-tensor parameters");
     rewriter.setInsertionPoint(q);
     Operation *moved = rewriter.clone(*mover);
     moved->setOperand(0, dq->q());
@@ -552,17 +562,14 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
     if (!act || !isa<ReluOp, ClipOp>(act) || !act->hasOneUse())
       return rewriter.notifyMatchFailure(q, "not after a relu or clip");
     std::optional<Dequantized> dq = matchDequantize(act->getOperand(0));
-    if (!dq || !dq->op->hasOneUse() || q.getBlockSize() != 0 ||
-        dq->storage() != q.getType().getElementType())
-      return rewriter.notifyMatchFailure(q, "not a matching dequantize");
+    std::optional<std::pair<float, int64_t>> params;
+    if (!dq || !dq->op->hasOneUse() || !(params = sharedParams(*dq, q)))
+      return rewriter.notifyMatchFailure(q, "not a single-use dequantize with "
+                                            "the same per-tensor parameters");
     Operation *kernel = dq->q().getDefiningOp();
     if (!kernel || !isa<QConvOp, QMatMulOp>(kernel) || !kernel->hasOneUse())
       return rewriter.notifyMatchFailure(q, "not a kernel's 8-bit result");
-    auto in = perTensorParams(dq->op.getScale(), dq->op.getZeroPoint());
-    auto out = perTensorParams(q.getScale(), q.getZeroPoint());
-    if (!in || !out || *in != *out)
-      return rewriter.notifyMatchFailure(q, "parameters differ");
-    auto [scale, zero] = *in;
+    auto [scale, zero] = *params;
     bool isUnsigned = q.getType().getElementType().isUnsignedInteger();
     int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
     int64_t qmin = lo, qmax = hi;
