@@ -24,6 +24,13 @@ namespace lowering {
 
 constexpr llvm::StringLiteral kContextFn = "sparq_rt_current_context";
 
+inline int64_t product(llvm::ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
 /// Emits the calls of one kernel: pointers, scalars and the runtime call.
 class KernelCallBuilder {
 public:
@@ -94,6 +101,56 @@ public:
     return pointerTo(residual);
   }
 
+  /// `v`, a matrix or a batch of matrices (`matrix` elements each), as an
+  /// operand of a call over the batch dims `outBatch`, with its batch
+  /// stride: a single matrix is broadcast (stride 0, or `matrix` for a batch
+  /// of one), batch dims equal to `outBatch` are strided over, and any other
+  /// batch dims are materialized to `outBatch` first.
+  std::pair<mlir::Value, int64_t> batchOperand(mlir::Value v,
+                                               llvm::ArrayRef<int64_t> outBatch,
+                                               int64_t matrix) {
+    auto t = llvm::cast<mlir::RankedTensorType>(v.getType());
+    llvm::ArrayRef<int64_t> b = t.getShape().drop_back(2);
+    if (product(b) == 1)
+      return {v, product(outBatch) == 1 ? matrix : 0};
+    if (b == outBatch)
+      return {v, matrix};
+    llvm::SmallVector<int64_t> full(outBatch);
+    llvm::append_range(full, t.getShape().take_back(2));
+    auto fullType = mlir::RankedTensorType::get(full, t.getElementType());
+    mlir::Value expanded =
+        createBroadcastGeneric(rewriter, loc, fullType, v,
+                               [](mlir::OpBuilder &, mlir::Location,
+                                  mlir::ValueRange args) { return args[0]; });
+    return {expanded, matrix};
+  }
+
+  /// The geometry arguments of a 2-d conv call, as the runtime's conv
+  /// kernels take them: N, C, H, W of the input, K, OH, OW of the result,
+  /// KH, KW, strides, pads (top, left), dilations, group.
+  llvm::SmallVector<mlir::Value, 16>
+  convGeometry(mlir::RankedTensorType input, mlir::RankedTensorType weight,
+               mlir::RankedTensorType result, llvm::ArrayRef<int64_t> strides,
+               llvm::ArrayRef<int64_t> pads, llvm::ArrayRef<int64_t> dilations,
+               int64_t group) {
+    return {i64(input.getDimSize(0)),
+            i64(input.getDimSize(1)),
+            i64(input.getDimSize(2)),
+            i64(input.getDimSize(3)),
+            i64(result.getDimSize(1)),
+            i64(result.getDimSize(2)),
+            i64(result.getDimSize(3)),
+            i64(weight.getDimSize(2)),
+            i64(weight.getDimSize(3)),
+            i64(strides[0]),
+            i64(strides[1]),
+            i64(pads[0]),
+            i64(pads[1]),
+            i64(dilations[0]),
+            i64(dilations[1]),
+            i64(group)};
+  }
+
   mlir::Value i64(int64_t v) {
     return mlir::arith::ConstantOp::create(rewriter, loc,
                                            rewriter.getI64IntegerAttr(v));
@@ -137,13 +194,6 @@ inline bool isConstantWeight(mlir::Value original, mlir::Value converted) {
     return true;
   mlir::Operation *convertedDef = converted.getDefiningOp();
   return convertedDef && llvm::isa<mlir::arith::ConstantOp>(convertedDef);
-}
-
-inline int64_t product(llvm::ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
 }
 
 } // namespace lowering

@@ -38,10 +38,8 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
     if (!type.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "not f32");
-    Location loc = op.getLoc();
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     auto lhsType = cast<RankedTensorType>(lhs.getType());
-    auto rhsType = cast<RankedTensorType>(rhs.getType());
     bool transB = op.getTransB();
     int64_t rank = type.getRank();
     ArrayRef<int64_t> outBatch = type.getShape().drop_back(2);
@@ -51,25 +49,10 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
 
     // Each operand's batch is either the full result batch or all ones
     // (broadcast, stride 0); anything else is materialized first.
-    auto prepare = [&](Value v, RankedTensorType t,
-                       int64_t matrix) -> std::pair<Value, int64_t> {
-      ArrayRef<int64_t> b = t.getShape().drop_back(2);
-      if (product(b) == 1)
-        return {v, batch == 1 ? matrix : 0};
-      if (b.size() == outBatch.size() && b == outBatch)
-        return {v, matrix};
-      SmallVector<int64_t> full(outBatch);
-      llvm::append_range(full, t.getShape().take_back(2));
-      auto fullType = RankedTensorType::get(full, t.getElementType());
-      Value expanded = createBroadcastGeneric(
-          rewriter, loc, fullType, v,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-      return {expanded, matrix};
-    };
-    auto [a, strideA] = prepare(lhs, lhsType, m * k);
-    auto [bMat, strideB] = prepare(rhs, rhsType, k * n);
-
     KernelCallBuilder kb(rewriter, op);
+    auto [a, strideA] = kb.batchOperand(lhs, outBatch, m * k);
+    auto [bMat, strideB] = kb.batchOperand(rhs, outBatch, k * n);
+
     Value ctx = kb.context();
     Value pa = kb.pointerTo(a);
     Value pb = kb.pointerTo(bMat);
@@ -117,32 +100,14 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     Value py = kb.pointerToBuffer(out);
     int64_t flags =
         isConstantWeight(op.getWeight(), adaptor.getWeight()) ? 1 : 0;
-    kb.call(kConvFn, {ctx,
-                      px,
-                      pw,
-                      pbias,
-                      pres,
-                      py,
-                      kb.i64(inputType.getDimSize(0)),
-                      kb.i64(inputType.getDimSize(1)),
-                      kb.i64(inputType.getDimSize(2)),
-                      kb.i64(inputType.getDimSize(3)),
-                      kb.i64(type.getDimSize(1)),
-                      kb.i64(type.getDimSize(2)),
-                      kb.i64(type.getDimSize(3)),
-                      kb.i64(weightType.getDimSize(2)),
-                      kb.i64(weightType.getDimSize(3)),
-                      kb.i64(strides[0]),
-                      kb.i64(strides[1]),
-                      kb.i64(pads[0]),
-                      kb.i64(pads[1]),
-                      kb.i64(dilations[0]),
-                      kb.i64(dilations[1]),
-                      kb.i64(op.getGroup()),
-                      kb.i64(flags),
-                      kb.i64((int64_t)op.getActivation()),
-                      kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-                      kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    SmallVector<Value> args{ctx, px, pw, pbias, pres, py};
+    llvm::append_range(args,
+                       kb.convGeometry(inputType, weightType, type, strides,
+                                       pads, dilations, op.getGroup()));
+    args.append({kb.i64(flags), kb.i64((int64_t)op.getActivation()),
+                 kb.f32(op.getActAlphaAttr().getValueAsDouble()),
+                 kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    kb.call(kConvFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }

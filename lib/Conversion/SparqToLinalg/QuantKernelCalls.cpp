@@ -167,12 +167,49 @@ int64_t alignPerChannel(OpBuilder &b, Location loc, Epilogue &e,
   return 1;
 }
 
+/// Pointers to the epilogue's tensors (null where it has none), made before
+/// the result buffer.
+struct EpiloguePointers {
+  Value biasI32, scale, biasF32;
+};
+
+EpiloguePointers epiloguePointers(KernelCallBuilder &kb, const Epilogue &e) {
+  auto pointer = [&](Value v) { return v ? kb.pointerTo(v) : kb.null(); };
+  Value biasI32 = pointer(e.biasI32);
+  Value scale = pointer(e.scale);
+  return {biasI32, scale, pointer(e.biasF32)};
+}
+
+/// The trailing arguments that sparq_uk_qmatmul_i8 and sparq_uk_qconv2d_i8
+/// share: out_kind, bias_i32, scale, scale_per_channel, bias_f32, out_zero,
+/// qmin, qmax, act, act_a, act_b, flags.
+void appendEpilogue(KernelCallBuilder &kb, SmallVectorImpl<Value> &args,
+                    const Epilogue &e, const EpiloguePointers &p,
+                    int64_t scalePerChannel, int64_t flags) {
+  args.append({kb.i64(e.outKind), p.biasI32, p.scale, kb.i64(scalePerChannel),
+               p.biasF32, kb.i64(e.outZero), kb.i64(e.qmin), kb.i64(e.qmax),
+               kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB),
+               kb.i64(flags)});
+}
+
 /// Operands of one integer matmul call.
 struct MatmulOperands {
-  Value lhs, rhs, lhsZero, rhsZero;    // converted
-  Value lhsOrig, rhsOrig, rhsZeroOrig; // sparq values
+  Value lhs, rhs, lhsZero, rhsZero; // converted
+  Value lhsOrig, rhsOrig;           // sparq values
   bool transB = false;
 };
+
+/// The operands of qmatmul, matmul_integer or qlinear_matmul.
+template <typename OpTy, typename Adaptor>
+MatmulOperands matmulOperands(OpTy op, Adaptor adaptor, bool transB) {
+  return {adaptor.getLhs(),
+          adaptor.getRhs(),
+          adaptor.getLhsZeroPoint(),
+          adaptor.getRhsZeroPoint(),
+          op.getLhs(),
+          op.getRhs(),
+          transB};
+}
 
 /// Whether the matmul kernel takes these operands: ranks >= 2, static, and
 /// batch dims that are either all ones or the result's.
@@ -196,53 +233,40 @@ void emitQMatmul(ConversionPatternRewriter &rewriter, Operation *op,
   int64_t rank = type.getRank();
   int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
   int64_t k = lhsType.getShape().back();
-  int64_t batch = product(type.getShape().drop_back(2));
-  auto stride = [&](Value v, int64_t matrix) -> int64_t {
-    if (product(typeOf(v).getShape().drop_back(2)) == 1 && batch != 1)
-      return 0;
-    return matrix;
-  };
-  int64_t scalePerCol = alignPerChannel(rewriter, op->getLoc(), e, n);
+  ArrayRef<int64_t> outBatch = type.getShape().drop_back(2);
   KernelCallBuilder kb(rewriter, op);
+  // matmulFits: the batch dims are all ones or the result's, so nothing is
+  // materialized here.
+  auto [lhs, strideA] = kb.batchOperand(o.lhs, outBatch, m * k);
+  auto [rhs, strideB] = kb.batchOperand(o.rhs, outBatch, k * n);
+  int64_t scalePerCol = alignPerChannel(rewriter, op->getLoc(), e, n);
   Value ctx = kb.context();
-  Value pa = kb.pointerTo(o.lhs), pb = kb.pointerTo(o.rhs);
+  Value pa = kb.pointerTo(lhs), pb = kb.pointerTo(rhs);
   Value pza = kb.pointerTo(o.lhsZero), pzb = kb.pointerTo(o.rhsZero);
-  Value pbias = e.biasI32 ? kb.pointerTo(e.biasI32) : kb.null();
-  Value pscale = e.scale ? kb.pointerTo(e.scale) : kb.null();
-  Value pbiasF = e.biasF32 ? kb.pointerTo(e.biasF32) : kb.null();
+  EpiloguePointers pe = epiloguePointers(kb, e);
   Value out = kb.allocResult(type);
   Value pc = kb.pointerToBuffer(out);
-  int64_t flags = isConstantWeight(o.rhsOrig, o.rhs) ? 1 : 0;
-  kb.call(kQMatmulFn, {ctx,
-                       pa,
-                       pb,
-                       pc,
-                       kb.i64(batch),
-                       kb.i64(m),
-                       kb.i64(n),
-                       kb.i64(k),
-                       kb.i64(stride(o.lhs, m * k)),
-                       kb.i64(stride(o.rhs, k * n)),
-                       kb.i64(m * n),
-                       kb.i64(o.transB ? 1 : 0),
-                       kb.i64(byteTypeOf(o.lhsOrig)),
-                       kb.i64(byteTypeOf(o.rhsOrig)),
-                       pza,
-                       kb.i64(0),
-                       pzb,
-                       kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0),
-                       kb.i64(e.outKind),
-                       pbias,
-                       pscale,
-                       kb.i64(scalePerCol),
-                       pbiasF,
-                       kb.i64(e.outZero),
-                       kb.i64(e.qmin),
-                       kb.i64(e.qmax),
-                       kb.i64((int64_t)e.act),
-                       kb.f32(e.actA),
-                       kb.f32(e.actB),
-                       kb.i64(flags)});
+  SmallVector<Value> args{ctx,
+                          pa,
+                          pb,
+                          pc,
+                          kb.i64(product(outBatch)),
+                          kb.i64(m),
+                          kb.i64(n),
+                          kb.i64(k),
+                          kb.i64(strideA),
+                          kb.i64(strideB),
+                          kb.i64(m * n),
+                          kb.i64(o.transB ? 1 : 0),
+                          kb.i64(byteTypeOf(o.lhsOrig)),
+                          kb.i64(byteTypeOf(o.rhsOrig)),
+                          pza,
+                          kb.i64(0),
+                          pzb,
+                          kb.i64(numElements(o.rhsZero) > 1 ? 1 : 0)};
+  appendEpilogue(kb, args, e, pe, scalePerCol,
+                 isConstantWeight(o.rhsOrig, o.rhs) ? 1 : 0);
+  kb.call(kQMatmulFn, args);
   rewriter.replaceOp(op, kb.toTensor(out, type));
 }
 
@@ -254,6 +278,21 @@ struct ConvOperands {
   int64_t group = 1;
 };
 
+/// The operands of qconv, conv_integer or qlinear_conv.
+template <typename OpTy, typename Adaptor>
+ConvOperands convOperands(OpTy op, Adaptor adaptor) {
+  return {adaptor.getInput(),
+          adaptor.getWeight(),
+          adaptor.getInputZeroPoint(),
+          adaptor.getWeightZeroPoint(),
+          op.getInput(),
+          op.getWeight(),
+          op.getStrides(),
+          op.getPads(),
+          op.getDilations(),
+          (int64_t)op.getGroup()};
+}
+
 bool convFits(Value input, Value weight, Value weightZero,
               RankedTensorType result) {
   return typeOf(input).getRank() == 4 && typeOf(weight).getRank() == 4 &&
@@ -263,56 +302,25 @@ bool convFits(Value input, Value weight, Value weightZero,
 
 void emitQConv(ConversionPatternRewriter &rewriter, Operation *op,
                const ConvOperands &o, Epilogue e, RankedTensorType type) {
-  auto inputType = typeOf(o.input), weightType = typeOf(o.weight);
   int64_t scalePerChannel =
       alignPerChannel(rewriter, op->getLoc(), e, type.getDimSize(1));
   KernelCallBuilder kb(rewriter, op);
   Value ctx = kb.context();
   Value px = kb.pointerTo(o.input), pw = kb.pointerTo(o.weight);
   Value pzx = kb.pointerTo(o.inputZero), pzw = kb.pointerTo(o.weightZero);
-  Value pbias = e.biasI32 ? kb.pointerTo(e.biasI32) : kb.null();
-  Value pscale = e.scale ? kb.pointerTo(e.scale) : kb.null();
-  Value pbiasF = e.biasF32 ? kb.pointerTo(e.biasF32) : kb.null();
+  EpiloguePointers pe = epiloguePointers(kb, e);
   Value out = kb.allocResult(type);
   Value py = kb.pointerToBuffer(out);
-  int64_t flags = isConstantWeight(o.weightOrig, o.weight) ? 1 : 0;
-  kb.call(kQConvFn, {ctx,
-                     px,
-                     pw,
-                     py,
-                     kb.i64(inputType.getDimSize(0)),
-                     kb.i64(inputType.getDimSize(1)),
-                     kb.i64(inputType.getDimSize(2)),
-                     kb.i64(inputType.getDimSize(3)),
-                     kb.i64(type.getDimSize(1)),
-                     kb.i64(type.getDimSize(2)),
-                     kb.i64(type.getDimSize(3)),
-                     kb.i64(weightType.getDimSize(2)),
-                     kb.i64(weightType.getDimSize(3)),
-                     kb.i64(o.strides[0]),
-                     kb.i64(o.strides[1]),
-                     kb.i64(o.pads[0]),
-                     kb.i64(o.pads[1]),
-                     kb.i64(o.dilations[0]),
-                     kb.i64(o.dilations[1]),
-                     kb.i64(o.group),
-                     kb.i64(byteTypeOf(o.inputOrig)),
-                     kb.i64(byteTypeOf(o.weightOrig)),
-                     pzx,
-                     pzw,
-                     kb.i64(numElements(o.weightZero) > 1 ? 1 : 0),
-                     kb.i64(e.outKind),
-                     pbias,
-                     pscale,
-                     kb.i64(scalePerChannel),
-                     pbiasF,
-                     kb.i64(e.outZero),
-                     kb.i64(e.qmin),
-                     kb.i64(e.qmax),
-                     kb.i64((int64_t)e.act),
-                     kb.f32(e.actA),
-                     kb.f32(e.actB),
-                     kb.i64(flags)});
+  SmallVector<Value> args{ctx, px, pw, py};
+  llvm::append_range(args,
+                     kb.convGeometry(typeOf(o.input), typeOf(o.weight), type,
+                                     o.strides, o.pads, o.dilations, o.group));
+  args.append({kb.i64(byteTypeOf(o.inputOrig)),
+               kb.i64(byteTypeOf(o.weightOrig)), pzx, pzw,
+               kb.i64(numElements(o.weightZero) > 1 ? 1 : 0)});
+  appendEpilogue(kb, args, e, pe, scalePerChannel,
+                 isConstantWeight(o.weightOrig, o.weight) ? 1 : 0);
+  kb.call(kQConvFn, args);
   rewriter.replaceOp(op, kb.toTensor(out, type));
 }
 
@@ -367,11 +375,8 @@ struct QMatMulCall : OpConversionPattern<QMatMulOp> {
     if (!matmulFits(op.getLhs(), op.getRhs(), op.getType()))
       return op.emitOpError("the integer matmul kernel needs static operands "
                             "whose batch dims are the result's or all ones");
-    MatmulOperands o{
-        adaptor.getLhs(),          adaptor.getRhs(), adaptor.getLhsZeroPoint(),
-        adaptor.getRhsZeroPoint(), op.getLhs(),      op.getRhs(),
-        op.getRhsZeroPoint(),      op.getTransB()};
-    emitQMatmul(rewriter, op, o, kernelEpilogue(op, adaptor), type);
+    emitQMatmul(rewriter, op, matmulOperands(op, adaptor, op.getTransB()),
+                kernelEpilogue(op, adaptor), type);
     return success();
   }
 };
@@ -383,17 +388,8 @@ struct QConvCall : OpConversionPattern<QConvOp> {
   matchAndRewrite(QConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = convertTensorType(*getTypeConverter(), op.getType());
-    ConvOperands o{adaptor.getInput(),
-                   adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(),
-                   adaptor.getWeightZeroPoint(),
-                   op.getInput(),
-                   op.getWeight(),
-                   op.getStrides(),
-                   op.getPads(),
-                   op.getDilations(),
-                   (int64_t)op.getGroup()};
-    emitQConv(rewriter, op, o, kernelEpilogue(op, adaptor), type);
+    emitQConv(rewriter, op, convOperands(op, adaptor),
+              kernelEpilogue(op, adaptor), type);
     return success();
   }
 };
@@ -415,15 +411,7 @@ struct MatMulIntegerCall : OpConversionPattern<MatMulIntegerOp> {
         numElements(op.getLhsZeroPoint()) != 1 ||
         !isScalarOrVector(op.getRhsZeroPoint(), op.getType().getShape().back()))
       return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
-    MatmulOperands o{adaptor.getLhs(),
-                     adaptor.getRhs(),
-                     adaptor.getLhsZeroPoint(),
-                     adaptor.getRhsZeroPoint(),
-                     op.getLhs(),
-                     op.getRhs(),
-                     op.getRhsZeroPoint(),
-                     false};
-    emitQMatmul(rewriter, op, o, Epilogue(),
+    emitQMatmul(rewriter, op, matmulOperands(op, adaptor, false), Epilogue(),
                 convertTensorType(*getTypeConverter(), op.getType()));
     return success();
   }
@@ -439,17 +427,7 @@ struct ConvIntegerCall : OpConversionPattern<ConvIntegerOp> {
     if (!convFits(op.getInput(), op.getWeight(), op.getWeightZeroPoint(),
                   op.getType()))
       return rewriter.notifyMatchFailure(op, "not a static 2-d conv");
-    ConvOperands o{adaptor.getInput(),
-                   adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(),
-                   adaptor.getWeightZeroPoint(),
-                   op.getInput(),
-                   op.getWeight(),
-                   op.getStrides(),
-                   op.getPads(),
-                   op.getDilations(),
-                   (int64_t)op.getGroup()};
-    emitQConv(rewriter, op, o, Epilogue(),
+    emitQConv(rewriter, op, convOperands(op, adaptor), Epilogue(),
               convertTensorType(*getTypeConverter(), op.getType()));
     return success();
   }
@@ -479,15 +457,7 @@ struct QLinearMatMulCall : OpConversionPattern<QLinearMatMulOp> {
                                op.getRhsScale(), op.getResultScale(),
                                adaptor.getLhsScale(), adaptor.getRhsScale(),
                                adaptor.getResultScale());
-    MatmulOperands o{adaptor.getLhs(),
-                     adaptor.getRhs(),
-                     adaptor.getLhsZeroPoint(),
-                     adaptor.getRhsZeroPoint(),
-                     op.getLhs(),
-                     op.getRhs(),
-                     op.getRhsZeroPoint(),
-                     false};
-    emitQMatmul(rewriter, op, o, *e,
+    emitQMatmul(rewriter, op, matmulOperands(op, adaptor, false), *e,
                 convertTensorType(*getTypeConverter(), resultType));
     return success();
   }
@@ -517,17 +487,7 @@ struct QLinearConvCall : OpConversionPattern<QLinearConvOp> {
         op.getResultScale(), adaptor.getInputScale(), adaptor.getWeightScale(),
         adaptor.getResultScale());
     e->biasI32 = adaptor.getBias();
-    ConvOperands o{adaptor.getInput(),
-                   adaptor.getWeight(),
-                   adaptor.getInputZeroPoint(),
-                   adaptor.getWeightZeroPoint(),
-                   op.getInput(),
-                   op.getWeight(),
-                   op.getStrides(),
-                   op.getPads(),
-                   op.getDilations(),
-                   (int64_t)op.getGroup()};
-    emitQConv(rewriter, op, o, *e,
+    emitQConv(rewriter, op, convOperands(op, adaptor), *e,
               convertTensorType(*getTypeConverter(), resultType));
     return success();
   }
