@@ -343,10 +343,14 @@ Epilogue kernelEpilogue(OpTy op, Adaptor adaptor) {
   return e;
 }
 
-/// The requantizing epilogue of a qlinear op: the result's zero point must
-/// be a constant and the scales f32 with one or `n` elements.
-std::optional<Epilogue> qlinearEpilogue(Type resultElement, Value yZero,
-                                        ArrayRef<Value> scales, int64_t n) {
+/// The requantizing epilogue of qlinear_matmul / qlinear_conv (scales a, b,
+/// y as sparq values and converted): the result's zero point must be a
+/// constant, the scales f32, a and y per-tensor and b with one or `n`
+/// elements. The multiplier a * b[n] / y becomes the epilogue's scale.
+std::optional<Epilogue> qlinearEpilogue(ConversionPatternRewriter &rewriter,
+                                        Location loc, Type resultElement,
+                                        Value yZero, ValueRange scales,
+                                        ValueRange convertedScales, int64_t n) {
   std::optional<int64_t> zero = constantScalar(yZero);
   int64_t kind = outKindOf(resultElement);
   if (!zero || (kind != kOutU8 && kind != kOutS8))
@@ -354,11 +358,25 @@ std::optional<Epilogue> qlinearEpilogue(Type resultElement, Value yZero,
   for (Value s : scales)
     if (!typeOf(s).getElementType().isF32() || !isScalarOrVector(s, n))
       return std::nullopt;
+  if (numElements(scales[0]) != 1 || numElements(scales[2]) != 1)
+    return std::nullopt;
   Epilogue e;
   e.outKind = kind;
   e.outZero = *zero;
   std::tie(e.qmin, e.qmax) = storageRange(kind);
+  e.scale = buildMultiplier(rewriter, loc, scales[0], scales[1], scales[2],
+                            convertedScales[0], convertedScales[1],
+                            convertedScales[2]);
   return e;
+}
+
+/// Whether the kernel takes matmul_integer / qlinear_matmul's operands: the
+/// shapes of matmulFits, a per-tensor lhs zero point and a per-tensor or
+/// per-column rhs zero point.
+template <typename OpTy> bool integerMatmulFits(OpTy op) {
+  return matmulFits(op.getLhs(), op.getRhs(), op.getType()) &&
+         numElements(op.getLhsZeroPoint()) == 1 &&
+         isScalarOrVector(op.getRhsZeroPoint(), op.getType().getShape().back());
 }
 
 //===----------------------------------------------------------------------===//
@@ -407,9 +425,7 @@ struct MatMulIntegerCall : OpConversionPattern<MatMulIntegerOp> {
   LogicalResult
   matchAndRewrite(MatMulIntegerOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!matmulFits(op.getLhs(), op.getRhs(), op.getType()) ||
-        numElements(op.getLhsZeroPoint()) != 1 ||
-        !isScalarOrVector(op.getRhsZeroPoint(), op.getType().getShape().back()))
+    if (!integerMatmulFits(op))
       return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
     emitQMatmul(rewriter, op, matmulOperands(op, adaptor, false), Epilogue(),
                 convertTensorType(*getTypeConverter(), op.getType()));
@@ -441,22 +457,18 @@ struct QLinearMatMulCall : OpConversionPattern<QLinearMatMulOp> {
   matchAndRewrite(QLinearMatMulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto resultType = op.getType();
-    if (!matmulFits(op.getLhs(), op.getRhs(), resultType) ||
-        numElements(op.getLhsZeroPoint()) != 1 ||
-        !isScalarOrVector(op.getRhsZeroPoint(), resultType.getShape().back()))
+    if (!integerMatmulFits(op))
       return rewriter.notifyMatchFailure(op, "not a kernel-shaped matmul");
-    int64_t n = resultType.getShape().back();
     std::optional<Epilogue> e = qlinearEpilogue(
-        resultType.getElementType(), op.getResultZeroPoint(),
-        {op.getLhsScale(), op.getRhsScale(), op.getResultScale()}, n);
-    if (!e || numElements(op.getLhsScale()) != 1 ||
-        numElements(op.getResultScale()) != 1)
+        rewriter, op.getLoc(), resultType.getElementType(),
+        op.getResultZeroPoint(),
+        {op.getLhsScale(), op.getRhsScale(), op.getResultScale()},
+        {adaptor.getLhsScale(), adaptor.getRhsScale(),
+         adaptor.getResultScale()},
+        resultType.getShape().back());
+    if (!e)
       return rewriter.notifyMatchFailure(op, "parameters the kernel does not "
                                              "take");
-    e->scale = buildMultiplier(rewriter, op.getLoc(), op.getLhsScale(),
-                               op.getRhsScale(), op.getResultScale(),
-                               adaptor.getLhsScale(), adaptor.getRhsScale(),
-                               adaptor.getResultScale());
     emitQMatmul(rewriter, op, matmulOperands(op, adaptor, false), *e,
                 convertTensorType(*getTypeConverter(), resultType));
     return success();
@@ -474,18 +486,16 @@ struct QLinearConvCall : OpConversionPattern<QLinearConvOp> {
     if (!convFits(op.getInput(), op.getWeight(), op.getWeightZeroPoint(),
                   resultType))
       return rewriter.notifyMatchFailure(op, "not a static 2-d conv");
-    int64_t k = resultType.getDimSize(1);
     std::optional<Epilogue> e = qlinearEpilogue(
-        resultType.getElementType(), op.getResultZeroPoint(),
-        {op.getInputScale(), op.getWeightScale(), op.getResultScale()}, k);
-    if (!e || numElements(op.getInputScale()) != 1 ||
-        numElements(op.getResultScale()) != 1)
+        rewriter, op.getLoc(), resultType.getElementType(),
+        op.getResultZeroPoint(),
+        {op.getInputScale(), op.getWeightScale(), op.getResultScale()},
+        {adaptor.getInputScale(), adaptor.getWeightScale(),
+         adaptor.getResultScale()},
+        resultType.getDimSize(1));
+    if (!e)
       return rewriter.notifyMatchFailure(op, "parameters the kernel does not "
                                              "take");
-    e->scale = buildMultiplier(
-        rewriter, op.getLoc(), op.getInputScale(), op.getWeightScale(),
-        op.getResultScale(), adaptor.getInputScale(), adaptor.getWeightScale(),
-        adaptor.getResultScale());
     e->biasI32 = adaptor.getBias();
     emitQConv(rewriter, op, convOperands(op, adaptor), *e,
               convertTensorType(*getTypeConverter(), resultType));
