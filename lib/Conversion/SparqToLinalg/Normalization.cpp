@@ -2,9 +2,9 @@
 //
 // softmax / log_softmax (max-shifted, along one axis), layer_norm (two-pass
 // mean and biased variance over [axis, rank)) and inference batch_norm over
-// dim 1. Everything is computed in f32 for f16/bf16 inputs. The row
-// reductions keep their accumulator in registers (see loopReduce) so that
-// LLVM vectorizes them.
+// dim 1. Everything is computed in f32 for f16/bf16 inputs. Sums are
+// `reassoc` and, over trailing dims, keep their accumulator in a register
+// (see reduceGeneric) so that LLVM vectorizes them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,10 +14,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-
-#include <functional>
 
 using namespace mlir;
 using namespace sparq::lowering;
@@ -59,69 +55,6 @@ Value mapWithReduced(
   return generic.getResult(0);
 }
 
-/// Reduces `input` over `axes` into a tensor of the kept dims with the
-/// accumulator in an SSA value: a tensor.generate over the kept dims whose
-/// body runs an scf.for nest over the reduced dims (in increasing order)
-/// carrying the accumulator and reading `input` with tensor.extract. A
-/// reduction generic instead accumulates in its output buffer, which LLVM
-/// cannot always prove disjoint from the input (both live in the arena), so
-/// it loads and stores it every iteration and may not vectorize. (Not a
-/// parallel linalg.generic: elementwise fusion would inline it into its
-/// consumers and redo the whole reduction per element.) `extra` tensors of
-/// the kept dims are read alongside; `step` gets (element promoted to f32
-/// for f16/bf16, extras..., accumulator). Static shapes only.
-Value loopReduce(OpBuilder &b, Location loc, Value input,
-                 ArrayRef<int64_t> axes, Value init, ValueRange extra,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> step) {
-  auto inputType = cast<RankedTensorType>(input.getType());
-  int64_t rank = inputType.getRank();
-  SmallVector<int64_t> keptShape, keptDims;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (llvm::is_contained(axes, d))
-      continue;
-    keptShape.push_back(inputType.getDimSize(d));
-    keptDims.push_back(d);
-  }
-  SmallVector<int64_t> sortedAxes(axes);
-  llvm::sort(sortedAxes);
-  auto accType = RankedTensorType::get(keptShape, init.getType());
-  auto generate = tensor::GenerateOp::create(
-      b, loc, accType, ValueRange{},
-      [&](OpBuilder &nb, Location nl, ValueRange kept) {
-        SmallVector<Value> extras;
-        for (Value e : extra)
-          extras.push_back(
-              promoteHalf(nb, nl, tensor::ExtractOp::create(nb, nl, e, kept)));
-        SmallVector<Value> indices(rank);
-        for (auto [i, d] : llvm::enumerate(keptDims))
-          indices[d] = kept[i];
-        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value one = arith::ConstantIndexOp::create(nb, nl, 1);
-        std::function<Value(OpBuilder &, Location, size_t, Value)> nest =
-            [&](OpBuilder &lb, Location ll, size_t level, Value acc) -> Value {
-          if (level == sortedAxes.size()) {
-            Value x = tensor::ExtractOp::create(lb, ll, input, indices);
-            SmallVector<Value> stepArgs = {promoteHalf(lb, ll, x)};
-            llvm::append_range(stepArgs, extras);
-            stepArgs.push_back(acc);
-            return step(lb, ll, stepArgs);
-          }
-          int64_t d = sortedAxes[level];
-          Value ub = arith::ConstantIndexOp::create(lb, ll,
-                                                    inputType.getDimSize(d));
-          auto loop = scf::ForOp::create(
-              lb, ll, zero, ub, one, ValueRange{acc},
-              [&](OpBuilder &fb, Location fl, Value iv, ValueRange iter) {
-                indices[d] = iv;
-                scf::YieldOp::create(fb, fl, nest(fb, fl, level + 1, iter[0]));
-              });
-          return loop.getResult(0);
-        };
-        tensor::YieldOp::create(nb, nl, nest(nb, nl, 0, init));
-      });
-  return generate.getResult();
-}
-
 /// `reassoc` lets LLVM's loop vectorizer keep partial sums in vector lanes
 /// (as onnxruntime does); results move by float rounding only.
 Value reassocAdd(OpBuilder &b, Location loc, Value x, Value y) {
@@ -147,16 +80,17 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     SmallVector<int64_t> axes = {axis};
     Type acc = isHalfFloat(element) ? rewriter.getF32Type() : element;
 
-    Value maxima = loopReduce(
+    Value maxima = reduceGeneric(
         rewriter, loc, input, axes,
         createLowestValue(rewriter, loc, acc, false), {},
         [&](OpBuilder &b, Location l, ValueRange args) {
-          return createMax(b, l, args[0], args[1], false);
+          return createMax(b, l, promoteHalf(b, l, args[0]), args[1], false);
         });
-    Value sums = loopReduce(
+    Value sums = reduceGeneric(
         rewriter, loc, input, axes, createScalarConstant(rewriter, loc, acc, 0),
         maxima, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+          Value shifted = arith::SubFOp::create(
+              b, l, promoteHalf(b, l, args[0]), args[1]);
           return reassocAdd(b, l, math::ExpOp::create(b, l, shifted),
                             args[2]);
         });
@@ -217,14 +151,15 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
       return arith::SubFOp::create(b, l, x, mean);
     };
     Value zero = createScalarConstant(rewriter, loc, acc, 0);
-    Value sums = loopReduce(rewriter, loc, input, axes, zero, {},
-                            [&](OpBuilder &b, Location l, ValueRange args) {
-                              return reassocAdd(b, l, args[0], args[1]);
-                            });
-    Value squares = loopReduce(
+    Value sums = reduceGeneric(
+        rewriter, loc, input, axes, zero, {},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          return reassocAdd(b, l, promoteHalf(b, l, args[0]), args[1]);
+        });
+    Value squares = reduceGeneric(
         rewriter, loc, input, axes, zero, sums,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value c = center(b, l, args[0], args[1]);
+          Value c = center(b, l, promoteHalf(b, l, args[0]), args[1]);
           return reassocAdd(b, l, arith::MulFOp::create(b, l, c, c), args[2]);
         });
     SmallVector<Value> params = {adaptor.getScale()};

@@ -14,6 +14,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace sparq::lowering;
@@ -327,9 +331,77 @@ lowering::getReductionIterators(int64_t rank, ArrayRef<int64_t> axes) {
   return iterators;
 }
 
+namespace {
+
+/// Reduces `input` over `axes` into a tensor of the kept dims with the
+/// accumulator in an SSA value: a tensor.generate over the kept dims whose
+/// body runs an scf.for nest over the reduced dims (in increasing order)
+/// carrying the accumulator and reading `input` with tensor.extract. A
+/// reduction generic instead accumulates in its output buffer, which LLVM
+/// cannot always prove disjoint from the input (both live in the arena), so
+/// it loads and stores it every iteration and may not vectorize. (Not a
+/// parallel linalg.generic: elementwise fusion would inline it into its
+/// consumers and redo the whole reduction per element.) `extra` tensors of
+/// the kept dims are read alongside; `step` gets (element, extras...,
+/// accumulator). Static shapes.
+Value loopReduce(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> axes, Value init, ValueRange extra,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> step) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  SmallVector<int64_t> keptShape, keptDims;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d))
+      continue;
+    keptShape.push_back(inputType.getDimSize(d));
+    keptDims.push_back(d);
+  }
+  SmallVector<int64_t> sortedAxes(axes);
+  llvm::sort(sortedAxes);
+  auto accType = RankedTensorType::get(keptShape, init.getType());
+  auto generate = tensor::GenerateOp::create(
+      b, loc, accType, ValueRange{},
+      [&](OpBuilder &nb, Location nl, ValueRange kept) {
+        SmallVector<Value> extras;
+        for (Value e : extra)
+          extras.push_back(tensor::ExtractOp::create(nb, nl, e, kept));
+        SmallVector<Value> indices(rank);
+        for (auto [i, d] : llvm::enumerate(keptDims))
+          indices[d] = kept[i];
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value one = arith::ConstantIndexOp::create(nb, nl, 1);
+        std::function<Value(OpBuilder &, Location, size_t, Value)> nest =
+            [&](OpBuilder &lb, Location ll, size_t level, Value acc) -> Value {
+          if (level == sortedAxes.size()) {
+            Value x = tensor::ExtractOp::create(lb, ll, input, indices);
+            SmallVector<Value> stepArgs = {x};
+            llvm::append_range(stepArgs, extras);
+            stepArgs.push_back(acc);
+            return step(lb, ll, stepArgs);
+          }
+          int64_t d = sortedAxes[level];
+          Value ub = arith::ConstantIndexOp::create(lb, ll,
+                                                    inputType.getDimSize(d));
+          auto loop = scf::ForOp::create(
+              lb, ll, zero, ub, one, ValueRange{acc},
+              [&](OpBuilder &fb, Location fl, Value iv, ValueRange iter) {
+                indices[d] = iv;
+                scf::YieldOp::create(fb, fl, nest(fb, fl, level + 1, iter[0]));
+              });
+          return loop.getResult(0);
+        };
+        tensor::YieldOp::create(nb, nl, nest(nb, nl, 0, init));
+      });
+  return generate.getResult();
+}
+
+} // namespace
+
 /// Reduces `input` over `axes` into a tensor of the kept dims, starting from
 /// `init`. `extra` tensors (of the kept dims) are read alongside; `combine`
-/// gets (element, extras..., accumulator).
+/// gets (element, extras..., accumulator). Reductions over trailing dims
+/// (contiguous rows) use loopReduce; others a reduction generic, whose inner
+/// loop then runs over a kept dim and vectorizes as an elementwise loop.
 Value lowering::reduceGeneric(
     OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes, Value init,
     ValueRange extra,
@@ -337,6 +409,13 @@ Value lowering::reduceGeneric(
   MLIRContext *ctx = b.getContext();
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t rank = inputType.getRank();
+  SmallVector<int64_t> sortedAxes(axes);
+  llvm::sort(sortedAxes);
+  bool trailing = !sortedAxes.empty();
+  for (auto [i, a] : llvm::enumerate(sortedAxes))
+    trailing &= a == rank - (int64_t)sortedAxes.size() + (int64_t)i;
+  if (trailing && inputType.hasStaticShape())
+    return loopReduce(b, loc, input, axes, init, extra, combine);
   SmallVector<int64_t> keptShape;
   for (int64_t d = 0; d < rank; ++d)
     if (!llvm::is_contained(axes, d))

@@ -33,15 +33,20 @@ func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   return %0 : tensor<2x5xf32>
 }
 
-// A leading axis: the loop runs over dim 0, the generate over dim 1.
+// A leading axis keeps reduction generics: their inner loop runs over the
+// contiguous kept dim.
 // CHECK-LABEL: func.func @softmax_axis0
 // CHECK-SAME: (%[[X:.+]]: tensor<2x5xf32>)
-// CHECK: tensor.generate
-// CHECK-NEXT: ^bb0(%[[I:.+]]: index):
-// CHECK: %[[C2:.+]] = arith.constant 2 : index
-// CHECK: scf.for %[[J:.+]] = %{{.+}} to %[[C2]]
-// CHECK: tensor.extract %[[X]][%[[J]], %[[I]]]
-// CHECK: } : tensor<5xf32>
+// CHECK-NOT: tensor.generate
+// CHECK: %[[MAX:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]
+// CHECK: arith.maximumf
+// CHECK: %[[SUM:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]
+// CHECK-SAME: ins(%[[X]], %[[MAX]] :
+// CHECK: math.exp
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[X]], %[[MAX]], %[[SUM]] :
+// CHECK: return
 func.func @softmax_axis0(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %0 = sparq.softmax %x {axis = 0 : i64} : tensor<2x5xf32> -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>

@@ -1,18 +1,32 @@
 // RUN: sparq-opt %s --convert-sparq-to-linalg | FileCheck %s
 
-// CHECK-DAG: #[[ID3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-// CHECK-DAG: #[[KEPT:.+]] = affine_map<(d0, d1, d2) -> (d0)>
+// Trailing axes: a tensor.generate over the kept dims around a loop nest
+// over the reduced dims that carries the accumulator.
 // CHECK-LABEL: func.func @sum_keepdims
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3x4xf32>)
 // CHECK: %[[Z:.+]] = arith.constant 0.000000e+00 : f32
-// CHECK: %[[E:.+]] = tensor.empty() : tensor<2xf32>
-// CHECK: %[[F:.+]] = linalg.fill ins(%[[Z]] : f32) outs(%[[E]] : tensor<2xf32>)
-// CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID3]], #[[KEPT]]], iterator_types = ["parallel", "reduction", "reduction"]}
-// CHECK-SAME: outs(%[[F]] : tensor<2xf32>)
-// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
+// CHECK: %[[R:.+]] = tensor.generate
+// CHECK-NEXT: ^bb0(%[[I:.+]]: index):
+// CHECK: scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[A:.+]] = %[[Z]]) -> (f32)
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[B:.+]] = %[[A]]) -> (f32)
+// CHECK: %[[E:.+]] = tensor.extract %[[X]][%[[I]], %[[J]], %[[K]]]
+// CHECK: arith.addf %[[E]], %[[B]] fastmath<reassoc> : f32
+// CHECK: } : tensor<2xf32>
 // CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1, 2]] output_shape [2, 1, 1]
 func.func @sum_keepdims(%x: tensor<2x3x4xf32>) -> tensor<2x1x1xf32> {
   %0 = sparq.reduce_sum %x {axes = array<i64: 1, 2>} : tensor<2x3x4xf32> -> tensor<2x1x1xf32>
   return %0 : tensor<2x1x1xf32>
+}
+
+// A leading axis: a reduction generic (inner loop over the kept dim).
+// CHECK-LABEL: func.func @sum_axis0
+// CHECK-NOT: tensor.generate
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
+// CHECK: return
+func.func @sum_axis0(%x: tensor<2x3xf32>) -> tensor<3xf32> {
+  %0 = sparq.reduce_sum %x {axes = array<i64: 0>, keepdims = false} : tensor<2x3xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
 }
 
 // CHECK-LABEL: func.func @max_no_keepdims
@@ -64,7 +78,12 @@ func.func @l2(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
 }
 
 // CHECK-LABEL: func.func @global_average
-// CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: tensor.generate
+// CHECK-NEXT: ^bb0(%{{.+}}: index, %{{.+}}: index):
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
+// CHECK: } : tensor<1x2xf32>
 // CHECK: arith.constant 1.600000e+01 : f32
 func.func @global_average(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x1x1xf32> {
   %0 = sparq.global_average_pool %x : tensor<1x2x4x4xf32> -> tensor<1x2x1x1xf32>
