@@ -54,11 +54,16 @@ struct NBitsProblem {
   int64_t M, N, K, bits, blockSize, nBlocks, rowBytes, zpRowBytes;
 
   const uint8_t *row(int64_t n) const { return W + n * rowBytes; }
-  float scale(int64_t n, int64_t b) const { return scales[n * nBlocks + b]; }
+  const float *scaleRow(int64_t n) const { return scales + n * nBlocks; }
+  /// Row n's packed zero points, or null without zero points.
+  const uint8_t *zeroRow(int64_t n) const {
+    return zeroPoints ? zeroPoints + n * zpRowBytes : nullptr;
+  }
+  float scale(int64_t n, int64_t b) const { return scaleRow(n)[b]; }
   float zero(int64_t n, int64_t b) const {
     if (!zeroPoints)
       return static_cast<float>(1 << (bits - 1));
-    const uint8_t *z = zeroPoints + n * zpRowBytes;
+    const uint8_t *z = zeroRow(n);
     if (bits == 8)
       return z[b];
     return static_cast<float>((z[b / 2] >> (4 * (b & 1))) & 15);
@@ -84,22 +89,31 @@ void nbDequantRowScalar(const NBitsProblem &p, int64_t n, float *out) {
   }
 }
 
+/// y[m] += the dot product of block b of dequant(W row n), from k = kFrom
+/// within the block to its end, with the same span of X row m0+m, for
+/// m < rows (scalar, k ascending). Always inlined, so that it compiles
+/// (contracts to FMA or not) as the kernel it finishes did.
+__attribute__((always_inline)) inline void
+nbAddBlockScalar(const NBitsProblem &p, int64_t n, int64_t b, int64_t kFrom,
+                 int64_t m0, int64_t rows, float *y) {
+  const uint8_t *blk = p.row(n) + b * p.blockBytes();
+  const float s = p.scale(n, b), z = p.zero(n, b);
+  const int64_t k0 = b * p.blockSize;
+  const int64_t len = std::min(p.blockSize, p.K - k0);
+  for (int64_t k = kFrom; k < len; ++k) {
+    float w = (static_cast<float>(p.value(blk, k)) - z) * s;
+    for (int64_t m = 0; m < rows; ++m)
+      y[m] += w * p.X[(m0 + m) * p.K + k0 + k];
+  }
+}
+
 /// y[m] = dot(X row m0+m, dequant(W row n)) for m < rows.
 void nbDotScalar(const NBitsProblem &p, int64_t n, int64_t m0, int64_t rows,
                  float *y) {
   for (int64_t m = 0; m < rows; ++m)
     y[m] = 0.f;
-  for (int64_t b = 0; b < p.nBlocks; ++b) {
-    const uint8_t *blk = p.row(n) + b * p.blockBytes();
-    const float s = p.scale(n, b), z = p.zero(n, b);
-    const int64_t k0 = b * p.blockSize;
-    const int64_t len = std::min(p.blockSize, p.K - k0);
-    for (int64_t k = 0; k < len; ++k) {
-      float w = (static_cast<float>(p.value(blk, k)) - z) * s;
-      for (int64_t m = 0; m < rows; ++m)
-        y[m] += w * p.X[(m0 + m) * p.K + k0 + k];
-    }
-  }
+  for (int64_t b = 0; b < p.nBlocks; ++b)
+    nbAddBlockScalar(p, n, b, 0, m0, rows, y);
 }
 
 #ifdef SPARQ_HAVE_NBITS_AVX2
@@ -176,11 +190,7 @@ SPARQ_NBAVX2 void nbDotAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
         acc[m][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + 8), acc[m][1]);
       }
     }
-    for (; k < len; ++k) {
-      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
-      for (int m = 0; m < R; ++m)
-        tail[m] += w * x[m * p.K + k];
-    }
+    nbAddBlockScalar(p, n, b, k, m0, R, tail);
   }
   for (int m = 0; m < R; ++m)
     y[m] = nbHsum(_mm256_add_ps(_mm256_add_ps(acc[m][0], acc[m][1]),
@@ -200,9 +210,8 @@ SPARQ_NBAVX2 void nbDotFixedAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
     for (int q = 0; q < 4; ++q)
       acc[m][q] = _mm256_setzero_ps();
   const uint8_t *wrow = p.row(n);
-  const float *srow = p.scales + n * p.nBlocks;
-  const uint8_t *zrow =
-      p.zeroPoints ? p.zeroPoints + n * p.zpRowBytes : nullptr;
+  const float *srow = p.scaleRow(n);
+  const uint8_t *zrow = p.zeroRow(n);
   const float *x = p.X + m0 * p.K;
   const int64_t K = p.K, full = K / BS;
   const __m128i low4 = _mm_set1_epi8(0x0F);
@@ -252,16 +261,8 @@ SPARQ_NBAVX2 void nbDotFixedAvx2(const NBitsProblem &p, int64_t n, int64_t m0,
   for (int m = 0; m < R; ++m)
     y[m] = nbHsum(_mm256_add_ps(_mm256_add_ps(acc[m][0], acc[m][1]),
                                 _mm256_add_ps(acc[m][2], acc[m][3])));
-  if (full < p.nBlocks) {
-    const int64_t b = full, k0 = b * BS;
-    const uint8_t *blk = wrow + b * (BS * Bits / 8);
-    const float sf = p.scale(n, b), zf = p.zero(n, b);
-    for (int64_t k = 0; k < K - k0; ++k) {
-      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
-      for (int m = 0; m < R; ++m)
-        y[m] += w * x[m * K + k0 + k];
-    }
-  }
+  if (full < p.nBlocks)
+    nbAddBlockScalar(p, n, full, 0, m0, R, y);
 }
 
 using NbDotFn = void (*)(const NBitsProblem &, int64_t, int64_t, float *);
@@ -346,9 +347,8 @@ SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
     for (int q = 0; q < 4; ++q)
       acc[m][q] = _mm512_setzero_ps();
   const uint8_t *wrow = p.row(n);
-  const float *srow = p.scales + n * p.nBlocks;
-  const uint8_t *zrow =
-      p.zeroPoints ? p.zeroPoints + n * p.zpRowBytes : nullptr;
+  const float *srow = p.scaleRow(n);
+  const uint8_t *zrow = p.zeroRow(n);
   const int64_t K = p.K, full = K / BS;
   const float *xd = p.Xd + m0 * K;
   const __m512i shiftEven =
@@ -408,16 +408,8 @@ SPARQ_NB512 void nbDotLutAvx512(const NBitsProblem &p, int64_t n, int64_t m0,
   for (int m = 0; m < R; ++m)
     y[m] = nbHsum512(_mm512_add_ps(_mm512_add_ps(acc[m][0], acc[m][1]),
                                    _mm512_add_ps(acc[m][2], acc[m][3])));
-  if (full < p.nBlocks) {
-    const int64_t b = full, k0 = b * BS;
-    const uint8_t *blk = wrow + b * (BS / 2);
-    const float sf = p.scale(n, b), zf = p.zero(n, b);
-    for (int64_t k = 0; k < K - k0; ++k) {
-      float w = (static_cast<float>(p.value(blk, k)) - zf) * sf;
-      for (int m = 0; m < R; ++m)
-        y[m] += w * p.X[(m0 + m) * K + k0 + k];
-    }
-  }
+  if (full < p.nBlocks)
+    nbAddBlockScalar(p, n, full, 0, m0, R, y);
 }
 
 /// The table-lookup kernel for (bits, blockSize, rows), or null.
