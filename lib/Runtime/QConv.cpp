@@ -663,39 +663,19 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   const int64_t es = qOutElementSize(static_cast<int>(outKind));
 
   // Per-channel tables (channels are the GEMM rows).
-  std::vector<int32_t> wzRaw(K), wZ(K), bias32(K, 0);
+  std::vector<int32_t> wzRaw(K), wZ(K);
   for (int64_t k = 0; k < K; ++k) {
     wzRaw[k] = qLoadZeroPoint(wZero, wType, wZeroPerChannel ? k : 0);
     wZ[k] = wzRaw[k] + (wMask ? 128 : 0);
   }
-  if (biasI32)
-    std::copy(biasI32, biasI32 + K, bias32.begin());
-  std::vector<float> scales, biasF;
-  if (outKind != SPARQ_QOUT_I32) {
-    scales.resize(K);
-    for (int64_t k = 0; k < K; ++k)
-      scales[k] = scale[scalePerChannel ? k : 0];
-    if (biasF32 && outKind == SPARQ_QOUT_F32) {
-      biasF.resize(K);
-      for (int64_t k = 0; k < K; ++k)
-        biasF[k] = biasF32[scalePerChannel ? k : 0];
-    }
-  }
+  const QEpilogueTables tables(K, outKind, biasI32, scale, scalePerChannel != 0,
+                               biasF32, outZero, qmin, qmax, act, actA, actB);
   const int32_t xzRaw = qLoadZeroPoint(xZero, xType, 0);
   const int32_t xZ = xzRaw - (xMask ? 128 : 0);
 
   QGemmArgs proto;
   proto.chanPerCol = false;
-  proto.biasI32 = bias32.data();
-  proto.scale = scales.empty() ? nullptr : scales.data();
-  proto.biasF32 = biasF.empty() ? nullptr : biasF.data();
-  proto.outKind = static_cast<int>(outKind);
-  proto.outZero = static_cast<int32_t>(outZero);
-  proto.qmin = static_cast<int32_t>(qmin);
-  proto.qmax = static_cast<int32_t>(qmax);
-  proto.act = static_cast<int>(act);
-  proto.actA = actA;
-  proto.actB = actB;
+  tables.apply(proto);
 
   if (cg == 1) {
     qDepthwiseConv(context, x8, w8, Y, N, s, xType, wType, xzRaw, proto,
@@ -871,7 +851,7 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
       g.APacked = packedW + gi * oneGroup + sumsBytes;
       g.rowSums = reinterpret_cast<const int32_t *>(packedW + gi * oneGroup);
       g.aZero = wZ.data() + gi * kg;
-      g.biasI32 = bias32.data() + gi * kg;
+      g.biasI32 = proto.biasI32 + gi * kg;
       g.scale = proto.scale ? proto.scale + gi * kg : nullptr;
       g.biasF32 = proto.biasF32 ? proto.biasF32 + gi * kg : nullptr;
       g.C = static_cast<char *>(Y) + (n * K + gi * kg) * pixels * es;

@@ -113,6 +113,41 @@ int32_t sparq::rt::qLoadZeroPoint(const void *zp, int64_t type, int64_t i) {
                                 : static_cast<const uint8_t *>(zp)[i];
 }
 
+sparq::rt::QEpilogueTables::QEpilogueTables(
+    int64_t channels, int64_t outKind, const int32_t *biasI32,
+    const float *scale, bool perChannel, const float *biasF32, int64_t outZero,
+    int64_t qmin, int64_t qmax, int64_t act, float actA, float actB)
+    : biasI32(channels, 0), outKind(static_cast<int>(outKind)),
+      outZero(static_cast<int32_t>(outZero)), qmin(static_cast<int32_t>(qmin)),
+      qmax(static_cast<int32_t>(qmax)), act(static_cast<int>(act)), actA(actA),
+      actB(actB) {
+  if (biasI32)
+    std::copy(biasI32, biasI32 + channels, this->biasI32.begin());
+  if (outKind == SPARQ_QOUT_I32)
+    return;
+  this->scale.resize(channels);
+  for (int64_t c = 0; c < channels; ++c)
+    this->scale[c] = scale[perChannel ? c : 0];
+  if (biasF32 && outKind == SPARQ_QOUT_F32) {
+    this->biasF32.resize(channels);
+    for (int64_t c = 0; c < channels; ++c)
+      this->biasF32[c] = biasF32[perChannel ? c : 0];
+  }
+}
+
+void sparq::rt::QEpilogueTables::apply(QGemmArgs &g) const {
+  g.biasI32 = biasI32.data();
+  g.scale = scale.empty() ? nullptr : scale.data();
+  g.biasF32 = biasF32.empty() ? nullptr : biasF32.data();
+  g.outKind = outKind;
+  g.outZero = outZero;
+  g.qmin = qmin;
+  g.qmax = qmax;
+  g.act = act;
+  g.actA = actA;
+  g.actB = actB;
+}
+
 int64_t sparq::rt::qPackedASize(int64_t M, int64_t K) {
   return qRoundUp(M, kQMR) * qRoundUp(K, 4);
 }
@@ -504,26 +539,15 @@ extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
   const int64_t ldb = transB ? K : N;
 
   // Canonical zero points and per-column output tables.
-  std::vector<int32_t> aZ(M), bZ(N), bias32(N, 0);
+  std::vector<int32_t> aZ(M), bZ(N);
   for (int64_t i = 0; i < M; ++i)
     aZ[i] =
         qLoadZeroPoint(aZero, aType, aZeroPerRow ? i : 0) + (aMask ? 128 : 0);
   for (int64_t j = 0; j < N; ++j)
     bZ[j] =
         qLoadZeroPoint(bZero, bType, bZeroPerCol ? j : 0) - (bMask ? 128 : 0);
-  if (biasI32)
-    std::copy(biasI32, biasI32 + N, bias32.begin());
-  std::vector<float> scales, biasF;
-  if (outKind != SPARQ_QOUT_I32) {
-    scales.resize(N);
-    for (int64_t j = 0; j < N; ++j)
-      scales[j] = scale[scalePerCol ? j : 0];
-    if (biasF32 && outKind == SPARQ_QOUT_F32) {
-      biasF.resize(N);
-      for (int64_t j = 0; j < N; ++j)
-        biasF[j] = biasF32[scalePerCol ? j : 0];
-    }
-  }
+  const QEpilogueTables tables(N, outKind, biasI32, scale, scalePerCol != 0,
+                               biasF32, outZero, qmin, qmax, act, actA, actB);
 
   QGemmArgs g;
   g.M = M;
@@ -532,16 +556,7 @@ extern "C" SPARQ_API void sparq_uk_qmatmul_i8(
   g.aZero = aZ.data();
   g.bZero = bZ.data();
   g.chanPerCol = true;
-  g.biasI32 = bias32.data();
-  g.scale = scales.empty() ? nullptr : scales.data();
-  g.biasF32 = biasF.empty() ? nullptr : biasF.data();
-  g.outKind = static_cast<int>(outKind);
-  g.outZero = static_cast<int32_t>(outZero);
-  g.qmin = static_cast<int32_t>(qmin);
-  g.qmax = static_cast<int32_t>(qmax);
-  g.act = static_cast<int>(act);
-  g.actA = actA;
-  g.actB = actB;
+  tables.apply(g);
   g.ldc = N;
 
   // Constant B: packed once per model with its column sums in front.

@@ -31,6 +31,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace sparq {
 namespace rt {
@@ -145,6 +146,27 @@ struct QGemmArgs {
   float actA = 0.f, actB = 0.f;
   void *C = nullptr;
   int64_t ldc = 0; ///< in elements
+};
+
+/// The output-channel tables and epilogue of one kernel call (the tail of
+/// sparq_uk_qmatmul_i8's and sparq_uk_qconv2d_i8's arguments), expanded to
+/// `channels` entries: the i32 bias (zeros without one), and for 8-bit and
+/// f32 outputs the scale (one or per-channel entries, as `perChannel` says)
+/// and for f32 outputs the optional f32 bias (read like the scale).
+struct QEpilogueTables {
+  std::vector<int32_t> biasI32;
+  std::vector<float> scale, biasF32;
+  int outKind = 0;
+  int32_t outZero = 0, qmin = 0, qmax = 0;
+  int act = 0;
+  float actA = 0.f, actB = 0.f;
+
+  QEpilogueTables(int64_t channels, int64_t outKind, const int32_t *biasI32,
+                  const float *scale, bool perChannel, const float *biasF32,
+                  int64_t outZero, int64_t qmin, int64_t qmax, int64_t act,
+                  float actA, float actB);
+  /// Points g's channel tables here and sets its epilogue fields.
+  void apply(QGemmArgs &g) const;
 };
 
 /// Runs the GEMM on the context's pool with the active kernel set.
