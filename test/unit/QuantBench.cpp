@@ -73,6 +73,16 @@ std::function<void()> onIsa(QIsa isa, std::function<void()> fn) {
   };
 }
 
+/// The calls one row times: the f32 kernel, then `kernel` on each ISA path.
+std::vector<std::function<void()>>
+timedCalls(const std::function<void()> &f32, const std::vector<QIsa> &isas,
+           const std::function<void()> &kernel) {
+  std::vector<std::function<void()>> fns = {f32};
+  for (QIsa isa : isas)
+    fns.push_back(onIsa(isa, kernel));
+  return fns;
+}
+
 /// Whether SPARQ_QBENCH_FILTER (a substring of the label) selects label.
 bool selected(const char *label) {
   const char *f = std::getenv("SPARQ_QBENCH_FILTER");
@@ -142,20 +152,21 @@ void benchQMatmul(sparq_model *m, int threads, const char *label, int64_t M,
   std::vector<uint8_t> C(M * N);
   uint8_t aZero = 128;
   int8_t bZero = 0;
-  std::vector<std::function<void()>> fns = {[&] {
-    sparq_uk_matmul_f32(m, Af.data(), Bf.data(), nullptr, nullptr, Cf.data(), 1,
-                        M, N, K, 0, 0, 0, 0, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
-                        0.f);
-  }};
   std::vector<QIsa> isas = benchIsas(skipGeneric);
-  for (QIsa isa : isas)
-    fns.push_back(onIsa(isa, [&] {
-      sparq_uk_qmatmul_i8(m, A.data(), B.data(), C.data(), 1, M, N, K, 0, 0, 0,
-                          0, SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &aZero, 0, &bZero,
-                          0, SPARQ_QOUT_U8, bias.data(), scale.data(), 0,
-                          nullptr, 3, 0, 255, 0, 0.f, 0.f,
-                          SPARQ_UK_CONST_WEIGHTS);
-    }));
+  std::vector<std::function<void()>> fns = timedCalls(
+      [&] {
+        sparq_uk_matmul_f32(m, Af.data(), Bf.data(), nullptr, nullptr,
+                            Cf.data(), 1, M, N, K, 0, 0, 0, 0,
+                            SPARQ_UK_CONST_WEIGHTS, 0, 0.f, 0.f);
+      },
+      isas,
+      [&] {
+        sparq_uk_qmatmul_i8(m, A.data(), B.data(), C.data(), 1, M, N, K, 0, 0,
+                            0, 0, SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &aZero, 0,
+                            &bZero, 0, SPARQ_QOUT_U8, bias.data(), scale.data(),
+                            0, nullptr, 3, 0, 255, 0, 0.f, 0.f,
+                            SPARQ_UK_CONST_WEIGHTS);
+      });
   report(label, threads, 2.0 * M * N * K, isas, medianSecondsPerCall(fns));
 }
 
@@ -173,21 +184,22 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   std::vector<uint8_t> Y(K * OH * OW);
   uint8_t xZero = 100;
   int8_t wZero = 0;
-  std::vector<std::function<void()>> fns = {[&] {
-    sparq_uk_conv2d_f32(m, Xf.data(), Wf.data(), biasF.data(), nullptr,
-                        Yf.data(), 1, C, H, H, K, OH, OW, k, k, stride, stride,
-                        pad, pad, 1, 1, 1, SPARQ_UK_CONST_WEIGHTS,
-                        SPARQ_ACT_RELU, 0.f, 0.f);
-  }};
   std::vector<QIsa> isas = benchIsas(skipGeneric);
-  for (QIsa isa : isas)
-    fns.push_back(onIsa(isa, [&] {
-      sparq_uk_qconv2d_i8(m, X.data(), W.data(), Y.data(), 1, C, H, H, K, OH,
-                          OW, k, k, stride, stride, pad, pad, 1, 1, 1,
-                          SPARQ_QTYPE_U8, SPARQ_QTYPE_S8, &xZero, &wZero, 0,
-                          SPARQ_QOUT_U8, bias.data(), scale.data(), 1, nullptr,
-                          0, 0, 255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
-    }));
+  std::vector<std::function<void()>> fns = timedCalls(
+      [&] {
+        sparq_uk_conv2d_f32(m, Xf.data(), Wf.data(), biasF.data(), nullptr,
+                            Yf.data(), 1, C, H, H, K, OH, OW, k, k, stride,
+                            stride, pad, pad, 1, 1, 1, SPARQ_UK_CONST_WEIGHTS,
+                            SPARQ_ACT_RELU, 0.f, 0.f);
+      },
+      isas,
+      [&] {
+        sparq_uk_qconv2d_i8(
+            m, X.data(), W.data(), Y.data(), 1, C, H, H, K, OH, OW, k, k,
+            stride, stride, pad, pad, 1, 1, 1, SPARQ_QTYPE_U8, SPARQ_QTYPE_S8,
+            &xZero, &wZero, 0, SPARQ_QOUT_U8, bias.data(), scale.data(), 1,
+            nullptr, 0, 0, 255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
+      });
   // The VNNI path once more with the im2col GEMM instead of the direct
   // kernels.
   const bool vnni = !isas.empty() && isas.back() == QIsa::Avx512Vnni;
@@ -224,19 +236,20 @@ void benchNBits(sparq_model *m, int threads, const char *label, int64_t M,
   auto scales = randomFloats(N * nBlocks, 11);
   auto X = randomFloats(M * K, 12), Bf = randomFloats(K * N, 13);
   std::vector<float> Y(M * N);
-  std::vector<std::function<void()>> fns = {[&] {
-    sparq_uk_matmul_f32(m, X.data(), Bf.data(), nullptr, nullptr, Y.data(), 1,
-                        M, N, K, 0, 0, 0, 1, SPARQ_UK_CONST_WEIGHTS, 0, 0.f,
-                        0.f);
-  }};
   // The avx512vnni setting selects the AVX-512 table kernels here.
   std::vector<QIsa> isas = benchIsas(false);
-  for (QIsa isa : isas)
-    fns.push_back(onIsa(isa, [&] {
-      sparq_uk_matmul_nbits_f32(m, X.data(), W.data(), scales.data(), zp.data(),
-                                nullptr, Y.data(), M, N, K, bits, block, 0, 0.f,
-                                0.f);
-    }));
+  std::vector<std::function<void()>> fns = timedCalls(
+      [&] {
+        sparq_uk_matmul_f32(m, X.data(), Bf.data(), nullptr, nullptr, Y.data(),
+                            1, M, N, K, 0, 0, 0, 1, SPARQ_UK_CONST_WEIGHTS, 0,
+                            0.f, 0.f);
+      },
+      isas,
+      [&] {
+        sparq_uk_matmul_nbits_f32(m, X.data(), W.data(), scales.data(),
+                                  zp.data(), nullptr, Y.data(), M, N, K, bits,
+                                  block, 0, 0.f, 0.f);
+      });
   report(label, threads, 2.0 * M * N * K, isas, medianSecondsPerCall(fns));
 }
 

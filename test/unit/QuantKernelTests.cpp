@@ -295,6 +295,22 @@ struct QConvCase {
   bool wPerChan = false, constW = false;
 };
 
+/// A ResNet-like 3x3 layer: pad 1, u8 activations, per-channel s8 constant
+/// weights.
+QConvCase resnetLikeQConv(int64_t C, int64_t K, int64_t HW) {
+  QConvCase c;
+  c.C = C;
+  c.K = K;
+  c.H = c.W = HW;
+  c.KH = c.KW = 3;
+  c.pT = c.pL = c.pB = c.pR = 1;
+  c.xType = SPARQ_QTYPE_U8;
+  c.wType = SPARQ_QTYPE_S8;
+  c.wPerChan = true;
+  c.constW = true;
+  return c;
+}
+
 void runQConvCase(void *ctx, const QConvCase &c, QRng &r,
                   const std::string &tag, int calls = 1) {
   const int64_t OH = (c.H + c.pT + c.pB - c.dH * (c.KH - 1) - 1) / c.sH + 1;
@@ -412,17 +428,8 @@ void testQConv(int threads, const std::string &tag, uint64_t seed) {
   }
   // A ResNet-like layer: many pixels, several chunks per task grid.
   sparq_model *m = createBareModel(threads);
-  QConvCase c;
-  c.C = 24;
-  c.K = 40;
-  c.H = c.W = 19;
-  c.KH = c.KW = 3;
-  c.pT = c.pL = c.pB = c.pR = 1;
-  c.xType = SPARQ_QTYPE_U8;
-  c.wType = SPARQ_QTYPE_S8;
-  c.wPerChan = true;
-  c.constW = true;
-  runQConvCase(m, c, r, tag, /*calls=*/2); // the second hits the cache
+  runQConvCase(m, resnetLikeQConv(24, 40, 19), r, tag,
+               /*calls=*/2); // the second hits the cache
   sparq_model_destroy(m);
 }
 
@@ -600,16 +607,7 @@ void testQConvDirectShapes(int threads, const std::string &tag) {
     runQConvCase(m, c, r, tag, /*calls=*/2);
     sparq_model_destroy(m);
   };
-  QConvCase c;
-  c.C = 16;
-  c.K = 24;
-  c.H = c.W = 44;
-  c.KH = c.KW = 3;
-  c.pT = c.pL = c.pB = c.pR = 1;
-  c.xType = SPARQ_QTYPE_U8;
-  c.wType = SPARQ_QTYPE_S8;
-  c.wPerChan = true;
-  c.constW = true;
+  QConvCase c = resnetLikeQConv(16, 24, 44);
   run(c);
   c.N = 2;
   c.xType = SPARQ_QTYPE_S8;
