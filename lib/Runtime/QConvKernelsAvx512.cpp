@@ -95,6 +95,19 @@ QConvDirectFn sparq::rt::qconvDirectKernel(int, int) { return nullptr; }
 
 #endif
 
+namespace {
+/// sums[j] (+)= the four bytes of pixel j, for j in [from, pixels).
+inline void qcdSumsScalar(const int8_t *img, int64_t from, int64_t pixels,
+                          int32_t *sums, bool first) {
+  for (int64_t j = from; j < pixels; ++j) {
+    int32_t v = first ? 0 : sums[j];
+    for (int t = 0; t < 4; ++t)
+      v += img[4 * j + t];
+    sums[j] = v;
+  }
+}
+} // namespace
+
 #ifdef SPARQ_HAVE_QCD_BUILD
 namespace {
 SPARQ_QCD void qcdSumsVnni(const int8_t *img, int64_t pixels, int32_t *sums,
@@ -106,12 +119,7 @@ SPARQ_QCD void qcdSumsVnni(const int8_t *img, int64_t pixels, int32_t *sums,
     acc = _mm512_dpbusd_epi32(acc, ones, _mm512_loadu_si512(img + 4 * j));
     _mm512_storeu_si512(sums + j, acc);
   }
-  for (; j < pixels; ++j) {
-    int32_t v = first ? 0 : sums[j];
-    for (int t = 0; t < 4; ++t)
-      v += img[4 * j + t];
-    sums[j] = v;
-  }
+  qcdSumsScalar(img, j, pixels, sums, first);
 }
 } // namespace
 #endif
@@ -124,12 +132,7 @@ void sparq::rt::qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums,
     return;
   }
 #endif
-  for (int64_t j = 0; j < pixels; ++j) {
-    int32_t v = first ? 0 : sums[j];
-    for (int t = 0; t < 4; ++t)
-      v += img[4 * j + t];
-    sums[j] = v;
-  }
+  qcdSumsScalar(img, 0, pixels, sums, first);
 }
 
 #ifdef SPARQ_HAVE_QCD_BUILD
