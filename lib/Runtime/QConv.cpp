@@ -79,21 +79,6 @@ inline __m128i qcLoadStrided(const uint8_t *p, int64_t step) {
   return _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
 }
 
-/// Interleaves four canonical k rows of 16 columns, held in registers, into
-/// one packed B group.
-inline void qcInterleave(__m128i a, __m128i b, __m128i c, __m128i d,
-                         uint8_t *dst) {
-  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
-  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
-  auto st = [&](int i, __m128i v) {
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
-  };
-  st(0, _mm_unpacklo_epi16(ab0, cd0));
-  st(1, _mm_unpackhi_epi16(ab0, cd0));
-  st(2, _mm_unpacklo_epi16(ab1, cd1));
-  st(3, _mm_unpackhi_epi16(ab1, cd1));
-}
-
 /// The full groups of a whole panel whose 16 pixels form `Runs` runs of
 /// taps `Step` bytes apart (run i from the first byte of mask[i] on);
 /// returns the number of groups written.
@@ -114,7 +99,7 @@ int64_t qcPackRuns(const uint8_t *xp, const int64_t *rowOff,
             _mm_and_si128(mask[i], qcLoadStrided(at[i] + ro[t], Step)));
       return v;
     };
-    qcInterleave(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
+    qInterleave4x16Sse2(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
   }
   return fullGroups;
 }
@@ -194,7 +179,7 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
         auto ld = [&](int t) {
           return _mm_loadu_si128(reinterpret_cast<const __m128i *>(at + ro[t]));
         };
-        qcInterleave(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
+        qInterleave4x16Sse2(ld(0), ld(1), ld(2), ld(3), panel + g * 64);
       }
     } else if (!gather && cols == kQNR) {
       // Whole panels of a few runs (row boundaries inside the panel, or
@@ -224,8 +209,8 @@ void qPackIm2colChunk(const void *closure, int64_t n0, int64_t nc,
       }
     }
     for (; g < Kp / 4; ++g)
-      qcInterleave(row(4 * g), row(4 * g + 1), row(4 * g + 2), row(4 * g + 3),
-                   panel + g * 64);
+      qInterleave4x16Sse2(row(4 * g), row(4 * g + 1), row(4 * g + 2),
+                          row(4 * g + 3), panel + g * 64);
   }
 }
 
@@ -444,7 +429,7 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
                     row[t]
                         ? _mm_xor_si128(m, qcLoadStrided(row[t] + j * sW, sW))
                         : padV;
-              qcInterleave(v[0], v[1], v[2], v[3], out + j * 4);
+              qInterleave4x16Sse2(v[0], v[1], v[2], v[3], out + j * 4);
             }
           }
 #endif

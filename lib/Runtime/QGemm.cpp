@@ -197,16 +197,7 @@ void sparq::rt::qInterleave4x16(const uint8_t *r0, const uint8_t *r1,
   auto ld = [](const uint8_t *p) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
   };
-  __m128i a = ld(r0), b = ld(r1), c = ld(r2), d = ld(r3);
-  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
-  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
-  auto st = [&](int i, __m128i v) {
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
-  };
-  st(0, _mm_unpacklo_epi16(ab0, cd0));
-  st(1, _mm_unpackhi_epi16(ab0, cd0));
-  st(2, _mm_unpacklo_epi16(ab1, cd1));
-  st(3, _mm_unpackhi_epi16(ab1, cd1));
+  qInterleave4x16Sse2(ld(r0), ld(r1), ld(r2), ld(r3), dst);
 #else
   for (int j = 0; j < 16; ++j) {
     dst[j * 4 + 0] = r0[j];

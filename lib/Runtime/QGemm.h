@@ -33,6 +33,10 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sparq {
 namespace rt {
 
@@ -176,6 +180,22 @@ void qgemm(Context &ctx, const QGemmArgs &args);
 /// packed B group of 64 bytes.
 void qInterleave4x16(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
                      const uint8_t *r3, uint8_t *dst);
+
+#if defined(__SSE2__)
+/// qInterleave4x16 of rows already in registers.
+inline void qInterleave4x16Sse2(__m128i a, __m128i b, __m128i c, __m128i d,
+                                uint8_t *dst) {
+  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+  auto st = [&](int i, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
+  };
+  st(0, _mm_unpacklo_epi16(ab0, cd0));
+  st(1, _mm_unpackhi_epi16(ab0, cd0));
+  st(2, _mm_unpacklo_epi16(ab1, cd1));
+  st(3, _mm_unpackhi_epi16(ab1, cd1));
+}
+#endif
 
 /// Zero point i of a u8/s8 (SPARQ_QTYPE_*) array; 0 when zp is null.
 int32_t qLoadZeroPoint(const void *zp, int64_t type, int64_t i);
