@@ -156,32 +156,47 @@ int64_t sparq::rt::qPackedBSize(int64_t K, int64_t N) {
   return qRoundUp(N, kQNR) * qRoundUp(K, 4);
 }
 
+namespace {
+
+/// Packs a run of K bytes (each XORed with xorMask) as the 4-byte quads of
+/// one row or column of a panel whose groups are groupBytes apart, the last
+/// quad zero-padded; without src, writes zero quads.
+void qPackRun(const uint8_t *src, int64_t K, uint8_t xorMask, uint8_t *slot,
+              int64_t groupBytes) {
+  const int64_t full = K / 4;
+  if (!src) {
+    for (int64_t g = 0; g < qRoundUp(K, 4) / 4; ++g)
+      std::memset(slot + g * groupBytes, 0, 4);
+    return;
+  }
+  const uint32_t mask32 = xorMask * 0x01010101u;
+  for (int64_t g = 0; g < full; ++g) {
+    uint32_t quad;
+    std::memcpy(&quad, src + 4 * g, 4);
+    quad ^= mask32;
+    std::memcpy(slot + g * groupBytes, &quad, 4);
+  }
+  if (full * 4 < K) {
+    uint8_t tail[4] = {0, 0, 0, 0};
+    for (int64_t k = full * 4; k < K; ++k)
+      tail[k - full * 4] = src[k] ^ xorMask;
+    std::memcpy(slot + full * groupBytes, tail, 4);
+  }
+}
+
+} // namespace
+
 void sparq::rt::qPackA(const uint8_t *A, int64_t lda, int64_t M, int64_t K,
                        uint8_t xorMask, uint8_t *dst, int32_t *rowSums) {
-  const int64_t Kp = qRoundUp(K, 4), full = K / 4;
-  const uint32_t mask32 = xorMask * 0x01010101u;
+  const int64_t Kp = qRoundUp(K, 4);
   for (int64_t p = 0; p * kQMR < M; ++p) {
     uint8_t *panel = dst + p * kQMR * Kp;
     for (int64_t i = 0; i < kQMR; ++i) {
       int64_t r = p * kQMR + i;
-      if (r >= M) {
-        for (int64_t g = 0; g < Kp / 4; ++g)
-          std::memset(panel + g * kQMR * 4 + i * 4, 0, 4);
+      const uint8_t *src = r < M ? A + r * lda : nullptr;
+      qPackRun(src, K, xorMask, panel + i * 4, kQMR * 4);
+      if (!src)
         continue;
-      }
-      const uint8_t *src = A + r * lda;
-      for (int64_t g = 0; g < full; ++g) {
-        uint32_t quad;
-        std::memcpy(&quad, src + 4 * g, 4);
-        quad ^= mask32;
-        std::memcpy(panel + g * kQMR * 4 + i * 4, &quad, 4);
-      }
-      if (full * 4 < K) {
-        uint8_t tail[4] = {0, 0, 0, 0};
-        for (int64_t k = full * 4; k < K; ++k)
-          tail[k - full * 4] = src[k] ^ xorMask;
-        std::memcpy(panel + full * kQMR * 4 + i * 4, tail, 4);
-      }
       int32_t sum = 0;
       for (int64_t k = 0; k < K; ++k)
         sum += static_cast<uint8_t>(src[k] ^ xorMask);
@@ -272,31 +287,15 @@ void qPackBRowMajor(const uint8_t *B, int64_t ldb, int64_t K, int64_t n0,
 void qPackBTransposed(const uint8_t *Bt, int64_t ldb, int64_t K, int64_t n0,
                       int64_t nc, uint8_t xorMask, int8_t *dst,
                       int32_t *colSums) {
-  const int64_t Kp = qRoundUp(K, 4), full = K / 4;
-  const uint32_t mask32 = xorMask * 0x01010101u;
+  const int64_t Kp = qRoundUp(K, 4);
   for (int64_t q = 0; q * kQNR < nc; ++q) {
     int8_t *panel = dst + q * kQNR * Kp;
     for (int64_t j = 0; j < kQNR; ++j) {
       int64_t c = q * kQNR + j;
-      if (c >= nc) {
-        for (int64_t g = 0; g < Kp / 4; ++g)
-          std::memset(panel + g * 64 + j * 4, 0, 4);
-        continue;
-      }
-      const uint8_t *src = Bt + (n0 + c) * ldb;
-      for (int64_t g = 0; g < full; ++g) {
-        uint32_t quad;
-        std::memcpy(&quad, src + 4 * g, 4);
-        quad ^= mask32;
-        std::memcpy(panel + g * 64 + j * 4, &quad, 4);
-      }
-      if (full * 4 < K) {
-        uint8_t tail[4] = {0, 0, 0, 0};
-        for (int64_t k = full * 4; k < K; ++k)
-          tail[k - full * 4] = src[k] ^ xorMask;
-        std::memcpy(panel + full * 64 + j * 4, tail, 4);
-      }
-      if (!colSums)
+      const uint8_t *src = c < nc ? Bt + (n0 + c) * ldb : nullptr;
+      qPackRun(src, K, xorMask, reinterpret_cast<uint8_t *>(panel) + j * 4,
+               kQNR * 4);
+      if (!src || !colSums)
         continue;
       int32_t sum = 0;
       for (int64_t k = 0; k < K; ++k)
