@@ -66,6 +66,17 @@ def tools_missing(label, case_count, *names):
     return bool(missing)
 
 
+def models_or_fail(label, case_count, ensure, names, out_dir):
+    """ensure(names, out_dir) -> {name: path}, or None after printing a
+    FAIL line and '<label>: 0 passed, N failed' when generation fails."""
+    try:
+        return ensure(names, out_dir)
+    except RuntimeError as exc:
+        print("FAIL model-generation %s" % exc)
+        print("%s: 0 passed, %d failed" % (label, max(1, case_count)))
+        return None
+
+
 def harness_error(exc):
     return "harness error: %s: %s" % (type(exc).__name__, exc)
 

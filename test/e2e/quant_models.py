@@ -224,12 +224,9 @@ def main(argv=None):
         return 0
     if harness.tools_missing("quant-models", len(cases), "sparq-compile", "sparq-run"):
         return 1
-    try:
-        paths = qm.ensure_quant_models(sorted({c.model for c in cases}),
-                                       args.models_dir)
-    except RuntimeError as exc:
-        print("FAIL model-generation %s" % exc)
-        print("quant-models: 0 passed, %d failed" % max(1, len(cases)))
+    paths = harness.models_or_fail("quant-models", len(cases), qm.ensure_quant_models,
+                                   sorted({c.model for c in cases}), args.models_dir)
+    if paths is None:
         return 1
 
     def check(case, work):
