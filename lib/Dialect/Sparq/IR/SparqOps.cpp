@@ -743,10 +743,10 @@ LogicalResult SparseMatMulOp::verify() {
   auto out = rankedType(getResult());
   if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
     return emitOpError("result rank must equal lhs rank");
-  if (lhs.getShape().back() != getCols())
+  if (lhs.getShape().back() != (int64_t)getCols())
     return emitOpError("lhs reduction dim ")
            << lhs.getShape().back() << " differs from cols " << getCols();
-  if (out.getShape().back() != getRows() ||
+  if (out.getShape().back() != (int64_t)getRows() ||
       out.getShape().drop_back() != lhs.getShape().drop_back())
     return emitOpError("result must be lhs dims with the last replaced by rows");
   return success();
@@ -759,7 +759,7 @@ LogicalResult SparseConvOp::verify() {
   auto out = rankedType(getResult());
   if (x.getRank() != 4 || out.getRank() != 4 || getKernelShape().size() != 2)
     return emitOpError("sparse_conv is 2-d (rank-4 operands, 2 kernel dims)");
-  if (out.getDimSize(1) != getRows())
+  if (out.getDimSize(1) != (int64_t)getRows())
     return emitOpError("result channels must equal rows");
   return checkWindowAttrs(getLoc(), 2, getStrides(), getPads(),
                           getDilations());

@@ -271,7 +271,7 @@ struct DequantizedKernelToInteger : OpRewritePattern<KernelOp> {
       return rewriter.notifyMatchFailure(op, "weight scale is not constant");
     bool perChannel = !w->perTensor();
     if (perChannel &&
-        ((int64_t)wScales->size() != channels || w->op.getAxis() != axis ||
+        ((int64_t)wScales->size() != channels || (int64_t)w->op.getAxis() != axis ||
          numElements(w->op.getZeroPoint()) != channels))
       return rewriter.notifyMatchFailure(op, "weight is quantized along "
                                              "another axis");
