@@ -86,6 +86,20 @@ public:
     return mlir::LLVM::ZeroOp::create(rewriter, loc, ptrType);
   }
 
+  /// pointerTo(tensor), or null for an absent optional operand.
+  mlir::Value optionalPointer(mlir::Value tensor) {
+    return tensor ? pointerTo(tensor) : null();
+  }
+
+  /// The trailing (act, actA, actB) arguments of the f32 kernels, from a
+  /// kernel op's activation attributes.
+  template <typename KernelOp>
+  llvm::SmallVector<mlir::Value, 3> activationArgs(KernelOp op) {
+    return {i64((int64_t)op.getActivation()),
+            f32(op.getActAlphaAttr().getValueAsDouble()),
+            f32(op.getActBetaAttr().getValueAsDouble())};
+  }
+
   /// A pointer to the residual laid out like the result (broadcast first
   /// when its shape differs), or null without one.
   mlir::Value residualPointer(mlir::Value residual,

@@ -56,18 +56,28 @@ struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
     Value ctx = kb.context();
     Value pa = kb.pointerTo(a);
     Value pb = kb.pointerTo(bMat);
-    Value pbias =
-        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias = kb.optionalPointer(adaptor.getBias());
     Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value pc = kb.pointerToBuffer(out);
     int64_t flags = isConstantWeight(op.getRhs(), rhs) ? 1 : 0;
-    kb.call(kMatmulFn, {ctx, pa, pb, pbias, pres, pc, kb.i64(batch), kb.i64(m),
-                        kb.i64(n), kb.i64(k), kb.i64(strideA), kb.i64(strideB),
-                        kb.i64(m * n), kb.i64(transB ? 1 : 0), kb.i64(flags),
-                        kb.i64((int64_t)op.getActivation()),
-                        kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-                        kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    SmallVector<Value> args{ctx,
+                            pa,
+                            pb,
+                            pbias,
+                            pres,
+                            pc,
+                            kb.i64(batch),
+                            kb.i64(m),
+                            kb.i64(n),
+                            kb.i64(k),
+                            kb.i64(strideA),
+                            kb.i64(strideB),
+                            kb.i64(m * n),
+                            kb.i64(transB ? 1 : 0),
+                            kb.i64(flags)};
+    llvm::append_range(args, kb.activationArgs(op));
+    kb.call(kMatmulFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }
@@ -93,8 +103,7 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     Value ctx = kb.context();
     Value px = kb.pointerTo(adaptor.getInput());
     Value pw = kb.pointerTo(adaptor.getWeight());
-    Value pbias =
-        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias = kb.optionalPointer(adaptor.getBias());
     Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
@@ -104,9 +113,8 @@ struct FusedConvCall : OpConversionPattern<FusedConvOp> {
     llvm::append_range(args,
                        kb.convGeometry(inputType, weightType, type, strides,
                                        pads, dilations, op.getGroup()));
-    args.append({kb.i64(flags), kb.i64((int64_t)op.getActivation()),
-                 kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-                 kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    args.push_back(kb.i64(flags));
+    llvm::append_range(args, kb.activationArgs(op));
     kb.call(kConvFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
@@ -128,17 +136,14 @@ struct SparseMatMulCall : OpConversionPattern<SparseMatMulOp> {
     Value ctx = kb.context();
     Value pw = kb.pointerTo(adaptor.getPackedWeight());
     Value px = kb.pointerTo(adaptor.getLhs());
-    Value pbias =
-        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias = kb.optionalPointer(adaptor.getBias());
     Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     int64_t m = type.getNumElements() / op.getRows();
-    kb.call(kSparseMatmulFn,
-            {ctx, pw, px, pbias, pres, py, kb.i64(m),
-             kb.i64((int64_t)op.getActivation()),
-             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    SmallVector<Value> args{ctx, pw, px, pbias, pres, py, kb.i64(m)};
+    llvm::append_range(args, kb.activationArgs(op));
+    kb.call(kSparseMatmulFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }
@@ -161,22 +166,33 @@ struct SparseConvCall : OpConversionPattern<SparseConvOp> {
     Value ctx = kb.context();
     Value pw = kb.pointerTo(adaptor.getPackedWeight());
     Value px = kb.pointerTo(adaptor.getInput());
-    Value pbias =
-        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pbias = kb.optionalPointer(adaptor.getBias());
     Value pres = kb.residualPointer(adaptor.getResidual(), type);
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
-    kb.call(kSparseConvFn,
-            {ctx, pw, px, pbias, pres, py, kb.i64(inputType.getDimSize(0)),
-             kb.i64(inputType.getDimSize(1)), kb.i64(inputType.getDimSize(2)),
-             kb.i64(inputType.getDimSize(3)), kb.i64(type.getDimSize(1)),
-             kb.i64(type.getDimSize(2)), kb.i64(type.getDimSize(3)),
-             kb.i64(kernel[0]), kb.i64(kernel[1]), kb.i64(strides[0]),
-             kb.i64(strides[1]), kb.i64(pads[0]), kb.i64(pads[1]),
-             kb.i64(dilations[0]), kb.i64(dilations[1]),
-             kb.i64((int64_t)op.getActivation()),
-             kb.f32(op.getActAlphaAttr().getValueAsDouble()),
-             kb.f32(op.getActBetaAttr().getValueAsDouble())});
+    SmallVector<Value> args{ctx,
+                            pw,
+                            px,
+                            pbias,
+                            pres,
+                            py,
+                            kb.i64(inputType.getDimSize(0)),
+                            kb.i64(inputType.getDimSize(1)),
+                            kb.i64(inputType.getDimSize(2)),
+                            kb.i64(inputType.getDimSize(3)),
+                            kb.i64(type.getDimSize(1)),
+                            kb.i64(type.getDimSize(2)),
+                            kb.i64(type.getDimSize(3)),
+                            kb.i64(kernel[0]),
+                            kb.i64(kernel[1]),
+                            kb.i64(strides[0]),
+                            kb.i64(strides[1]),
+                            kb.i64(pads[0]),
+                            kb.i64(pads[1]),
+                            kb.i64(dilations[0]),
+                            kb.i64(dilations[1])};
+    llvm::append_range(args, kb.activationArgs(op));
+    kb.call(kSparseConvFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
   }
@@ -186,8 +202,9 @@ struct SparseConvCall : OpConversionPattern<SparseConvOp> {
 
 void lowering::populateKernelCallPatterns(TypeConverter &typeConverter,
                                           RewritePatternSet &patterns) {
-  patterns.add<FusedMatMulCall, FusedConvCall, SparseMatMulCall,
-               SparseConvCall>(typeConverter, patterns.getContext());
+  patterns
+      .add<FusedMatMulCall, FusedConvCall, SparseMatMulCall, SparseConvCall>(
+          typeConverter, patterns.getContext());
 }
 
 } // namespace sparq

@@ -174,10 +174,10 @@ struct EpiloguePointers {
 };
 
 EpiloguePointers epiloguePointers(KernelCallBuilder &kb, const Epilogue &e) {
-  auto pointer = [&](Value v) { return v ? kb.pointerTo(v) : kb.null(); };
-  Value biasI32 = pointer(e.biasI32);
-  Value scale = pointer(e.scale);
-  return {biasI32, scale, pointer(e.biasF32)};
+  // Sequenced so the IR keeps the order bias, scale, f32 bias.
+  Value biasI32 = kb.optionalPointer(e.biasI32);
+  Value scale = kb.optionalPointer(e.scale);
+  return {biasI32, scale, kb.optionalPointer(e.biasF32)};
 }
 
 /// The trailing arguments that sparq_uk_qmatmul_i8 and sparq_uk_qconv2d_i8
@@ -522,10 +522,8 @@ struct MatMulNBitsCall : OpConversionPattern<MatMulNBitsOp> {
     Value px = kb.pointerTo(adaptor.getA());
     Value pw = kb.pointerTo(adaptor.getB());
     Value ps = kb.pointerTo(adaptor.getScales());
-    Value pz = adaptor.getZeroPoints() ? kb.pointerTo(adaptor.getZeroPoints())
-                                       : kb.null();
-    Value pbias =
-        adaptor.getBias() ? kb.pointerTo(adaptor.getBias()) : kb.null();
+    Value pz = kb.optionalPointer(adaptor.getZeroPoints());
+    Value pbias = kb.optionalPointer(adaptor.getBias());
     Value out = kb.allocResult(type);
     Value py = kb.pointerToBuffer(out);
     kb.call(kNBitsFn,

@@ -314,6 +314,26 @@ static FailureOr<Type> checkRequantization(std::optional<Location> loc,
   return rankedType(zeroPoint).getElementType();
 }
 
+/// The result of a QLinear op: both input scales share one element type,
+/// the result parameters pass checkRequantization, and the result has
+/// `shape` with the result zero point's element type.
+static LogicalResult inferRequantizedResult(std::optional<Location> loc,
+                                            Value lhsScale, Value rhsScale,
+                                            Value resultScale,
+                                            Value resultZeroPoint,
+                                            ArrayRef<int64_t> shape,
+                                            SmallVectorImpl<Type> &types) {
+  if (rankedType(rhsScale).getElementType() !=
+      rankedType(lhsScale).getElementType())
+    return emitOptionalError(loc, "all scales must have one element type");
+  FailureOr<Type> element =
+      checkRequantization(loc, lhsScale, resultScale, resultZeroPoint);
+  if (failed(element))
+    return failure();
+  types.push_back(RankedTensorType::get(shape, *element));
+  return success();
+}
+
 LogicalResult sparq::inferQLinearMatMul(std::optional<Location> loc,
                                         QLinearMatMulOp::Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
@@ -338,16 +358,9 @@ LogicalResult sparq::inferQLinearMatMul(std::optional<Location> loc,
       failed(checkZeroPointType(loc, adaptor.getRhs(),
                                 adaptor.getRhsZeroPoint(), "rhs_")))
     return failure();
-  if (rankedType(adaptor.getRhsScale()).getElementType() !=
-      rankedType(adaptor.getLhsScale()).getElementType())
-    return emitOptionalError(loc, "all scales must have one element type");
-  FailureOr<Type> element =
-      checkRequantization(loc, adaptor.getLhsScale(), adaptor.getResultScale(),
-                          adaptor.getResultZeroPoint());
-  if (failed(element))
-    return failure();
-  types.push_back(RankedTensorType::get(shape, *element));
-  return success();
+  return inferRequantizedResult(loc, adaptor.getLhsScale(),
+                                adaptor.getRhsScale(), adaptor.getResultScale(),
+                                adaptor.getResultZeroPoint(), shape, types);
 }
 
 LogicalResult sparq::inferQLinearConv(std::optional<Location> loc,
@@ -376,16 +389,9 @@ LogicalResult sparq::inferQLinearConv(std::optional<Location> loc,
   if (Value bias = adaptor.getBias())
     if (!rankedType(bias).getElementType().isSignlessInteger(32))
       return emitOptionalError(loc, "bias must be an i32 tensor");
-  if (rankedType(adaptor.getWeightScale()).getElementType() !=
-      rankedType(adaptor.getInputScale()).getElementType())
-    return emitOptionalError(loc, "all scales must have one element type");
-  FailureOr<Type> element = checkRequantization(loc, adaptor.getInputScale(),
-                                                adaptor.getResultScale(),
-                                                adaptor.getResultZeroPoint());
-  if (failed(element))
-    return failure();
-  types.push_back(RankedTensorType::get(shape, *element));
-  return success();
+  return inferRequantizedResult(
+      loc, adaptor.getInputScale(), adaptor.getWeightScale(),
+      adaptor.getResultScale(), adaptor.getResultZeroPoint(), shape, types);
 }
 
 LogicalResult sparq::inferMatMulNBits(std::optional<Location> loc,
