@@ -32,7 +32,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 using namespace sparq::rt;
 
@@ -411,9 +413,20 @@ void sparsePackIm2colTile(const float *x, const SparseConvGeometry &g,
 const SparseKernelSet &sparq::rt::sparseKernels() {
   if (const SparseKernelSet *forced = sparseForcedSet.load())
     return *forced;
-  static const SparseKernelSet &best = avx2SparseKernelSet()
-                                           ? *avx2SparseKernelSet()
-                                           : genericSparseKernelSet();
+  // SPARQ_SPARSE_ISA=avx2|generic caps the choice (benchmarks, tests);
+  // otherwise the widest set this CPU runs. The AVX-512 set is only taken
+  // when the dense kernels are not forced to the generic ones.
+  static const SparseKernelSet &best = [&]() -> const SparseKernelSet & {
+    const char *env = std::getenv("SPARQ_SPARSE_ISA");
+    const std::string cap = env ? env : "";
+    if (cap != "avx2" && cap != "generic" && avx2SparseKernelSet())
+      if (const SparseKernelSet *set = avx512SparseKernelSet())
+        return *set;
+    if (cap != "generic")
+      if (const SparseKernelSet *set = avx2SparseKernelSet())
+        return *set;
+    return genericSparseKernelSet();
+  }();
   return best;
 }
 

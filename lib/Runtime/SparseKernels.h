@@ -73,6 +73,16 @@ using SparseNmRowsFn = void (*)(const float *panel, int64_t groups,
                                 int64_t mCount, float *y, int64_t ldy,
                                 int64_t liveRows);
 
+/// Direct convolution tile (stride-1 k x k convolutions without im2col):
+/// out[(r - row0) * ldo + j] (+)= sum over the stored weights b of rows
+/// [row0, row0 + rows) of value[b] * x[off[b] + j], j < T, where off holds
+/// one int32 element offset per stored weight (CSR) or per block (R x 1
+/// BLOCK) into a zero-padded input image, flattened so that a tile of T
+/// consecutive output positions reads T consecutive input elements.
+using SparseDirectTileFn = void (*)(const SparseMatrix &w, const int32_t *off,
+                                    const float *x, int64_t row0, int64_t rows,
+                                    float *out, int64_t ldo, bool accumulate);
+
 struct SparseKernelSet {
   /// Widest tile (8, 16 or 32) worth using for w; tiles are 8, 16 or 32.
   int64_t (*maxTile)(const SparseMatrix &w);
@@ -84,6 +94,9 @@ struct SparseKernelSet {
   SparseNmRowsFn (*selectNmRows)(const SparseMatrix &w);
   SparsePackRowsFn packRows;
   SparseStoreTransposedFn storeTransposed;
+  /// Direct convolution tile for w (CSR or R x 1 blocks) and tile width T,
+  /// or null when w's format has no direct kernel.
+  SparseDirectTileFn (*selectDirect)(const SparseMatrix &w, int64_t T);
   const char *name;
 };
 
@@ -92,6 +105,8 @@ const SparseKernelSet &sparseKernels();
 const SparseKernelSet &genericSparseKernelSet();
 /// Null where the CPU or the build lacks AVX2+FMA.
 const SparseKernelSet *avx2SparseKernelSet();
+/// Null where the CPU or the build lacks AVX-512 (F, BW, DQ, VL).
+const SparseKernelSet *avx512SparseKernelSet();
 /// Forces a kernel set (null restores the automatic choice); tests only.
 void setSparseKernelsForTesting(const SparseKernelSet *set);
 

@@ -240,6 +240,102 @@ SparseTileFn sparseBlockTileFor(const SparseMatrix &w) {
             : sparseBlockTileAvx2<RB, V, SETS, 0, uint32_t>;
 }
 
+/// Direct convolution tile (SparseDirectTileFn): CSR or R x 1 blocks, RB
+/// rows of a block accumulated together, V = T / 8 vectors per row, SETS
+/// accumulator sets rotated over consecutive stored blocks. Each stored
+/// block reads its T input elements at x + off[b].
+template <int RB, int V, int SETS>
+SPARQ_SPARSE_AVX2 void
+sparseDirectTileAvx2(const SparseMatrix &w, const int32_t *off, const float *x,
+                     int64_t row0, int64_t rows, float *out, int64_t ldo,
+                     bool accumulate) {
+  const int64_t R = w.blockRows;
+  for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
+    const int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    for (int64_t sub = 0; sub < R; sub += RB) {
+      __m256 acc[SETS][RB][V];
+#pragma GCC unroll 8
+      for (int s = 0; s < SETS; ++s)
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 4
+          for (int i = 0; i < V; ++i)
+            acc[s][r][i] =
+                s == 0 && accumulate
+                    ? _mm256_loadu_ps(out + (br * R + sub + r - row0) * ldo +
+                                      8 * i)
+                    : _mm256_setzero_ps();
+      const float *vals = w.values + b0 * R + sub;
+      int64_t b = b0;
+      for (; b + SETS <= b1; b += SETS) {
+#pragma GCC unroll 8
+        for (int s = 0; s < SETS; ++s) {
+          const float *xk = x + off[b + s];
+          const float *v = vals + (b - b0 + s) * R;
+          __m256 xv[V];
+#pragma GCC unroll 4
+          for (int i = 0; i < V; ++i)
+            xv[i] = _mm256_loadu_ps(xk + 8 * i);
+#pragma GCC unroll 8
+          for (int r = 0; r < RB; ++r) {
+            const __m256 wv = _mm256_broadcast_ss(v + r);
+#pragma GCC unroll 4
+            for (int i = 0; i < V; ++i)
+              acc[s][r][i] = _mm256_fmadd_ps(wv, xv[i], acc[s][r][i]);
+          }
+        }
+      }
+      for (; b < b1; ++b) {
+        const float *xk = x + off[b];
+        const float *v = vals + (b - b0) * R;
+        __m256 xv[V];
+#pragma GCC unroll 4
+        for (int i = 0; i < V; ++i)
+          xv[i] = _mm256_loadu_ps(xk + 8 * i);
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; ++r) {
+          const __m256 wv = _mm256_broadcast_ss(v + r);
+#pragma GCC unroll 4
+          for (int i = 0; i < V; ++i)
+            acc[0][r][i] = _mm256_fmadd_ps(wv, xv[i], acc[0][r][i]);
+        }
+      }
+#pragma GCC unroll 8
+      for (int s = 1; s < SETS; ++s)
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 4
+          for (int i = 0; i < V; ++i)
+            acc[0][r][i] = _mm256_add_ps(acc[0][r][i], acc[s][r][i]);
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; ++r) {
+        float *o = out + (br * R + sub + r - row0) * ldo;
+#pragma GCC unroll 4
+        for (int i = 0; i < V; ++i)
+          _mm256_storeu_ps(o + 8 * i, acc[0][r][i]);
+      }
+    }
+  }
+}
+
+SparseDirectTileFn sparseSelectDirectAvx2(const SparseMatrix &w, int64_t T) {
+  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1)
+    return nullptr;
+  const int64_t R = w.blockRows;
+  if (R % 8 == 0)
+    return sparseDirectTileAvx2<8, 1, 1>;
+  if (R % 4 == 0)
+    return T <= 8 ? sparseDirectTileAvx2<4, 1, 2>
+                  : sparseDirectTileAvx2<4, 2, 1>;
+  if (R % 2 == 0)
+    return T <= 8    ? sparseDirectTileAvx2<2, 1, 4>
+           : T <= 16 ? sparseDirectTileAvx2<2, 2, 2>
+                     : sparseDirectTileAvx2<2, 4, 1>;
+  return T <= 8    ? sparseDirectTileAvx2<1, 1, 8>
+         : T <= 16 ? sparseDirectTileAvx2<1, 2, 4>
+                   : sparseDirectTileAvx2<1, 4, 2>;
+}
+
 /// Register blocking per block height: 8 accumulators in all.
 int64_t sparseMaxTileAvx2(const SparseMatrix &w) {
   if (w.format == SPARQ_SPARSE_NM)
@@ -697,7 +793,7 @@ const SparseKernelSet *sparq::rt::avx2SparseKernelSet() {
       sparseMaxTileAvx2,      sparseSelectTileAvx2,
       sparseSelectVecAvx2,    sparseSelectNmRowsAvx2,
       sparsePackRowsAvx2,     sparseStoreTransposedAvx2,
-      "avx2-fma"};
+      sparseSelectDirectAvx2, "avx2-fma"};
   static const bool supported = sparseCpuHasAvx2Fma();
   return supported ? &set : nullptr;
 }

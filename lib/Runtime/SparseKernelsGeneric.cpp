@@ -91,6 +91,39 @@ SparseTileFn sparseSelectTileGeneric(const SparseMatrix &w, int64_t T) {
   return sparseSelectTileGenericT<16>(w);
 }
 
+/// Direct convolution tile: CSR (R = 1) or R x 1 blocks, one offset per
+/// stored block.
+template <int T>
+void sparseDirectTileGeneric(const SparseMatrix &w, const int32_t *off,
+                             const float *x, int64_t row0, int64_t rows,
+                             float *out, int64_t ldo, bool accumulate) {
+  const int64_t R = w.blockRows;
+  for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
+    const int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    for (int64_t r = 0; r < R; ++r) {
+      float *o = out + (br * R + r - row0) * ldo;
+      float acc[T];
+      for (int j = 0; j < T; ++j)
+        acc[j] = accumulate ? o[j] : 0.f;
+      for (int64_t b = b0; b < b1; ++b) {
+        const float wv = w.values[b * R + r];
+        const float *xk = x + off[b];
+        for (int j = 0; j < T; ++j)
+          acc[j] += wv * xk[j];
+      }
+      for (int j = 0; j < T; ++j)
+        o[j] = acc[j];
+    }
+  }
+}
+
+SparseDirectTileFn sparseSelectDirectGeneric(const SparseMatrix &w,
+                                             int64_t T) {
+  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1)
+    return nullptr;
+  return T <= 8 ? sparseDirectTileGeneric<8> : sparseDirectTileGeneric<16>;
+}
+
 int64_t sparseMaxTileGeneric(const SparseMatrix &) { return 16; }
 
 SparseVecFn sparseSelectVecGeneric(const SparseMatrix &) { return nullptr; }
@@ -123,6 +156,6 @@ const SparseKernelSet &sparq::rt::genericSparseKernelSet() {
   static const SparseKernelSet set = {
       sparseMaxTileGeneric,  sparseSelectTileGeneric,
       sparseSelectVecGeneric, sparseSelectNmRowsGeneric, sparsePackRowsGeneric,
-      sparseStoreTransposedGeneric, "generic"};
+      sparseStoreTransposedGeneric, sparseSelectDirectGeneric, "generic"};
   return set;
 }
