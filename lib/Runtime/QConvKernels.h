@@ -62,6 +62,11 @@ bool qconvOutputTile(const int32_t *raw, int rows, int64_t n,
 bool qconvDirectEnabled();
 void setQConvDirect(int on);
 
+/// Whether sparq_uk_qconv2d_i8 runs ungrouped layers that do not take the
+/// direct path with the output pixels as the GEMM rows (where that pays):
+/// setQConvPixelRows(0) never, (1) always (tests), -1 the default.
+void setQConvPixelRows(int on);
+
 } // namespace rt
 } // namespace sparq
 

@@ -207,18 +207,19 @@ void sparq::rt::qPackA(const uint8_t *A, int64_t lda, int64_t M, int64_t K,
 
 void sparq::rt::qInterleave4x16(const uint8_t *r0, const uint8_t *r1,
                                 const uint8_t *r2, const uint8_t *r3,
-                                uint8_t *dst) {
+                                uint8_t *lo, uint8_t *hi) {
 #ifdef SPARQ_QGEMM_SSE2
   auto ld = [](const uint8_t *p) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
   };
-  qInterleave4x16Sse2(ld(r0), ld(r1), ld(r2), ld(r3), dst);
+  qInterleave4x16Sse2(ld(r0), ld(r1), ld(r2), ld(r3), lo, hi);
 #else
   for (int j = 0; j < 16; ++j) {
-    dst[j * 4 + 0] = r0[j];
-    dst[j * 4 + 1] = r1[j];
-    dst[j * 4 + 2] = r2[j];
-    dst[j * 4 + 3] = r3[j];
+    uint8_t *q = (j < 8 ? lo : hi) + (j % 8) * 4;
+    q[0] = r0[j];
+    q[1] = r1[j];
+    q[2] = r2[j];
+    q[3] = r3[j];
   }
 #endif
 }
@@ -270,7 +271,8 @@ void qPackBRowMajor(const uint8_t *B, int64_t ldb, int64_t K, int64_t n0,
         for (int64_t j = cols; j < 16; ++j)
           stage[t][j] = 0;
       }
-      qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64);
+      qInterleave4x16(stage[0], stage[1], stage[2], stage[3], panel + g * 64,
+                      panel + g * 64 + 32);
     }
   }
   if (!colSums)
@@ -327,6 +329,56 @@ void sparq::rt::qApplyF32Epilogue(const QGemmArgs &a, float *c, int64_t row,
 
 namespace {
 
+/// Stores a tile of `rows` x `cols` outputs of es bytes (row r at
+/// tile + r * kQTileN * es) column-major: column j at dst + j * ldc * es.
+void qStoreTransposed(const uint8_t *tile, int rows, int64_t cols, int64_t es,
+                      char *dst, int64_t ldc) {
+#ifdef SPARQ_QGEMM_SSE2
+  if (es == 1 && rows == kQMR) {
+    // 8 x 16 byte transposes: each 16-byte result holds two columns.
+    int64_t j0 = 0;
+    for (; j0 < cols; j0 += 16) {
+      __m128i r[8];
+      for (int i = 0; i < 8; ++i)
+        r[i] = _mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(tile + i * kQTileN + j0));
+      __m128i a[8], b[8];
+      for (int i = 0; i < 4; ++i) {
+        a[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        a[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+      }
+      // b[0..3]: rows 0-3 of columns 0-3, 4-7, 8-11, 12-15; b[4..7] rows 4-7.
+      for (int h = 0; h < 2; ++h) {
+        b[4 * h + 0] = _mm_unpacklo_epi16(a[4 * h], a[4 * h + 2]);
+        b[4 * h + 1] = _mm_unpackhi_epi16(a[4 * h], a[4 * h + 2]);
+        b[4 * h + 2] = _mm_unpacklo_epi16(a[4 * h + 1], a[4 * h + 3]);
+        b[4 * h + 3] = _mm_unpackhi_epi16(a[4 * h + 1], a[4 * h + 3]);
+      }
+      const int64_t live = std::min<int64_t>(16, cols - j0);
+      for (int q = 0; q < 4; ++q) {
+        __m128i lo = _mm_unpacklo_epi32(b[q], b[4 + q]);
+        __m128i hi = _mm_unpackhi_epi32(b[q], b[4 + q]);
+        const __m128i pairs[2] = {lo, hi};
+        for (int h = 0; h < 2; ++h)
+          for (int t = 0; t < 2; ++t) {
+            const int64_t j = 4 * q + 2 * h + t;
+            if (j >= live)
+              continue;
+            __m128i v = t ? _mm_unpackhi_epi64(pairs[h], pairs[h]) : pairs[h];
+            _mm_storel_epi64(reinterpret_cast<__m128i *>(dst + (j0 + j) * ldc),
+                             v);
+          }
+      }
+    }
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < cols; ++j)
+    for (int r = 0; r < rows; ++r)
+      std::memcpy(dst + (j * ldc + r) * es, tile + (r * kQTileN + j) * es,
+                  static_cast<size_t>(es));
+}
+
 /// Rows [m0, m0+mc) x columns [n0, n0+nc) of C; bBlock holds the packed
 /// panels from column n0 (a panel boundary) on and colSums their sums, or
 /// is null: then each tile's sums come from a product with `ones`, an A
@@ -339,6 +391,8 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
   const uint32_t K32 = static_cast<uint32_t>(a.K);
   alignas(64) int32_t tile[kQMR * kQTileN];
   alignas(64) int32_t colAdj[kQTileN];
+  // With transC, each row's outputs go here first.
+  alignas(64) uint8_t rowsOut[kQMR * kQTileN * 4];
   for (int64_t jt = 0; jt < nc; jt += kQTileN) {
     const int64_t cols = std::min<int64_t>(kQTileN, nc - jt);
     const int64_t n = n0 + jt;
@@ -370,11 +424,17 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
         const int64_t chan = a.chanPerCol ? n : m;
         row.biasI32 = a.biasI32 + chan;
         row.scale = a.scale ? a.scale + chan : nullptr;
-        char *dst = static_cast<char *>(a.C) + (m * a.ldc + n) * es;
+        char *dst = a.transC
+                        ? reinterpret_cast<char *>(rowsOut) + r * kQTileN * es
+                        : static_cast<char *>(a.C) + (m * a.ldc + n) * es;
         ks.outputRow(tile + r * kQTileN, cols, row, dst);
         if (a.outKind == SPARQ_QOUT_F32)
           qApplyF32Epilogue(a, reinterpret_cast<float *>(dst), m, n, cols);
       }
+      if (a.transC)
+        qStoreTransposed(rowsOut, rows, cols, es,
+                         static_cast<char *>(a.C) + (n * a.ldc + ip) * es,
+                         a.ldc);
     }
   }
 }

@@ -150,6 +150,9 @@ struct QGemmArgs {
   float actA = 0.f, actB = 0.f;
   void *C = nullptr;
   int64_t ldc = 0; ///< in elements
+  /// C stored column-major: element (m, n) at C[n * ldc + m] (convolution
+  /// with the pixels as rows and an NCHW output).
+  bool transC = false;
 };
 
 /// The output-channel tables and epilogue of one kernel call (the tail of
@@ -176,24 +179,34 @@ struct QEpilogueTables {
 /// Runs the GEMM on the context's pool with the active kernel set.
 void qgemm(Context &ctx, const QGemmArgs &args);
 
-/// Interleaves four k rows of 16 columns (already canonical) into one
-/// packed B group of 64 bytes.
+/// Interleaves four k rows of 16 columns (already canonical) into packed
+/// quads, columns 0-7 (32 bytes) at lo and columns 8-15 at hi: one packed
+/// B group (hi = lo + 32), or one group of two consecutive A panels (hi =
+/// lo + 8 * Kp).
 void qInterleave4x16(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
-                     const uint8_t *r3, uint8_t *dst);
+                     const uint8_t *r3, uint8_t *lo, uint8_t *hi);
 
 #if defined(__SSE2__)
-/// qInterleave4x16 of rows already in registers.
+/// qInterleave4x16 of rows already in registers, columns 0-7 (32 bytes) at
+/// lo and columns 8-15 at hi: one B group (hi = lo + 32), or the same group
+/// of two consecutive A panels (hi = lo + 8 * Kp).
 inline void qInterleave4x16Sse2(__m128i a, __m128i b, __m128i c, __m128i d,
-                                uint8_t *dst) {
+                                uint8_t *lo, uint8_t *hi) {
   __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
   __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
-  auto st = [&](int i, __m128i v) {
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * i), v);
+  auto st = [](uint8_t *p, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), v);
   };
-  st(0, _mm_unpacklo_epi16(ab0, cd0));
-  st(1, _mm_unpackhi_epi16(ab0, cd0));
-  st(2, _mm_unpacklo_epi16(ab1, cd1));
-  st(3, _mm_unpackhi_epi16(ab1, cd1));
+  st(lo, _mm_unpacklo_epi16(ab0, cd0));
+  st(lo + 16, _mm_unpackhi_epi16(ab0, cd0));
+  st(hi, _mm_unpacklo_epi16(ab1, cd1));
+  st(hi + 16, _mm_unpackhi_epi16(ab1, cd1));
+}
+
+/// One packed B group of 64 bytes.
+inline void qInterleave4x16Sse2(__m128i a, __m128i b, __m128i c, __m128i d,
+                                uint8_t *dst) {
+  qInterleave4x16Sse2(a, b, c, d, dst, dst + 32);
 }
 #endif
 

@@ -200,15 +200,17 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
             &xZero, &wZero, 0, SPARQ_QOUT_U8, bias.data(), scale.data(), 1,
             nullptr, 0, 0, 255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
       });
-  // The VNNI path once more with the im2col GEMM instead of the direct
-  // kernels.
+  // The VNNI path once more with the direct kernels forced, with the
+  // im2col GEMM (pixels as columns), and with the pixels as GEMM rows.
   const bool vnni = !isas.empty() && isas.back() == QIsa::Avx512Vnni;
   if (vnni) {
     std::function<void()> vnniFn = fns.back();
-    for (int force : {1, 0})
-      fns.push_back([vnniFn, force] {
-        sparq::rt::setQConvDirect(force);
+    for (auto [direct, pixelRows] : {std::pair{1, -1}, {0, 0}, {0, 1}})
+      fns.push_back([vnniFn, direct, pixelRows] {
+        sparq::rt::setQConvDirect(direct);
+        sparq::rt::setQConvPixelRows(pixelRows);
         vnniFn();
+        sparq::rt::setQConvPixelRows(-1);
         sparq::rt::setQConvDirect(-1);
       });
   }
@@ -216,13 +218,15 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   std::vector<double> times = medianSecondsPerCall(fns);
   report(label, threads, ops, isas, times);
   if (vnni) {
-    const double dflt = times[times.size() - 3];
-    const double forced = times[times.size() - 2], off = times.back();
-    std::printf("%-30s %2d  vnni im2col (direct off) %7.3f ms %6.1f GOPS, "
-                "direct forced %7.3f ms; time vs im2col: default %.2f, "
-                "forced direct %.2f\n",
+    const double dflt = times[times.size() - 4];
+    const double forced = times[times.size() - 3];
+    const double off = times[times.size() - 2], rows = times.back();
+    std::printf("%-30s %2d  vnni im2col %7.3f ms %6.1f GOPS, direct forced "
+                "%7.3f ms, pixel rows %7.3f ms %6.1f GOPS; time vs im2col: "
+                "default %.2f, direct %.2f, pixel rows %.2f\n",
                 label, threads, off * 1e3, ops / off * 1e-9, forced * 1e3,
-                dflt / off, forced / off);
+                rows * 1e3, ops / rows * 1e-9, dflt / off, forced / off,
+                rows / off);
   }
 }
 

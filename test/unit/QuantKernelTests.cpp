@@ -631,6 +631,37 @@ void testQConvDirectShapes(int threads, const std::string &tag) {
   run(stem);
 }
 
+/// Layers with small maps, where the pixels-as-rows path is meant to pay:
+/// 7x7 and 14x14 3x3 layers (49 and 196 pixels: partial pixel panels),
+/// a stride-2 3x3 and a stride-2 1x1 downsample into 7x7, s8 activations
+/// with u8 weights and a non-constant weight operand, and channel counts
+/// that are not multiples of 16; each checked against runQConvCase's
+/// scalar reference.
+void testQConvSmallMaps(int threads, const std::string &tag) {
+  QRng r(777 + threads);
+  auto run = [&](QConvCase c) {
+    sparq_model *m = createBareModel(threads);
+    runQConvCase(m, c, r, tag, /*calls=*/2);
+    sparq_model_destroy(m);
+  };
+  run(resnetLikeQConv(64, 96, 7));
+  run(resnetLikeQConv(40, 48, 14));
+  QConvCase c = resnetLikeQConv(36, 64, 14);
+  c.sH = c.sW = 2;
+  run(c);
+  c.KH = c.KW = 1;
+  c.pT = c.pL = c.pB = c.pR = 0;
+  c.K = 40;
+  run(c);
+  c = resnetLikeQConv(24, 21, 9);
+  c.N = 2;
+  c.xType = SPARQ_QTYPE_S8;
+  c.wType = SPARQ_QTYPE_U8;
+  c.constW = false;
+  c.wPerChan = false;
+  run(c);
+}
+
 } // namespace
 
 void sparq::unit::runQuantKernelTests(int numThreads) {
@@ -654,6 +685,16 @@ void sparq::unit::runQuantKernelTests(int numThreads) {
       sparq::rt::setQConvDirect(-1);
       testQConvDirectShapes(numThreads, tag);
     }
+    // The pixels-as-rows path on every ungrouped layer (direct path off),
+    // then the default choices on small maps.
+    sparq::rt::setQConvDirect(0);
+    sparq::rt::setQConvPixelRows(1);
+    testQConv(numThreads, tag + " pixel-rows", seed + 17);
+    testQConvDirectShapes(numThreads, tag + " pixel-rows");
+    testQConvSmallMaps(numThreads, tag + " pixel-rows");
+    sparq::rt::setQConvPixelRows(-1);
+    sparq::rt::setQConvDirect(-1);
+    testQConvSmallMaps(numThreads, tag);
     testNBits(numThreads, tag, seed + 13);
   }
   sparq::rt::setQIsaOverride(-1);
