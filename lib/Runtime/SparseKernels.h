@@ -79,9 +79,12 @@ using SparseNmRowsFn = void (*)(const float *panel, int64_t groups,
 /// one int32 element offset per stored weight (CSR) or per block (R x 1
 /// BLOCK) into a zero-padded input image, flattened so that a tile of T
 /// consecutive output positions reads T consecutive input elements.
+/// `range` restricts the stored weights to one reduction chunk (blockPtr
+/// only; see SparseKRange).
 using SparseDirectTileFn = void (*)(const SparseMatrix &w, const int32_t *off,
                                     const float *x, int64_t row0, int64_t rows,
-                                    float *out, int64_t ldo, bool accumulate);
+                                    const SparseKRange &range, float *out,
+                                    int64_t ldo, bool accumulate);
 
 struct SparseKernelSet {
   /// Widest tile (8, 16 or 32) worth using for w; tiles are 8, 16 or 32.

@@ -247,11 +247,17 @@ SparseTileFn sparseBlockTileFor(const SparseMatrix &w) {
 template <int RB, int V, int SETS>
 SPARQ_SPARSE_AVX2 void
 sparseDirectTileAvx2(const SparseMatrix &w, const int32_t *off, const float *x,
-                     int64_t row0, int64_t rows, float *out, int64_t ldo,
-                     bool accumulate) {
+                     int64_t row0, int64_t rows, const SparseKRange &range,
+                     float *out, int64_t ldo, bool accumulate) {
   const int64_t R = w.blockRows;
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    const int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    if (range.blockPtr) {
+      const uint32_t *p =
+          range.blockPtr + br * (range.chunks + 1) + range.chunk;
+      b0 = p[0];
+      b1 = p[1];
+    }
     for (int64_t sub = 0; sub < R; sub += RB) {
       __m256 acc[SETS][RB][V];
 #pragma GCC unroll 8
@@ -319,21 +325,21 @@ sparseDirectTileAvx2(const SparseMatrix &w, const int32_t *off, const float *x,
 }
 
 SparseDirectTileFn sparseSelectDirectAvx2(const SparseMatrix &w, int64_t T) {
-  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1)
+  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1 || T > 32)
     return nullptr;
+  // At most 8 accumulators: RB x V x SETS == 8.
   const int64_t R = w.blockRows;
-  if (R % 8 == 0)
-    return sparseDirectTileAvx2<8, 1, 1>;
-  if (R % 4 == 0)
-    return T <= 8 ? sparseDirectTileAvx2<4, 1, 2>
-                  : sparseDirectTileAvx2<4, 2, 1>;
-  if (R % 2 == 0)
-    return T <= 8    ? sparseDirectTileAvx2<2, 1, 4>
-           : T <= 16 ? sparseDirectTileAvx2<2, 2, 2>
-                     : sparseDirectTileAvx2<2, 4, 1>;
-  return T <= 8    ? sparseDirectTileAvx2<1, 1, 8>
-         : T <= 16 ? sparseDirectTileAvx2<1, 2, 4>
-                   : sparseDirectTileAvx2<1, 4, 2>;
+  if (T <= 8)
+    return R % 8 == 0   ? sparseDirectTileAvx2<8, 1, 1>
+           : R % 4 == 0 ? sparseDirectTileAvx2<4, 1, 2>
+           : R % 2 == 0 ? sparseDirectTileAvx2<2, 1, 4>
+                        : sparseDirectTileAvx2<1, 1, 8>;
+  if (T <= 16)
+    return R % 4 == 0   ? sparseDirectTileAvx2<4, 2, 1>
+           : R % 2 == 0 ? sparseDirectTileAvx2<2, 2, 2>
+                        : sparseDirectTileAvx2<1, 2, 4>;
+  return R % 2 == 0 ? sparseDirectTileAvx2<2, 4, 1>
+                    : sparseDirectTileAvx2<1, 4, 2>;
 }
 
 /// Register blocking per block height: 8 accumulators in all.

@@ -96,10 +96,17 @@ SparseTileFn sparseSelectTileGeneric(const SparseMatrix &w, int64_t T) {
 template <int T>
 void sparseDirectTileGeneric(const SparseMatrix &w, const int32_t *off,
                              const float *x, int64_t row0, int64_t rows,
-                             float *out, int64_t ldo, bool accumulate) {
+                             const SparseKRange &range, float *out,
+                             int64_t ldo, bool accumulate) {
   const int64_t R = w.blockRows;
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    const int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
+    if (range.blockPtr) {
+      const uint32_t *p =
+          range.blockPtr + br * (range.chunks + 1) + range.chunk;
+      b0 = p[0];
+      b1 = p[1];
+    }
     for (int64_t r = 0; r < R; ++r) {
       float *o = out + (br * R + r - row0) * ldo;
       float acc[T];
@@ -119,7 +126,7 @@ void sparseDirectTileGeneric(const SparseMatrix &w, const int32_t *off,
 
 SparseDirectTileFn sparseSelectDirectGeneric(const SparseMatrix &w,
                                              int64_t T) {
-  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1)
+  if (w.format == SPARQ_SPARSE_NM || w.blockCols != 1 || T > 16)
     return nullptr;
   return T <= 8 ? sparseDirectTileGeneric<8> : sparseDirectTileGeneric<16>;
 }

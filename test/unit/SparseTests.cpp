@@ -308,6 +308,11 @@ void testSparseConv(int threads, const std::string &setName) {
       {1, 8, 6, 40, 8, 3, 3, 1, 1, 1, 0, 1, 0, 1, 1},    // asymmetric pad
       {1, 96, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   // 864 = split K
       {1, 520, 5, 5, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},   // pointwise, split K
+      // Stride-1 k x k layers take the direct path (CSR, R x 1 blocks):
+      {2, 6, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 7x7 map, N=2
+      {1, 5, 9, 11, 8, 5, 5, 1, 1, 2, 3, 1, 0, 1, 1},    // 5x5, uneven pads
+      {1, 3, 4, 30, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   // no padding
+      {1, 7, 3, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // 3x3 map
   };
   const SparseFormatSpec formats[] = {{SparseKind::Csr, 1, 1, 2},
                                       {SparseKind::Block, 4, 1, 2},

@@ -10,3 +10,9 @@
 // OFF: sparq.format = "dense", sparq.format_reason = "sparse kernels disabled (--sparsity=off)"
 // FORCE: sparq.format = "csr", sparq.format_reason = "forced;
 // FORCE: sparq.format = "{{csr|nm 2:4}}", sparq.format_reason = "forced;
+
+// Stride-1 convolutions are costed on the direct path (no im2col), strided
+// ones with the im2col copy.
+// AUTO-LABEL: func.func @convs
+// AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 784 rows/call: {{.*}} us (direct convolution)"
+// AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (im2col)"
