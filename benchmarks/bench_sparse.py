@@ -9,7 +9,11 @@ twin) -- and, interleaved round by round in one run, times onnxruntime
 sparse with the same thread count. It prints median latencies and the
 ratios dense/sparse and ort/sparse, then the kernel-level table of
 sparq-sparse-bench (each sparse kernel against sparq's own dense kernel at
-the same shape, densities 50..5%, 1/16/128 rows) unless --no-kernels.
+the same shape, densities 50..5%, 1/16/128 rows) unless --no-kernels,
+and, unless --no-layers, a per-layer table: every layer the cost model
+made sparse is cut out of its model as a one-node ONNX model (same
+weights, same input shape), compiled sparse and dense, and timed back to
+back, so that a sparse layer slower than its dense twin shows up by name.
 
 Speed is measured here, never asserted in tests. Runs under pip python3.
 """
@@ -27,6 +31,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from sparq_models import harness, prune_onnx  # noqa: E402
 
 import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from onnx import helper, numpy_helper, shape_inference  # noqa: E402
 
 
 def sparq_median(so, args, feeds_args):
@@ -78,6 +84,85 @@ def bench(name, path, args, work):
             "sparse_ms": statistics.median(sparse)}
 
 
+def _value_shapes(model):
+    """name -> static shape list of every value shape inference knows."""
+    inferred = shape_inference.infer_shapes(model)
+    shapes = {}
+    g = inferred.graph
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        dims = [d.dim_value if d.HasField("dim_value") else 1
+                for d in vi.type.tensor_type.shape.dim]
+        shapes[vi.name] = dims
+    return shapes
+
+
+def layer_model(model, shapes, node_name):
+    """A one-node model computing node `node_name` of `model` on a random
+    input of the same shape, with the same constant weight and bias; None
+    when the node's operands are not one activation plus initializers."""
+    inits = {i.name: i for i in model.graph.initializer}
+    for n in model.graph.node:  # Constant nodes count as initializers
+        if n.op_type == "Constant" and len(n.attribute) == 1 and \
+                n.attribute[0].name == "value":
+            t = onnx.TensorProto()
+            t.CopyFrom(n.attribute[0].t)
+            t.name = n.output[0]
+            inits[t.name] = t
+    for n in model.graph.node:  # exporters alias shared constants by Identity
+        if n.op_type == "Identity" and n.input[0] in inits:
+            t = onnx.TensorProto()
+            t.CopyFrom(inits[n.input[0]])
+            t.name = n.output[0]
+            inits[t.name] = t
+    node = next((n for n in model.graph.node if n.name == node_name), None)
+    if node is None or node.input[0] not in shapes:
+        return None
+    consts = [inits.get(n) for n in node.input[1:] if n]
+    if any(c is None for c in consts):
+        return None
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                      shapes[node.input[0]])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    inputs = ["x"] + [c.name for c in consts]
+    one = helper.make_node(node.op_type, inputs, ["y"], name=node.name)
+    one.attribute.extend(node.attribute)
+    graph = helper.make_graph([one], "layer", [x], [y], list(consts))
+    return helper.make_model(graph, opset_imports=model.opset_import)
+
+
+def bench_layers(name, path, args, work):
+    """Rows of (model, layer, format, sparse ms, dense ms) for every layer
+    of `path` the cost model makes sparse."""
+    with open(os.path.join(work, name + "_sparse.so.json")) as f:
+        layers = [l for l in json.load(f)["layers"] if l["format"] != "dense"]
+    model = onnx.load(path)
+    shapes = _value_shapes(model)
+    rows = []
+    for i, layer in enumerate(layers):
+        one = layer_model(model, shapes, layer["name"])
+        if one is None:
+            rows.append({"model": name, "layer": layer["name"],
+                         "format": layer["format"], "note": "not extractable"})
+            continue
+        lp = os.path.join(work, "%s_layer%d.onnx" % (name, i))
+        onnx.save(one, lp)
+        sso, dso = lp + ".sparse.so", lp + ".dense.so"
+        compile_model(lp, sso, ["--sparsity=auto"], args.compile_timeout)
+        compile_model(lp, dso, ["--sparsity=off"], args.compile_timeout)
+        with open(sso + ".json") as f:
+            got = json.load(f)["layers"][0]["format"]
+        sparse, dense = [], []
+        for _ in range(args.rounds):
+            dense.append(sparq_median(dso, args, []))
+            sparse.append(sparq_median(sso, args, []))
+        rows.append({"model": name, "layer": layer["name"],
+                     "format": layer["format"] if got == layer["format"]
+                     else "%s (alone: %s)" % (layer["format"], got),
+                     "sparse_ms": statistics.median(sparse),
+                     "dense_ms": statistics.median(dense)})
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(prune_onnx.PRUNED_MODELS))
@@ -88,14 +173,18 @@ def main(argv=None):
     parser.add_argument("--models-dir", default=harness.default_models_dir())
     parser.add_argument("--no-kernels", action="store_true",
                         help="skip the kernel-level sparq-sparse-bench table")
+    parser.add_argument("--no-layers", action="store_true",
+                        help="skip the per-layer sparse-vs-dense table")
     args = parser.parse_args(argv)
     names = [m for m in args.models.split(",") if m]
     paths = harness.ensure_models(names, args.models_dir)
-    rows = []
+    rows, layer_rows = [], []
     with tempfile.TemporaryDirectory(prefix="sparq-bench-sparse-") as work:
         for name in names:
             print("benchmarking %s ..." % name, file=sys.stderr)
             rows.append(bench(name, paths[name], args, work))
+            if not args.no_layers:
+                layer_rows += bench_layers(name, paths[name], args, work)
     print("\nthreads: %d, rounds: %d x %d runs (medians; each engine's round in "
           "a fresh process: sparq-run --bench, ort_bench.py)\n" % (
               args.threads, args.rounds, args.runs))
@@ -106,6 +195,26 @@ def main(argv=None):
         print("| %s | %s | %.3f | %.3f | %.3f | %.2fx | %.2fx |" % (
             r["model"], r["layers"], r["ort_ms"], r["dense_ms"], r["sparse_ms"],
             r["dense_ms"] / r["sparse_ms"], r["ort_ms"] / r["sparse_ms"]))
+    if layer_rows:
+        print("\nper layer: each sparse layer alone, sparse vs dense build "
+              "(--sparsity=auto vs off), medians of %d rounds x %d runs\n" % (
+                  args.rounds, args.runs))
+        print("| model | layer | format | sparq dense ms | sparq sparse ms "
+              "| dense/sparse |")
+        print("|---|---|---|---:|---:|---:|")
+        slower = 0
+        for r in layer_rows:
+            if "note" in r:
+                print("| %s | %s | %s | - | - | %s |" % (
+                    r["model"], r["layer"], r["format"], r["note"]))
+                continue
+            ratio = r["dense_ms"] / r["sparse_ms"]
+            slower += ratio < 1.0
+            print("| %s | %s | %s | %.4f | %.4f | %.2fx%s |" % (
+                r["model"], r["layer"], r["format"], r["dense_ms"],
+                r["sparse_ms"], ratio, " SLOWER" if ratio < 1.0 else ""))
+        print("\nsparse layers slower than dense: %d of %d" % (
+            slower, sum("note" not in r for r in layer_rows)))
     if not args.no_kernels:
         bench_bin = harness.tool("sparq-sparse-bench")
         if os.path.exists(bench_bin):
