@@ -10,7 +10,10 @@
 // format-choice cost model. Not part of the unit tests.
 // With one thread the calling thread's CPU time is measured, so that the
 // fitted constants are not skewed by other load on the machine.
-// Usage: sparq-sparse-bench [threads...]   (default: 2 1)
+// Usage: sparq-sparse-bench [threads...] [--set=avx512|avx2|generic]
+//          [--formats=csr,4x1,...] [--batches=1,16,...] [--dens=0.1,...]
+// (default threads: 2 1; default set: the one sparseKernels() picks, which
+// SPARQ_SPARSE_ISA=avx2|generic caps; the filters restrict the sweep).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -130,10 +134,60 @@ std::pair<double, double> fitLine(const std::vector<Sample> &v) {
 
 } // namespace
 
+/// The comma-separated items of `text`.
+std::vector<std::string> benchSplit(const std::string &text) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p <= text.size()) {
+    size_t q = text.find(',', p);
+    if (q == std::string::npos)
+      q = text.size();
+    if (q > p)
+      out.push_back(text.substr(p, q - p));
+    p = q + 1;
+  }
+  return out;
+}
+
+/// True when `filter` is empty or lists `item`.
+bool benchSelected(const std::vector<std::string> &filter,
+                   const std::string &item) {
+  return filter.empty() ||
+         std::find(filter.begin(), filter.end(), item) != filter.end();
+}
+
 int main(int argc, char **argv) {
   std::vector<int> threadCounts;
-  for (int i = 1; i < argc; ++i)
-    threadCounts.push_back(std::atoi(argv[i]));
+  std::vector<std::string> formatFilter, batchFilter, densFilter;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char *prefix) -> const char * {
+      size_t n = std::strlen(prefix);
+      return arg.compare(0, n, prefix) == 0 ? argv[i] + n : nullptr;
+    };
+    if (const char *v = value("--set=")) {
+      const std::string name = v;
+      const sparq::rt::SparseKernelSet *set =
+          name == "avx512"    ? sparq::rt::avx512SparseKernelSet()
+          : name == "avx2"    ? sparq::rt::avx2SparseKernelSet()
+          : name == "generic" ? &sparq::rt::genericSparseKernelSet()
+                              : nullptr;
+      if (!set) {
+        std::fprintf(stderr, "kernel set %s unknown or not supported here\n",
+                     v);
+        return 1;
+      }
+      sparq::rt::setSparseKernelsForTesting(set);
+    } else if (const char *v = value("--formats=")) {
+      formatFilter = benchSplit(v);
+    } else if (const char *v = value("--batches=")) {
+      batchFilter = benchSplit(v);
+    } else if (const char *v = value("--dens=")) {
+      densFilter = benchSplit(v);
+    } else {
+      threadCounts.push_back(std::atoi(argv[i]));
+    }
+  }
   if (threadCounts.empty())
     threadCounts = {2, 1};
   struct Shape {
@@ -168,6 +222,8 @@ int main(int argc, char **argv) {
       const std::vector<float> bias = benchRandom(sh.N, 3);
       for (int bi = 0; bi < 3; ++bi) {
         const int64_t M = batches[bi];
+        if (!benchSelected(batchFilter, std::to_string(M)))
+          continue;
         const std::vector<float> X = benchRandom(M * sh.K, 5);
         std::vector<float> Y(M * sh.N);
         const double dense = medianSeconds([&] {
@@ -179,6 +235,11 @@ int main(int argc, char **argv) {
         for (const BenchFormat &f : formats)
           for (double d : densities) {
             if (f.kind == 2 && d != 0.5)
+              continue;
+            char densText[16];
+            std::snprintf(densText, sizeof densText, "%g", d);
+            if (!benchSelected(formatFilter, f.name) ||
+                (f.kind != 2 && !benchSelected(densFilter, densText)))
               continue;
             std::vector<uint8_t> blob =
                 benchPack(f, W, sh.N, sh.K, d, uint32_t(d * 1000) + 17);
@@ -215,11 +276,15 @@ int main(int argc, char **argv) {
     std::printf("\nfit: seconds = overhead + stored_MACs / rate "
                 "(stored_MACs = stored values * M)\n");
     for (const auto &e : fits) {
+      if (e.second.size() < 2)
+        continue;
       auto [a, rate] = fitLine(e.second);
       std::printf("  %-12s rate %7.2f MAC/ns  overhead %7.2f us\n",
                   e.first.c_str(), rate * 1e-9, a * 1e6);
     }
     for (int bi = 0; bi < 3; ++bi) {
+      if (denseFit[bi].size() < 2)
+        continue;
       auto [a, rate] = fitLine(denseFit[bi]);
       std::printf("  dense M=%-4lld rate %7.2f MAC/ns  overhead %7.2f us\n",
                   (long long)batches[bi], rate * 1e-9, a * 1e6);

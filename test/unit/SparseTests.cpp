@@ -4,9 +4,11 @@
 // double-precision dense references computed from the same dense matrix, for
 // every packed format (CSR with 2- and 4-byte indices, R x C blocks, N:M),
 // densities from all-zero to full, batch sizes from 1 to 128, every
-// epilogue, conv geometries (1x1, 3x3 padded, strided, dilated, batched),
-// with the AVX2 and the portable kernel sets; and that malformed blobs are
-// rejected without writing the output or crashing.
+// epilogue, conv geometries (1x1, 3x3 padded, strided, dilated, batched)
+// and the edge shapes of the tile kernels (T = 16 and 32 tiles, N:M and CSR
+// step tails), with every kernel set the CPU runs (AVX-512, AVX2,
+// portable); and that malformed blobs are rejected without writing the
+// output or crashing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,6 +201,61 @@ void testSparseMatmul(int threads, const std::string &setName, uint64_t seed) {
     striped.blob = sparq::rt::packSparseCsr(striped.dense.data(), 37, 19);
     striped.what = "csr striped 37x19";
     runSparseMatmulCase(striped, 37, 19, M, true, false, 0, threads, setName);
+  }
+}
+
+/// Shapes at the edges of the tile kernels: activation counts that fill a
+/// tile of 32 partly or exactly (T = 32 and a last tile of 16 or 8), N:M
+/// rows whose slot count leaves every tail of the 8- and 4-slot steps
+/// (N = 2: 2, 4, 6, 8, 10 slots; N = 4: 4, 8, 12), CSR rows of every length
+/// modulo 4 (the unrolled steps), and blocks of every height the kernels
+/// special-case.
+void testSparseTileEdges(int threads, const std::string &setName) {
+  uint64_t seed = 700;
+  const int64_t batches[] = {16, 17, 24, 32, 48, 64};
+  for (int64_t groups = 1; groups <= 5; ++groups)
+    for (const SparseFormatSpec &f :
+         {SparseFormatSpec{SparseKind::NM, 2, 4}, SparseFormatSpec{SparseKind::NM, 4, 8}}) {
+      if (f.r == 4 && groups > 3)
+        continue;
+      SparseWeight w = makeWeight(f, 24, groups * f.c, 1.0, ++seed);
+      if (!check(!w.blob.empty(), "pack " + w.what))
+        continue;
+      for (int64_t M : batches)
+        runSparseMatmulCase(w, 24, groups * f.c, M, true, false, 0, threads,
+                            setName);
+    }
+  // CSR rows of 0 .. 11 stored weights (row r keeps r % 12 of its columns).
+  for (int indexBytes : {2, 4}) {
+    SparseWeight w;
+    const int64_t rows = 48, cols = 40;
+    w.dense.assign(rows * cols, 0.f);
+    std::vector<float> values(rows * cols);
+    fillRandom(values, ++seed);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < r % 12; ++i) {
+        const int64_t c = (i * 7 + r) % cols;
+        w.dense[r * cols + c] = values[r * cols + c];
+      }
+    w.blob = sparq::rt::packSparseCsr(w.dense.data(), rows, cols, indexBytes);
+    w.what = "csr/i" + std::to_string(indexBytes) + " rows of 0..11";
+    if (!check(!w.blob.empty(), "pack " + w.what))
+      continue;
+    for (int64_t M : batches)
+      runSparseMatmulCase(w, rows, cols, M, M == 17, false, 0, threads,
+                          setName);
+  }
+  const SparseFormatSpec blocks[] = {
+      {SparseKind::Block, 2, 1, 2}, {SparseKind::Block, 4, 1, 4},
+      {SparseKind::Block, 8, 1, 2}, {SparseKind::Block, 16, 1, 2},
+      {SparseKind::Block, 32, 1, 4}, {SparseKind::Block, 4, 2, 2},
+      {SparseKind::Block, 6, 1, 2}};
+  for (const SparseFormatSpec &f : blocks) {
+    SparseWeight w = makeWeight(f, 96, 70, 0.35, ++seed);
+    if (!check(!w.blob.empty(), "pack " + w.what))
+      continue;
+    for (int64_t M : batches)
+      runSparseMatmulCase(w, 96, 70, M, false, M == 24, 1, threads, setName);
   }
 }
 
@@ -492,12 +549,18 @@ void testSparseCache() {
 } // namespace
 
 void sparq::unit::runSparseTests(int numThreads) {
+  // Every kernel set this CPU runs: the automatic choice first, then the
+  // AVX-512, AVX2 and portable sets (each compared with the references).
   std::vector<const SparseKernelSet *> sets = {&sparq::rt::sparseKernels()};
-  if (sets[0] != &sparq::rt::genericSparseKernelSet())
-    sets.push_back(&sparq::rt::genericSparseKernelSet());
+  for (const SparseKernelSet *set :
+       {sparq::rt::avx512SparseKernelSet(), sparq::rt::avx2SparseKernelSet(),
+        &sparq::rt::genericSparseKernelSet()})
+    if (set && std::find(sets.begin(), sets.end(), set) == sets.end())
+      sets.push_back(set);
   for (const SparseKernelSet *set : sets) {
     sparq::rt::setSparseKernelsForTesting(set);
     testSparseMatmul(numThreads, set->name, 1000 + numThreads);
+    testSparseTileEdges(numThreads, set->name);
     testSparseConv(numThreads, set->name);
     testSparseSplitReduction(numThreads, set->name);
   }
