@@ -6,11 +6,15 @@
 // is one group of 4 k for a whole 16-column B panel, and each A row's
 // 4 bytes are broadcast (an embedded {1to16} broadcast). The tile is
 // kQMR = 8 rows by two panels (32 columns): 16 zmm accumulators.
-// The output stage is the AVX2 one.
+// The output stage is the AVX2 one widened to 16 lanes, with masked tails
+// instead of the scalar one: the same operations in the same order, so the
+// same results.
 //
 //===----------------------------------------------------------------------===//
 
 #include "QGemm.h"
+
+#include "sparq/Runtime/sparq_runtime.h"
 
 #include <cstring>
 
@@ -62,6 +66,49 @@ SPARQ_QVNNI void qMicroKernelVnni(int64_t kGroups, const uint8_t *a,
   }
 }
 
+SPARQ_QVNNI void qOutputRowAvx512(const int32_t *raw, int64_t n,
+                                  const QOutRow &row, void *dst) {
+  const __m512i za = _mm512_set1_epi32(row.aZero);
+  const __m512i rs = _mm512_set1_epi32(row.rowSum);
+  const bool perCol = row.chanPerCol;
+  const __m512i biasRow = _mm512_set1_epi32(row.biasI32[0]);
+  const int kind = row.outKind;
+  const __m512 scaleRow = kind == SPARQ_QOUT_I32 ? _mm512_setzero_ps()
+                                                 : _mm512_set1_ps(row.scale[0]);
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(row.qmin - row.outZero));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(row.qmax - row.outZero));
+  const __m512i oz = _mm512_set1_epi32(row.outZero);
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 live = n - j >= 16
+                               ? static_cast<__mmask16>(0xFFFF)
+                               : static_cast<__mmask16>((1u << (n - j)) - 1);
+    __m512i acc = _mm512_maskz_loadu_epi32(live, raw + j);
+    __m512i ca = _mm512_maskz_loadu_epi32(live, row.colAdj + j);
+    __m512i bz = _mm512_maskz_loadu_epi32(live, row.bZero + j);
+    __m512i bias =
+        perCol ? _mm512_maskz_loadu_epi32(live, row.biasI32 + j) : biasRow;
+    acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(za, ca));
+    acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(bz, rs));
+    acc = _mm512_add_epi32(acc, bias);
+    if (kind == SPARQ_QOUT_I32) {
+      _mm512_mask_storeu_epi32(static_cast<int32_t *>(dst) + j, live, acc);
+      continue;
+    }
+    __m512 sc = perCol ? _mm512_maskz_loadu_ps(live, row.scale + j) : scaleRow;
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), sc);
+    if (kind == SPARQ_QOUT_F32) {
+      _mm512_mask_storeu_ps(static_cast<float *>(dst) + j, live, f);
+      continue;
+    }
+    // Clamped first, so the rounded value plus the zero point is already in
+    // [qmin, qmax] and its low byte is the result.
+    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), oz);
+    _mm_mask_storeu_epi8(static_cast<uint8_t *>(dst) + j, live,
+                         _mm512_cvtepi32_epi8(q));
+  }
+}
+
 template <bool Two> QKernelSet::QMicroKernelRow vnniMicroRow() {
   return {nullptr,
           qMicroKernelVnni<1, Two>,
@@ -90,7 +137,7 @@ const QKernelSet *sparq::rt::vnniQKernelSet() {
   if (!supported)
     return nullptr;
   static const QKernelSet set = {{vnniMicroRow<false>(), vnniMicroRow<true>()},
-                                 avx2QKernelSet()->outputRow,
+                                 qOutputRowAvx512,
                                  "avx512vnni"};
   return &set;
 }
