@@ -1,17 +1,22 @@
 //===- SparseKernelsAvx512.cpp - AVX-512 sparse tile kernels --------------===//
 //
 // The AVX-512 (F, BW, DQ, VL) set of SparseKernels.h. A tile of T = 16
-// activations is one zmm, so every stored weight of a CSR row costs one
-// activation load and one FMA whose weight operand is an embedded {1to16}
-// broadcast, half the instructions of the ymm kernels; with 32 registers a
-// block of 8 rows keeps 16 accumulators (T = 32) and CSR rows rotate
-// through several accumulator sets to cover the FMA latency. N:M tiles
-// decode the 4-bit positions of four slots from one 16-bit word. On Zen 4 a
-// zmm FMA has the throughput of two ymm FMAs, so the gain comes from fewer
-// loads, index decodes and instructions per stored weight, not from wider
-// arithmetic. The batch-1 vector kernels, the row-vectorized N:M kernel,
-// the transposes and the direct-convolution tiles are the AVX2 set's
-// unless a zmm version below measured faster.
+// activations is one zmm, so a stored weight costs one activation load and
+// one FMA. On Zen 4 a zmm FMA has the throughput of two ymm FMAs and a zmm
+// load takes both load pipes, so the gain over the AVX2 set comes from
+// fewer instructions and loads per stored weight, not from wider
+// arithmetic. Measured there (sparq-sparse-bench, tools in the kernels'
+// comments): the bound of a CSR / N:M tile is about 1.35 cycles per stored
+// weight, set by the activation load plus the broadcast of the weight. The
+// weights are therefore read four at a time (one 128-bit load copied to
+// every lane, then an in-lane shuffle per weight): a broadcast load per
+// weight, or an embedded {1to16} broadcast operand, measured slower. N:M
+// positions are spread into scaled byte offsets with pdep; CSR indices are
+// read as whole words and a row's last 1-4 weights are one masked step.
+// Blocks of R x 1 rows reuse each loaded activation vector R times (FMA
+// bound already). The N:M tiles replace the AVX2 row-vectorized kernel
+// (bound by one permute per ymm FMA). Batch-1 vector kernels, transposes
+// and direct-convolution tiles are the AVX2 set's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -253,6 +258,114 @@ sparseNmTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
   }
 }
 
+/// Byte offset of tile row `index` (rows of 1 << Shift bytes).
+template <int Shift>
+SPARQ_SPARSE_AVX512_INLINE const float *sparseTileRow(const float *xt,
+                                                      uint64_t index) {
+  return reinterpret_cast<const float *>(reinterpret_cast<const char *>(xt) +
+                                         (index << Shift));
+}
+
+/// Four column indices of a CSR row: one 64-bit word of 2-byte indices or
+/// two of 4-byte indices, read with a mask (lanes at or past `live` read 0,
+/// and memory there is not touched); index J of them.
+template <typename IndexT> struct SparseIndex4 {
+  uint64_t lo, hi;
+  SPARQ_SPARSE_AVX512_INLINE explicit SparseIndex4(const IndexT *p) {
+    std::memcpy(&lo, p, 8);
+    if (sizeof(IndexT) == 4)
+      std::memcpy(&hi, p + 2, 8);
+    else
+      hi = 0;
+  }
+  SPARQ_SPARSE_AVX512_INLINE SparseIndex4(const IndexT *p, __mmask8 live) {
+    __m128i v;
+    if (sizeof(IndexT) == 2)
+      v = _mm_maskz_loadu_epi16(live, p);
+    else
+      v = _mm_maskz_loadu_epi32(live, p);
+    lo = uint64_t(_mm_cvtsi128_si64(v));
+    hi = uint64_t(_mm_extract_epi64(v, 1));
+  }
+  template <int J> SPARQ_SPARSE_AVX512_INLINE uint64_t get() const {
+    if (sizeof(IndexT) == 2)
+      return (lo >> (16 * J)) & 0xFFFF;
+    const uint64_t w = J < 2 ? lo : hi;
+    return J % 2 == 0 ? uint64_t(uint32_t(w)) : w >> 32;
+  }
+};
+
+/// CSR (1 x 1 blocks): per row, four stored weights per step with their
+/// indices read as whole words and their values as one 128-bit load
+/// (shuffled into broadcasts), into four accumulator sets. The last 1-4
+/// weights of a row are one masked step, so that a row costs one
+/// data-dependent branch (the loop exit) instead of one per tail length.
+template <int V, typename IndexT>
+SPARQ_SPARSE_AVX512 void
+sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
+                    int64_t rows, const SparseKRange &range, float *out,
+                    int64_t ldo, bool accumulate) {
+  constexpr int kShift = V == 1 ? 6 : 7; // log2 of a tile row's bytes
+  const IndexT *col = static_cast<const IndexT *>(w.col);
+  for (int64_t r = row0; r < row0 + rows; ++r) {
+    int64_t b = w.rowPtr[r], b1 = w.rowPtr[r + 1];
+    if (range.blockPtr) {
+      const uint32_t *p = range.blockPtr + r * (range.chunks + 1) + range.chunk;
+      b = p[0];
+      b1 = p[1];
+    }
+    float *o = out + (r - row0) * ldo;
+    __m512 acc[4][V];
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s)
+#pragma GCC unroll 2
+      for (int i = 0; i < V; ++i)
+        acc[s][i] = s == 0 && accumulate ? _mm512_loadu_ps(o + 16 * i)
+                                         : _mm512_setzero_ps();
+    if (b < b1) {
+      for (; b + 4 < b1; b += 4) {
+        const SparseIndex4<IndexT> idx(col + b);
+        const __m512 vv = sparseLoad4x512(w.values + b);
+        sparseFmaRow512<V>(acc[0], sparseLane512<0>(vv),
+                           sparseTileRow<kShift>(xt, idx.template get<0>()));
+        sparseFmaRow512<V>(acc[1], sparseLane512<1>(vv),
+                           sparseTileRow<kShift>(xt, idx.template get<1>()));
+        sparseFmaRow512<V>(acc[2], sparseLane512<2>(vv),
+                           sparseTileRow<kShift>(xt, idx.template get<2>()));
+        sparseFmaRow512<V>(acc[3], sparseLane512<3>(vv),
+                           sparseTileRow<kShift>(xt, idx.template get<3>()));
+      }
+      // The last 1-4 weights: masked-off lanes read index 0 (a valid tile
+      // row) and value 0, and their FMAs are masked off as well, so that
+      // an infinite activation cannot turn into NaN.
+      const int live = int(b1 - b);
+      const __mmask8 lanes = __mmask8((1u << live) - 1);
+      const SparseIndex4<IndexT> idx(col + b, lanes);
+      const __m512 vv =
+          _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(lanes, w.values + b));
+      auto last = [&](__m512(&a)[V], __m512 wv, uint64_t index, int j)
+          __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),
+                         always_inline)) {
+            const __mmask16 k = __mmask16(-int(j < live));
+            const float *xk = sparseTileRow<kShift>(xt, index);
+#pragma GCC unroll 2
+            for (int i = 0; i < V; ++i)
+              a[i] = _mm512_mask3_fmadd_ps(
+                  wv, _mm512_maskz_loadu_ps(k, xk + 16 * i), a[i], k);
+          };
+      last(acc[0], sparseLane512<0>(vv), idx.template get<0>(), 0);
+      last(acc[1], sparseLane512<1>(vv), idx.template get<1>(), 1);
+      last(acc[2], sparseLane512<2>(vv), idx.template get<2>(), 2);
+      last(acc[3], sparseLane512<3>(vv), idx.template get<3>(), 3);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < V; ++i)
+      _mm512_storeu_ps(o + 16 * i,
+                       _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
+                                     _mm512_add_ps(acc[2][i], acc[3][i])));
+  }
+}
+
 /// N:M with any N: one slot at a time, group base advanced by a counter.
 template <int V>
 SPARQ_SPARSE_AVX512 void
@@ -301,7 +414,13 @@ SparseTileFn sparseBlockTileFor512(const SparseMatrix &w) {
 /// in the per-row reduction than they gain.
 constexpr int kNmSets = 4;
 
-int64_t sparseMaxTileAvx512(const SparseMatrix &w) { return 32; }
+/// N:M rows of T = 32 share each shuffled weight between two FMAs, which
+/// measured faster than 16 (2:4, M = 128: 1.36x against 1.23x dense);
+/// CSR and blocks measured as fast or faster at 16, whose reduction chunks
+/// are twice as long.
+int64_t sparseMaxTileAvx512(const SparseMatrix &w) {
+  return w.format == SPARQ_SPARSE_NM ? 32 : 16;
+}
 
 SparseTileFn sparseSelectTileAvx512(const SparseMatrix &w, int64_t T) {
   // Tiles of 8 (a last tile of <= 8 activation rows) use the AVX2 kernels.
@@ -325,6 +444,13 @@ SparseTileFn sparseSelectTileAvx512(const SparseMatrix &w, int64_t T) {
   if (R % 2 == 0)
     return t16 ? sparseBlockTileFor512<2, 1, 4>(w)
                : sparseBlockTileFor512<2, 2, 2>(w);
+  if (R == 1 && w.blockCols == 1) {
+    if (w.indexBytes == 2)
+      return t16 ? sparseCsrTileAvx512<1, uint16_t>
+                 : sparseCsrTileAvx512<2, uint16_t>;
+    return t16 ? sparseCsrTileAvx512<1, uint32_t>
+               : sparseCsrTileAvx512<2, uint32_t>;
+  }
   return t16 ? sparseBlockTileFor512<1, 1, 4>(w)
              : sparseBlockTileFor512<1, 2, 4>(w);
 }
