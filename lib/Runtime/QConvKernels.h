@@ -17,6 +17,22 @@
 namespace sparq {
 namespace rt {
 
+class Context;
+struct QGemmArgs;
+
+/// Geometry of one sparq_uk_qconv2d_i8 call (NCHW, per image).
+struct QConvShape {
+  int64_t C, H, W, K, OH, OW, KH, KW, sH, sW, pT, pL, dH, dW, groups;
+};
+
+/// The direct path of sparq_uk_qconv2d_i8 for an ungrouped layer over N
+/// images (QConvDirect.cpp): the channels-interleaved image read straight
+/// by the kernels; proto carries the epilogue tables of the K channels.
+void qconvDirectLayer(Context &ctx, const QConvShape &s, int64_t N,
+                      const uint8_t *x8, const void *W, void *Y, int64_t xType,
+                      int64_t wType, int32_t xzRaw, const int32_t *wzRaw,
+                      const QGemmArgs &proto, int64_t flags);
+
 /// Pixel panels per direct-kernel call, at most.
 constexpr int kQcdMaxPanels = 3;
 /// Columns of the raw tile the direct kernels write (its leading dimension).

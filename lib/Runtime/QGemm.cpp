@@ -40,9 +40,6 @@ namespace {
 /// Tag of integer matmul entries in the packed-weight cache.
 constexpr int64_t kQMatmulPackTag = 11;
 
-int64_t qDivCeil(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t qRoundUp(int64_t a, int64_t b) { return qDivCeil(a, b) * b; }
-
 std::atomic<int> qIsaOverride{-1};
 
 QIsa bestQIsa() {

@@ -48,6 +48,9 @@ constexpr int kQMR = 8;
 constexpr int kQNR = 16;
 constexpr int kQTileN = 2 * kQNR;
 
+inline int64_t qDivCeil(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t qRoundUp(int64_t a, int64_t b) { return qDivCeil(a, b) * b; }
+
 /// Instruction-set paths of the integer kernels.
 enum class QIsa : int { Generic = 0, Avx2 = 1, Avx512Vnni = 2 };
 
@@ -207,6 +210,16 @@ inline void qInterleave4x16Sse2(__m128i a, __m128i b, __m128i c, __m128i d,
 inline void qInterleave4x16Sse2(__m128i a, __m128i b, __m128i c, __m128i d,
                                 uint8_t *dst) {
   qInterleave4x16Sse2(a, b, c, d, dst, dst + 32);
+}
+
+/// Byte j of the result is p[step * j] (step 1 or 2).
+inline __m128i qLoadStridedSse2(const uint8_t *p, int64_t step) {
+  __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  if (step == 1)
+    return a;
+  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16));
+  const __m128i even = _mm_set1_epi16(0x00FF);
+  return _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
 }
 #endif
 
