@@ -456,12 +456,97 @@ SparseTileFn sparseSelectTileAvx512(const SparseMatrix &w, int64_t T) {
 }
 
 //===----------------------------------------------------------------------===//
+// Vector (batch-1) kernels
+//===----------------------------------------------------------------------===//
+
+/// Sixteen N:M slots starting at a group boundary, with M = 2 N (2:4, 4:8,
+/// 8:16): they span 16 M / N = 32 activations, so one two-source permute
+/// picks every slot's activation. `live` masks the slots of a short last
+/// step (whole groups); masked lanes read no memory and add nothing.
+template <int NT>
+SPARQ_SPARSE_AVX512_INLINE __m512 sparseNmVecStep(const uint8_t *pos,
+                                                  const float *v,
+                                                  const float *x,
+                                                  __mmask16 live, __m512 acc) {
+  constexpr int MT = 2 * NT;
+  // Lane j: group j / N of the step, nibble j of the 8 position bytes.
+  const __m512i shifts = _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0,
+                                          4, 0, 4, 0);
+  const __m512i groupBase = _mm512_set_epi32(
+      15 / NT * MT, 14 / NT * MT, 13 / NT * MT, 12 / NT * MT, 11 / NT * MT,
+      10 / NT * MT, 9 / NT * MT, 8 / NT * MT, 7 / NT * MT, 6 / NT * MT,
+      5 / NT * MT, 4 / NT * MT, 3 / NT * MT, 2 / NT * MT, 1 / NT * MT, 0);
+  const __m128i bytes =
+      _mm_maskz_loadu_epi8(__mmask16((1u << ((_mm_popcnt_u32(live) + 1) / 2)) - 1), pos);
+  const __m512i nib = _mm512_and_si512(
+      _mm512_srlv_epi32(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(bytes, bytes)),
+                        shifts),
+      _mm512_set1_epi32(15));
+  const __m512i idx = _mm512_add_epi32(nib, groupBase);
+  // The step's activations: 16 / N groups of M.
+  const int span = _mm_popcnt_u32(live) / NT * MT;
+  const __m512 x0 = _mm512_maskz_loadu_ps(
+      __mmask16(span >= 16 ? 0xFFFF : (1u << span) - 1), x);
+  const __m512 x1 = _mm512_maskz_loadu_ps(
+      __mmask16(span >= 32 ? 0xFFFF : span <= 16 ? 0 : (1u << (span - 16)) - 1),
+      x + 16);
+  const __m512 xs = _mm512_permutex2var_ps(x0, idx, x1);
+  return _mm512_mask3_fmadd_ps(_mm512_maskz_loadu_ps(live, v), xs, acc, live);
+}
+
+/// N:M rows with M = 2 N, N even: 32 slots per iteration (two permutes of
+/// contiguous activations instead of gathers), one masked last step.
+template <int NT>
+SPARQ_SPARSE_AVX512 void sparseNmVecAvx512(const SparseMatrix &w,
+                                           const float *x, int64_t row0,
+                                           int64_t rows, float *y) {
+  constexpr int MT = 2 * NT;
+  const int64_t slots = (w.cols / MT) * NT;
+  const uint8_t *nib = static_cast<const uint8_t *>(w.col);
+  for (int64_t r = row0; r < row0 + rows; ++r) {
+    const int64_t e0 = r * slots; // even: N is even
+    const uint8_t *pos = nib + e0 / 2;
+    const float *v = w.values + e0;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t e = 0;
+    const float *xg = x;
+    for (; e + 32 <= slots; e += 32, xg += 64) {
+      acc0 = sparseNmVecStep<NT>(pos + e / 2, v + e, xg, 0xFFFF, acc0);
+      acc1 = sparseNmVecStep<NT>(pos + e / 2 + 8, v + e + 16, xg + 32, 0xFFFF,
+                                 acc1);
+    }
+    for (; e < slots; e += 16, xg += 32) {
+      const int64_t left = slots - e;
+      acc0 = sparseNmVecStep<NT>(
+          pos + e / 2, v + e, xg,
+          __mmask16(left >= 16 ? 0xFFFF : (1u << left) - 1), acc0);
+    }
+    y[r - row0] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  }
+}
+
+/// N:M with M = 2 N (N = 2, 4, 8) gets the permute kernel above; the other
+/// formats the AVX2 set's kernels.
+SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
+  if (w.format == SPARQ_SPARSE_NM && w.m == 2 * w.n) {
+    switch (w.n) {
+    case 2:
+      return sparseNmVecAvx512<2>;
+    case 4:
+      return sparseNmVecAvx512<4>;
+    case 8:
+      return sparseNmVecAvx512<8>;
+    default:
+      break;
+    }
+  }
+  return avx2SparseKernelSet()->selectVec(w);
+}
+
+//===----------------------------------------------------------------------===//
 // Delegation to the AVX2 set
 //===----------------------------------------------------------------------===//
 
-SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
-  return avx2SparseKernelSet()->selectVec(w);
-}
 
 /// The zmm N:M tiles (with the transposes around them) beat the AVX2
 /// row-vectorized kernel, which is bound by one permute per ymm FMA.
