@@ -548,10 +548,14 @@ SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
 //===----------------------------------------------------------------------===//
 
 
-/// The zmm N:M tiles (with the transposes around them) beat the AVX2
-/// row-vectorized kernel, which is bound by one permute per ymm FMA.
+/// N:M with M = 2 N (2:4, 4:8, 8:16): the zmm tiles (with the transposes
+/// around them) beat the AVX2 row-vectorized kernel, which is bound by one
+/// permute per ymm FMA, and batch 1 has the permute vector kernel. Other
+/// N:M patterns keep the AVX2 row kernel (at batch 1 the only fast one).
 SparseNmRowsFn sparseSelectNmRowsAvx512(const SparseMatrix &w) {
-  return nullptr;
+  if (w.format == SPARQ_SPARSE_NM && w.m == 2 * w.n && w.n % 2 == 0)
+    return nullptr;
+  return avx2SparseKernelSet()->selectNmRows(w);
 }
 
 SparseDirectTileFn sparseSelectDirectAvx512(const SparseMatrix &w,

@@ -9,8 +9,12 @@
 
 #include "sparq/Runtime/sparq_sparse_format.h"
 
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -262,20 +266,43 @@ bool sparq::pruneWeight(WeightMatrix &w, const PruneSpec &spec,
 
 // Rates of the runtime kernels in multiply-adds per nanosecond, fitted to
 // sparq-sparse-bench and sparq-kernel-bench on the development machine (AMD
-// Zen 4, AVX2+FMA, one thread) at 1 and at >= 16 activation rows per call;
-// two threads scale them by kThreadScale. Times are overhead + MACs / rate.
+// Zen 4, one thread) at 1 and at >= 16 activation rows per call; two
+// threads scale them by kThreadScale. Times are overhead + MACs / rate.
+// Sparse rates count stored values (block and N:M fill included).
 namespace {
 struct KernelRate {
   double singleRow; // rows per call == 1 (GEMV-like, memory bound)
   double manyRows;  // rows per call >= 16
 };
+/// The rates of one sparse kernel set.
+struct SparseRates {
+  KernelRate csr, block4, block8, nm;
+};
+// Dense kernels: AVX2 on both targets (a zmm FMA has the peak of two ymm
+// FMAs on Zen 4).
 constexpr KernelRate kDenseRate{15.2, 53.8};
-constexpr KernelRate kCsrRate{2.73, 19.5};
-constexpr KernelRate kBlock4Rate{11.9, 40.0}; // 4x1 and other small blocks
-constexpr KernelRate kBlock8Rate{17.3, 37.1}; // 8x1, 16x1
-constexpr KernelRate kNMRate{10.1, 22.2};
+// AVX2+FMA sparse set.
+constexpr SparseRates kAvx2Rates = {
+    /*csr=*/{2.73, 19.5},
+    /*block4=*/{11.9, 40.0}, // 4x1 and other small blocks
+    /*block8=*/{17.3, 37.1}, // 8x1, 16x1
+    /*nm=*/{10.1, 22.2}};
+// AVX-512 sparse set (sparq-sparse-bench 1 --set=avx512, medians of the
+// per-shape rates at M = 1 and 16, rounded down 5-10 % so that a layer is
+// only made sparse where it measured faster): the zmm tiles raise CSR, the
+// blocks and N:M at M >= 16; at M = 1 CSR and blocks run the same vector
+// kernels as AVX2, N:M (2:4) a permute kernel instead of the row kernel.
+constexpr SparseRates kAvx512Rates = {
+    /*csr=*/{2.73, 27.0},
+    /*block4=*/{11.9, 46.0},
+    /*block8=*/{17.3, 48.0},
+    /*nm=*/{10.0, 32.0}};
 constexpr double kThreadScale = 1.8;
 constexpr double kOverheadMicros = 1.0;
+
+const SparseRates &ratesFor(const sparq::SparseTarget &target) {
+  return target.vectorBits >= 512 ? kAvx512Rates : kAvx2Rates;
+}
 
 double rateAt(const KernelRate &r, int64_t rows) {
   if (rows >= 16)
@@ -289,6 +316,20 @@ double micros(const KernelRate &r, double macs, int64_t rows) {
   return kOverheadMicros + macs / (rateAt(r, rows) * kThreadScale) / 1000.0;
 }
 } // namespace
+
+sparq::SparseTarget sparq::hostSparseTarget() {
+  SparseTarget target;
+  if (const char *cap = std::getenv("SPARQ_SPARSE_ISA"))
+    if (std::strcmp(cap, "avx2") == 0 || std::strcmp(cap, "generic") == 0)
+      return target;
+  llvm::StringMap<bool, llvm::MallocAllocator> features =
+      llvm::sys::getHostCPUFeatures();
+  auto has = [&](llvm::StringRef name) { return features.lookup(name); };
+  if (has("avx512f") && has("avx512bw") && has("avx512dq") &&
+      has("avx512vl") && has("bmi2"))
+    target.vectorBits = 512;
+  return target;
+}
 
 int64_t sparq::storedValues(const WeightMatrix &w, const SparsePattern &p) {
   switch (p.format) {
@@ -312,23 +353,26 @@ int64_t sparq::storedValues(const WeightMatrix &w, const SparsePattern &p) {
 }
 
 double sparq::estimateDenseMicros(int64_t rows, int64_t cols,
-                                  int64_t batchRows) {
+                                  int64_t batchRows,
+                                  const SparseTarget & /*target*/) {
   return micros(kDenseRate, (double)rows * cols * batchRows, batchRows);
 }
 
 double sparq::estimateSparseMicros(const WeightMatrix &w,
-                                   const SparsePattern &p, int64_t batchRows) {
+                                   const SparsePattern &p, int64_t batchRows,
+                                   const SparseTarget &target) {
+  const SparseRates &rates = ratesFor(target);
   double macs = (double)storedValues(w, p) * batchRows;
   switch (p.format) {
   case SparseFormat::Dense:
-    return estimateDenseMicros(w.rows, w.cols, batchRows);
+    return estimateDenseMicros(w.rows, w.cols, batchRows, target);
   case SparseFormat::Csr:
-    return micros(kCsrRate, macs, batchRows);
+    return micros(rates.csr, macs, batchRows);
   case SparseFormat::Block:
-    return micros(p.blockRows >= 8 ? kBlock8Rate : kBlock4Rate, macs,
+    return micros(p.blockRows >= 8 ? rates.block8 : rates.block4, macs,
                   batchRows);
   case SparseFormat::NM:
-    return micros(kNMRate, macs, batchRows);
+    return micros(rates.nm, macs, batchRows);
   }
   return 0;
 }

@@ -69,10 +69,27 @@ std::optional<PruneSpec> parsePruneSpec(llvm::StringRef text,
 /// does not divide the matrix.
 bool pruneWeight(WeightMatrix &w, const PruneSpec &spec, std::string &error);
 
-/// Estimated microseconds for one call with `batchRows` activation rows.
-double estimateDenseMicros(int64_t rows, int64_t cols, int64_t batchRows);
+/// What the cost model needs to know of the CPU a model is compiled for:
+/// the vector width of the runtime's sparse kernel set (256: AVX2+FMA,
+/// 512: AVX-512 F/BW/DQ/VL, whose tile kernels are faster per stored
+/// weight). The dense kernels are the same on both.
+struct SparseTarget {
+  int vectorBits = 256;
+};
+
+/// The target of the machine the compiler runs on: 512 when its CPU has
+/// AVX-512 F, BW, DQ, VL and BMI2 (what the runtime's AVX-512 set checks),
+/// else 256. SPARQ_SPARSE_ISA=avx2|generic in the environment caps it at
+/// 256, as it caps the runtime's choice.
+SparseTarget hostSparseTarget();
+
+/// Estimated microseconds for one call with `batchRows` activation rows on
+/// `target` (default: the AVX2 kernels).
+double estimateDenseMicros(int64_t rows, int64_t cols, int64_t batchRows,
+                           const SparseTarget &target = SparseTarget());
 double estimateSparseMicros(const WeightMatrix &w, const SparsePattern &p,
-                            int64_t batchRows);
+                            int64_t batchRows,
+                            const SparseTarget &target = SparseTarget());
 
 /// Number of values a format stores for `w` (including block/N:M fill).
 int64_t storedValues(const WeightMatrix &w, const SparsePattern &p);
