@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 
 using namespace mlir;
@@ -216,6 +217,23 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
   return report;
 }
 
+/// The runtime micro-kernel a layer kind runs as. Kernels are shared code
+/// in the runtime (specialized by their packed weights, not by generated
+/// code): fully unrolled per-layer code measured no faster on the
+/// development CPU (benchmarks/sparse_unrolled_probe.py), so no layer
+/// carries code of its own and layer_code_bytes is 0.
+static llvm::StringRef runtimeKernel(llvm::StringRef kind) {
+  return llvm::StringSwitch<llvm::StringRef>(kind)
+      .Case("fused_conv", "sparq_uk_conv2d_f32")
+      .Case("fused_matmul", "sparq_uk_matmul_f32")
+      .Case("sparse_conv", "sparq_uk_sparse_conv2d_f32")
+      .Case("sparse_matmul", "sparq_uk_sparse_matmul_f32")
+      .Case("matmul_nbits", "sparq_uk_matmul_nbits_f32")
+      .Case("qconv", "sparq_uk_qconv2d_i8")
+      .Case("qmatmul", "sparq_uk_qmatmul_i8")
+      .Default("generated loops");
+}
+
 std::string sparq::reportJson(const CompileReport &report,
                               llvm::StringRef source) {
   llvm::json::Array layers;
@@ -241,6 +259,8 @@ std::string sparq::reportJson(const CompileReport &report,
         {"weight_bytes_dense", l.weightBytes},
         {"weight_bytes", l.packedBytes >= 0 ? l.packedBytes : l.weightBytes},
         {"quantization", l.quantization},
+        {"kernel", runtimeKernel(l.kind)},
+        {"layer_code_bytes", 0},
     });
   }
   llvm::json::Object root{{"source", source.str()},

@@ -15,6 +15,8 @@
 # CHECK: "fused": [
 # CHECK-NEXT: "bias",
 # CHECK-NEXT: "relu"
+# CHECK: "kernel": "sparq_uk_matmul_f32",
 # CHECK: "kind": "fused_matmul",
+# CHECK: "layer_code_bytes": 0,
 # CHECK: "name": "fc",
 # CHECK: "weight_bytes": 512
