@@ -42,8 +42,9 @@ namespace {
 
 /// setQConvDirect's value: -1 default, 0 never, 1 wherever it applies.
 std::atomic<int> qconvDirectOverride{-1};
-/// setQConvPixelRows's value, likewise.
+/// setQConvPixelRows's and setQConvDirectRows's values, likewise.
 std::atomic<int> qconvPixelRowsOverride{-1};
+std::atomic<int> qconvDirectRowsOverride{-1};
 
 /// Tag of integer convolution weights in the packed-weight cache.
 constexpr int64_t kQConvPackTag = 12;
@@ -548,6 +549,10 @@ void sparq::rt::setQConvDirect(int on) { qconvDirectOverride.store(on); }
 
 void sparq::rt::setQConvPixelRows(int on) { qconvPixelRowsOverride.store(on); }
 
+void sparq::rt::setQConvDirectRows(int on) {
+  qconvDirectRowsOverride.store(on);
+}
+
 extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
     void *ctx, const void *X, const void *W, void *Y, int64_t N, int64_t C,
     int64_t H, int64_t Wd, int64_t K, int64_t OH, int64_t OW, int64_t KH,
@@ -608,11 +613,28 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   const bool directPays = strideH == 1 && strideW == 1 && C % 4 == 0 &&
                           K <= 128 && (directWq - OW) * 20 <= OW;
   const int directOverride = qconvDirectOverride.load();
-  if (groups == 1 && !unpadded1x1 && activeQIsa() == QIsa::Avx512Vnni &&
-      qconvDirectEnabled() && (directPays || directOverride == 1) &&
-      qconvDirectKernel(kQMR, kQcdMaxPanels)) {
+  const int rowsOverride = qconvDirectRowsOverride.load();
+  const bool directOk = groups == 1 && activeQIsa() == QIsa::Avx512Vnni &&
+                        qconvDirectEnabled() &&
+                        qconvDirectKernel(kQMR, kQcdMaxPanels);
+  // The direct path with the pixels as rows: no dropped columns, no
+  // im2col, whole 16-channel panels, the u8/s8 output stage fused into the
+  // kernel. Measured with sparq-quant-bench (SPARQ_QBENCH_CPUTIME, 1
+  // thread, Zen 4) on ResNet-18's stride-1 3x3 layers: 0.94x the time of
+  // the columns direct path at 56x56, of the im2col GEMM at 28x28, 0.95x
+  // and 0.93x the pixels-as-rows GEMM's at 14x14 and 7x7; not faster on
+  // strided layers, slower on 1x1 layers and the 3-channel stem (channels
+  // padded to 4).
+  const bool rowsPay = strideH == 1 && strideW == 1 && C % 4 == 0 &&
+                       K % 16 == 0 && (KH > 1 || KW > 1);
+  if (directOk && rowsOverride != 0 && (rowsPay || rowsOverride == 1)) {
     qconvDirectLayer(context, s, N, x8, W, Y, xType, wType, xzRaw, wzRaw.data(),
-                     proto, flags);
+                     proto, flags, /*pixelRows=*/true);
+    return;
+  }
+  if (directOk && !unpadded1x1 && (directPays || directOverride == 1)) {
+    qconvDirectLayer(context, s, N, x8, W, Y, xType, wType, xzRaw, wzRaw.data(),
+                     proto, flags, /*pixelRows=*/false);
     return;
   }
 

@@ -125,16 +125,14 @@ inline void qcCopyBytes(char *dst, const uint8_t *src, int64_t n) {
     dst[i] = static_cast<char>(src[i]);
 }
 
-void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
-                 const uint8_t *packedW, const int32_t *rowSums, void *Y,
-                 const int32_t *wZ, const QGemmArgs &proto, uint8_t *img,
-                 int32_t *sums) {
+/// Builds the interleaved image of one batch element and, per phase and
+/// pixel, the sum over all its channels (padding included; bytes read as
+/// s8, or as u8 with unsignedSums).
+void qDirectPrepare(Context &ctx, const QDirectConv &d, const uint8_t *x,
+                    uint8_t *img, int32_t *sums, bool unsignedSums) {
   const QConvShape &s = *d.s;
-  const int64_t K = s.K, OH = s.OH, OW = s.OW, Wq = d.Wq, Q = d.Q;
-  const int64_t es = qOutElementSize(proto.outKind);
-  const int64_t phases = s.sH * s.sW;
-  const int64_t planeBytes = d.planeElems * 4;
-  const int64_t sumsLd = d.sumsLd;
+  const int64_t Wq = d.Wq, phases = s.sH * s.sW;
+  const int64_t planeBytes = d.planeElems * 4, sumsLd = d.sumsLd;
   // The image, a few channel quads per item.
   const int64_t perItem = std::max<int64_t>(1, 32768 / (planeBytes * phases));
   ctx.threads().parallelFor(
@@ -154,9 +152,20 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
           for (int64_t cq = 0; cq < d.Cq; ++cq)
             qconvQuadSums(reinterpret_cast<const int8_t *>(img) +
                               (cq * phases + ph) * planeBytes + p0 * 4,
-                          p1 - p0, sums + ph * sumsLd + p0, cq == 0);
+                          p1 - p0, sums + ph * sumsLd + p0, cq == 0,
+                          unsignedSums);
         }
       });
+}
+
+void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
+                 const uint8_t *packedW, const int32_t *rowSums, void *Y,
+                 const int32_t *wZ, const QGemmArgs &proto, uint8_t *img,
+                 int32_t *sums) {
+  const QConvShape &s = *d.s;
+  const int64_t K = s.K, OH = s.OH, OW = s.OW, Wq = d.Wq, Q = d.Q;
+  const int64_t es = qOutElementSize(proto.outKind);
+  qDirectPrepare(ctx, d, x, img, sums, /*unsignedSums=*/false);
 
   // Tiles of equal width in whole panels, at most kQcdTileN columns.
   const int64_t tileW = qRoundUp(qDivCeil(Q, qDivCeil(Q, kQcdTileN)), 16);
@@ -265,25 +274,149 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
       });
 }
 
+/// The direct convolution of one batch element with the output pixels as
+/// the GEMM rows: the image (canonical u8 here, the broadcast operand) is
+/// read straight by QConvRowsFn kernels, kQMR consecutive output pixels
+/// per call wherever they are in the image (no dropped columns), against
+/// the weights packed as qPackB panels of 16 channels; each tile's outputs
+/// are stored transposed into the NCHW output. xZa is the image's
+/// canonical zero point, bZ the weights' per channel.
+void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
+                     const int8_t *packedW, const int32_t *colSums, void *Y,
+                     const int32_t *bZ, int32_t xZa, const QGemmArgs &proto,
+                     uint8_t *img, int32_t *sums, int32_t *rowSums) {
+  const QConvShape &s = *d.s;
+  const int64_t K = s.K, OH = s.OH, OW = s.OW, Wq = d.Wq, Kd = d.Kd;
+  const int64_t pixels = OH * OW;
+  const int64_t es = qOutElementSize(proto.outKind);
+  qDirectPrepare(ctx, d, x, img, sums, /*unsignedSums=*/true);
+  // Row sums: per output pixel, its taps' channel sums (qconvColAdj writes
+  // up to 15 entries past each output row, which the next row overwrites).
+  for (int64_t oh = 0; oh < OH; ++oh)
+    qconvColAdj(sums + oh * Wq, d.soff.data(), d.KK, OW, 0, rowSums + oh * OW);
+
+  const int64_t tiles = qDivCeil(K, kQTileN), panels = qDivCeil(pixels, kQMR);
+  const int threads = ctx.numThreads();
+  // A grid of pixel blocks x channel blocks, at least 8 tasks per thread.
+  int64_t nBlocks = qDivCeil(tiles, 8), mBlocks = qDivCeil(panels, 16);
+  while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
+         (nBlocks < tiles || mBlocks < panels)) {
+    if (mBlocks < panels)
+      ++mBlocks;
+    else
+      ++nBlocks;
+  }
+  const QKernelSet &ks = *qkernelSet(activeQIsa());
+  const uint32_t Kd32 = static_cast<uint32_t>(Kd);
+  QGemmArgs epi = proto;
+  epi.chanPerCol = true;
+  const bool fused =
+      proto.outKind == SPARQ_QOUT_U8 || proto.outKind == SPARQ_QOUT_S8;
+  ctx.threads().parallelFor(
+      nBlocks * mBlocks, 1, [&](int64_t begin, int64_t end) {
+        alignas(64) int32_t raw[kQMR * kQTileN];
+        alignas(64) int32_t colAdj[kQTileN];
+        alignas(64) uint8_t tmp[kQMR * kQTileN * 4];
+        // The fused u8/s8 output stage's per-channel terms.
+        alignas(64) int32_t colTerm[kQTileN], bZero[kQTileN];
+        alignas(64) float scale[kQTileN];
+        const uint8_t *rows[kQMR];
+        for (int64_t task = begin; task < end; ++task) {
+          const int64_t mb = task / nBlocks, nb = task % nBlocks;
+          const int64_t p0 = mb * panels / mBlocks,
+                        p1 = (mb + 1) * panels / mBlocks;
+          const int64_t t0 = nb * tiles / nBlocks,
+                        t1 = (nb + 1) * tiles / nBlocks;
+          for (int64_t t = t0; t < t1; ++t) {
+            const int64_t n0 = t * kQTileN;
+            const int64_t cols = std::min<int64_t>(kQTileN, K - n0);
+            const int8_t *b0 = packedW + n0 * Kd;
+            const int8_t *b1 = cols > 16 ? b0 + 16 * Kd : nullptr;
+            for (int64_t j = 0; j < cols; ++j)
+              colAdj[j] = static_cast<int32_t>(
+                  static_cast<uint32_t>(colSums[n0 + j]) -
+                  Kd32 * static_cast<uint32_t>(bZ[n0 + j]));
+            if (fused)
+              for (int64_t j = 0; j < kQTileN; ++j) {
+                const bool live = j < cols;
+                colTerm[j] =
+                    live ? static_cast<int32_t>(
+                               static_cast<uint32_t>(xZa) *
+                                   static_cast<uint32_t>(colAdj[j]) -
+                               static_cast<uint32_t>(proto.biasI32[n0 + j]))
+                         : 0;
+                bZero[j] = live ? bZ[n0 + j] : 0;
+                scale[j] = live ? proto.scale[n0 + j] : 0.f;
+              }
+            QConvRowsOut qout{nullptr,       colTerm,    bZero,     scale,
+                              proto.outZero, proto.qmin, proto.qmax};
+            QOutRow row;
+            row.aZero = xZa;
+            row.colAdj = colAdj;
+            row.bZero = bZ + n0;
+            row.chanPerCol = true;
+            row.biasI32 = proto.biasI32 + n0;
+            row.scale = proto.scale ? proto.scale + n0 : nullptr;
+            row.outKind = proto.outKind;
+            row.outZero = proto.outZero;
+            row.qmin = proto.qmin;
+            row.qmax = proto.qmax;
+            for (int64_t p = p0; p < p1; ++p) {
+              // Panels of balanced sizes (49 pixels: 7 x 7, not 6 x 8 + 1,
+              // whose one-row tail would wait on its accumulator latency).
+              const int64_t m0 = p * pixels / panels;
+              const int nr = static_cast<int>((p + 1) * pixels / panels - m0);
+              for (int i = 0; i < nr; ++i) {
+                const int64_t q = m0 + i;
+                rows[i] = img + ((q / OW) * Wq + q % OW) * 4;
+              }
+              char *dst = static_cast<char *>(Y) + (n0 * pixels + m0) * es;
+              if (fused) {
+                qout.rowSums = rowSums + m0;
+                qconvRowsKernelQ(nr, b1 != nullptr)(
+                    d.kGroups, rows, d.boff.data(), b0, b1, qout, tmp);
+                qStoreTransposed(tmp, nr, cols, 1, dst, pixels);
+                continue;
+              }
+              qconvRowsKernel(nr, b1 != nullptr)(d.kGroups, rows, d.boff.data(),
+                                                 b0, b1, raw);
+              for (int r = 0; r < nr; ++r) {
+                row.rowSum = rowSums[m0 + r];
+                uint8_t *out = tmp + r * kQTileN * es;
+                ks.outputRow(raw + r * kQTileN, cols, row, out);
+                if (proto.outKind == SPARQ_QOUT_F32)
+                  qApplyF32Epilogue(epi, reinterpret_cast<float *>(out), m0 + r,
+                                    n0, cols);
+              }
+              qStoreTransposed(tmp, nr, cols, es, dst, pixels);
+            }
+          }
+        }
+      });
+}
+
 } // namespace
 
 void sparq::rt::qconvDirectLayer(Context &context, const QConvShape &s,
                                  int64_t N, const uint8_t *x8, const void *W,
                                  void *Y, int64_t xType, int64_t wType,
                                  int32_t xzRaw, const int32_t *wzRaw,
-                                 const QGemmArgs &proto, int64_t flags) {
+                                 const QGemmArgs &proto, int64_t flags,
+                                 bool pixelRows) {
   const int64_t C = s.C, H = s.H, Wd = s.W, K = s.K, OH = s.OH, OW = s.OW;
   const int64_t KH = s.KH, KW = s.KW, strideH = s.sH, strideW = s.sW;
   const int64_t padTop = s.pT, padLeft = s.pL, dilH = s.dH, dilW = s.dW;
   const int64_t depth = C * KH * KW, pixels = OH * OW;
   const int64_t es = qOutElementSize(proto.outKind);
-  const uint8_t wMask = wType == SPARQ_QTYPE_S8 ? 0x80 : 0;
-  const uint8_t xMask = xType == SPARQ_QTYPE_U8 ? 0x80 : 0;
-  const int32_t xZ = xzRaw - (xMask ? 128 : 0);
+  // Canonical forms: the weights u8 and the image s8 as the GEMM's rows
+  // and columns, the other way round with pixelRows.
+  const uint8_t wMask = (wType == SPARQ_QTYPE_S8) != pixelRows ? 0x80 : 0;
+  const uint8_t xMask = (xType == SPARQ_QTYPE_U8) != pixelRows ? 0x80 : 0;
+  const int32_t xZ = xzRaw + (xMask ? (pixelRows ? 128 : -128) : 0);
   const uint8_t *w8 = static_cast<const uint8_t *>(W);
   std::vector<int32_t> wZ(K);
   for (int64_t k = 0; k < K; ++k)
-    wZ[k] = wzRaw[k] + (wMask ? 128 : 0);
+    wZ[k] = wzRaw[k] + (wMask ? (pixelRows ? -128 : 128) : 0);
   QDirectConv d;
   d.s = &s;
   d.Cq = qDivCeil(C, 4);
@@ -315,9 +448,11 @@ void sparq::rt::qconvDirectLayer(Context &context, const QConvShape &s,
             ((cq * phases + ph) * d.planeElems + at) * 4;
     }
   // Weights in the image's k order (cq, kh, kw, c % 4), padded channels
-  // canonical 0; row sums then kQMR-row panels.
+  // canonical 0; their sums, then kQMR-row A panels or (pixelRows) 16-column
+  // B panels.
   const int64_t sumsBytes = 4 * qRoundUp(K, 16);
-  const int64_t packBytes = sumsBytes + qPackedASize(K, d.Kd);
+  const int64_t packBytes =
+      sumsBytes + (pixelRows ? qPackedBSize(d.Kd, K) : qPackedASize(K, d.Kd));
   auto packDirect = [&](uint8_t *dst) {
     std::vector<uint8_t> wr(K * d.Kd, wMask);
     for (int64_t k = 0; k < K; ++k)
@@ -325,13 +460,18 @@ void sparq::rt::qconvDirectLayer(Context &context, const QConvShape &s,
         for (int64_t kk = 0; kk < d.KK; ++kk)
           wr[k * d.Kd + ((c / 4) * d.KK + kk) * 4 + c % 4] =
               w8[(k * C + c) * d.KK + kk];
-    qPackA(wr.data(), d.Kd, K, d.Kd, wMask, dst + sumsBytes,
-           reinterpret_cast<int32_t *>(dst));
+    int32_t *wSums = reinterpret_cast<int32_t *>(dst);
+    if (pixelRows)
+      qPackB(wr.data(), d.Kd, /*transB=*/true, d.Kd, 0, K, wMask,
+             reinterpret_cast<int8_t *>(dst + sumsBytes), wSums);
+    else
+      qPackA(wr.data(), d.Kd, K, d.Kd, wMask, dst + sumsBytes, wSums);
   };
   const uint8_t *pw;
   if (flags & SPARQ_UK_CONST_WEIGHTS) {
     std::vector<int64_t> key = {
-        kQConvDirectTag, reinterpret_cast<int64_t>(W), K, depth, KH, wType};
+        kQConvDirectTag, reinterpret_cast<int64_t>(W), K, depth, KH, wType,
+        pixelRows};
     const float *p = context.cachedPack(
         key, static_cast<size_t>(qDivCeil(packBytes, 4)),
         [&](float *dst) { packDirect(reinterpret_cast<uint8_t *>(dst)); });
@@ -350,8 +490,10 @@ void sparq::rt::qconvDirectLayer(Context &context, const QConvShape &s,
   const int64_t imageBytes = qRoundUp(
       d.Cq * phases * d.planeElems * 4 + (kQcdTileN + 64 + KW * dilW) * 4, 64);
   const int64_t sumsInts = phases * sumsLd;
-  float *buf = context.scratch(ScratchSlot::QuantIm2col,
-                               qDivCeil(imageBytes, 4) + sumsInts);
+  const int64_t rowSumsInts = pixelRows ? pixels + 16 : 0;
+  float *buf =
+      context.scratch(ScratchSlot::QuantIm2col,
+                      qDivCeil(imageBytes, 4) + sumsInts + rowSumsInts);
   if (!buf)
     return;
   uint8_t *img = reinterpret_cast<uint8_t *>(buf);
@@ -359,9 +501,17 @@ void sparq::rt::qconvDirectLayer(Context &context, const QConvShape &s,
   const int64_t used = d.Cq * phases * d.planeElems * 4;
   std::memset(img + used, d.padByte, imageBytes - used);
   std::memset(sums, 0, sumsInts * 4);
-  for (int64_t n = 0; n < N; ++n)
-    qDirectConv(context, d, x8 + n * C * H * Wd, pw + sumsBytes,
-                reinterpret_cast<const int32_t *>(pw),
-                static_cast<char *>(Y) + n * K * pixels * es, wZ.data(), proto,
-                img, sums);
+  int32_t *rowSums = sums + sumsInts;
+  for (int64_t n = 0; n < N; ++n) {
+    const uint8_t *xn = x8 + n * C * H * Wd;
+    void *yn = static_cast<char *>(Y) + n * K * pixels * es;
+    const int32_t *wSums = reinterpret_cast<const int32_t *>(pw);
+    if (pixelRows)
+      qDirectConvRows(context, d, xn,
+                      reinterpret_cast<const int8_t *>(pw + sumsBytes), wSums,
+                      yn, wZ.data(), xZ, proto, img, sums, rowSums);
+    else
+      qDirectConv(context, d, xn, pw + sumsBytes, wSums, yn, wZ.data(), proto,
+                  img, sums);
+  }
 }

@@ -27,11 +27,13 @@ struct QConvShape {
 
 /// The direct path of sparq_uk_qconv2d_i8 for an ungrouped layer over N
 /// images (QConvDirect.cpp): the channels-interleaved image read straight
-/// by the kernels; proto carries the epilogue tables of the K channels.
+/// by the kernels, as the GEMM's columns (QConvDirectFn) or, with
+/// pixelRows, as its rows (QConvRowsFn); proto carries the epilogue tables
+/// of the K channels.
 void qconvDirectLayer(Context &ctx, const QConvShape &s, int64_t N,
                       const uint8_t *x8, const void *W, void *Y, int64_t xType,
                       int64_t wType, int32_t xzRaw, const int32_t *wzRaw,
-                      const QGemmArgs &proto, int64_t flags);
+                      const QGemmArgs &proto, int64_t flags, bool pixelRows);
 
 /// Pixel panels per direct-kernel call, at most.
 constexpr int kQcdMaxPanels = 3;
@@ -49,10 +51,45 @@ using QConvDirectFn = void (*)(int64_t kGroups, const uint8_t *a,
 /// (1..kQcdMaxPanels) panels, or null where the CPU lacks AVX-512 VNNI.
 QConvDirectFn qconvDirectKernel(int rows, int panels);
 
-/// sums[j] (+)= the sum of the four s8 bytes img[4j..4j+3], j < pixels;
-/// `first` overwrites instead of adding.
-void qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums,
-                   bool first);
+/// The pixels-as-rows direct kernels: out[i * kQTileN + 16 * p + j] =
+/// sum_g sum_t rows[i][boff[g] + t] * b_p[64 * g + 4 * j + t] for i < R,
+/// j < 16 and p < 2 (b1 non-null) or p < 1: R output pixels, each a pointer
+/// to its quad in the channels-interleaved image (canonical u8), times one
+/// or two qPackB panels of 16 output channels.
+using QConvRowsFn = void (*)(int64_t kGroups, const uint8_t *const *rows,
+                             const int64_t *boff, const int8_t *b0,
+                             const int8_t *b1, int32_t *out);
+
+/// The pixels-as-rows kernel for `rows` (1..kQMR) pixels and one or two
+/// panels, or null where the CPU lacks AVX-512 VNNI.
+QConvRowsFn qconvRowsKernel(int rows, bool twoPanels);
+
+/// The u8/s8 output stage of a pixels-as-rows tile, per channel j of its
+/// 32 (zero past the live ones) and pixel i:
+///   out = clamp(rne(float(raw - colTerm[j] - bZero[j] * rowSums[i]) *
+///               scale[j]) + outZero, qmin, qmax),
+/// with colTerm[j] = aZero * colAdj[j] - bias[j] in wrapping int32: the
+/// QOutRow arithmetic, regrouped, so exactly requantizeScalar's result.
+struct QConvRowsOut {
+  const int32_t *rowSums;
+  const int32_t *colTerm;
+  const int32_t *bZero;
+  const float *scale;
+  int32_t outZero, qmin, qmax;
+};
+
+/// A pixels-as-rows kernel with that output stage fused: the bytes of
+/// pixel i at out + i * kQTileN.
+using QConvRowsQFn = void (*)(int64_t kGroups, const uint8_t *const *rows,
+                              const int64_t *boff, const int8_t *b0,
+                              const int8_t *b1, const QConvRowsOut &o,
+                              uint8_t *out);
+QConvRowsQFn qconvRowsKernelQ(int rows, bool twoPanels);
+
+/// sums[j] (+)= the sum of the four bytes img[4j..4j+3], j < pixels, read
+/// as s8 or (unsignedBytes) u8; `first` overwrites instead of adding.
+void qconvQuadSums(const int8_t *img, int64_t pixels, int32_t *sums, bool first,
+                   bool unsignedBytes = false);
 
 /// out[j] = base + sum_t sums[soff[t] + j] (wrapping) for j below n
 /// rounded up to 16 (out and the sums must have room for that).
@@ -77,6 +114,11 @@ bool qconvOutputTile(const int32_t *raw, int rows, int64_t n,
 /// supports (tests), and -1 restores the default.
 bool qconvDirectEnabled();
 void setQConvDirect(int on);
+
+/// Whether the direct path runs with the output pixels as the GEMM rows
+/// (QConvRowsFn) where that pays: setQConvDirectRows(0) never, (1) on every
+/// ungrouped layer (tests), -1 the default.
+void setQConvDirectRows(int on);
 
 /// Whether sparq_uk_qconv2d_i8 runs ungrouped layers that do not take the
 /// direct path with the output pixels as the GEMM rows (where that pays):

@@ -324,14 +324,10 @@ void sparq::rt::qApplyF32Epilogue(const QGemmArgs &a, float *c, int64_t row,
   kernels().epilogueRow(c, rowBias, colBias, nullptr, n, a.act, a.actA, a.actB);
 }
 
-namespace {
-
-/// Stores a tile of `rows` x `cols` outputs of es bytes (row r at
-/// tile + r * kQTileN * es) column-major: column j at dst + j * ldc * es.
-void qStoreTransposed(const uint8_t *tile, int rows, int64_t cols, int64_t es,
-                      char *dst, int64_t ldc) {
+void sparq::rt::qStoreTransposed(const uint8_t *tile, int rows, int64_t cols,
+                                 int64_t es, char *dst, int64_t ldc) {
 #ifdef SPARQ_QGEMM_SSE2
-  if (es == 1 && rows == kQMR) {
+  if (es == 1) {
     // 8 x 16 byte transposes: each 16-byte result holds two columns.
     int64_t j0 = 0;
     for (; j0 < cols; j0 += 16) {
@@ -362,8 +358,26 @@ void qStoreTransposed(const uint8_t *tile, int rows, int64_t cols, int64_t es,
             if (j >= live)
               continue;
             __m128i v = t ? _mm_unpackhi_epi64(pairs[h], pairs[h]) : pairs[h];
-            _mm_storel_epi64(reinterpret_cast<__m128i *>(dst + (j0 + j) * ldc),
-                             v);
+            char *out = dst + (j0 + j) * ldc;
+            if (rows == kQMR) {
+              _mm_storel_epi64(reinterpret_cast<__m128i *>(out), v);
+              continue;
+            }
+            // Only the live rows: the next bytes may be another task's.
+            uint64_t bytes = static_cast<uint64_t>(_mm_cvtsi128_si64(v));
+            int at = 0;
+            if (rows & 4) {
+              std::memcpy(out, &bytes, 4);
+              bytes >>= 32;
+              at = 4;
+            }
+            if (rows & 2) {
+              std::memcpy(out + at, &bytes, 2);
+              bytes >>= 16;
+              at += 2;
+            }
+            if (rows & 1)
+              out[at] = static_cast<char>(bytes);
           }
       }
     }
@@ -371,10 +385,17 @@ void qStoreTransposed(const uint8_t *tile, int rows, int64_t cols, int64_t es,
   }
 #endif
   for (int64_t j = 0; j < cols; ++j)
-    for (int r = 0; r < rows; ++r)
-      std::memcpy(dst + (j * ldc + r) * es, tile + (r * kQTileN + j) * es,
-                  static_cast<size_t>(es));
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t *from = tile + (r * kQTileN + j) * es;
+      char *to = dst + (j * ldc + r) * es;
+      if (es == 4)
+        std::memcpy(to, from, 4);
+      else
+        *to = static_cast<char>(*from);
+    }
 }
+
+namespace {
 
 /// Rows [m0, m0+mc) x columns [n0, n0+nc) of C; bBlock holds the packed
 /// panels from column n0 (a panel boundary) on and colSums their sums, or

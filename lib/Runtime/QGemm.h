@@ -223,6 +223,11 @@ inline __m128i qLoadStridedSse2(const uint8_t *p, int64_t step) {
 }
 #endif
 
+/// Stores a tile of `rows` x `cols` outputs of es bytes (row r at
+/// tile + r * kQTileN * es) column-major: column j at dst + j * ldc * es.
+void qStoreTransposed(const uint8_t *tile, int rows, int64_t cols, int64_t es,
+                      char *dst, int64_t ldc);
+
 /// Zero point i of a u8/s8 (SPARQ_QTYPE_*) array; 0 when zp is null.
 int32_t qLoadZeroPoint(const void *zp, int64_t type, int64_t i);
 

@@ -8,6 +8,8 @@
 // timing windows, GOPS (2 * MACs / s), and the speedup over f32. Not part
 // of the unit-test count.
 // Usage: sparq-quant-bench [threads...]   (default: 1 2)
+// Environment: SPARQ_QBENCH_FILTER (label substring), SPARQ_QBENCH_ISA,
+// SPARQ_QBENCH_SKIP_GENERIC, SPARQ_QBENCH_CPUTIME (thread CPU time).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <time.h>
 #include <vector>
 
 using sparq::rt::QIsa;
@@ -33,7 +36,18 @@ namespace {
 /// the machine hits all of them alike and the ratios stay meaningful.
 std::vector<double>
 medianSecondsPerCall(const std::vector<std::function<void()>> &fns) {
-  auto now = [] { return std::chrono::steady_clock::now(); };
+  // SPARQ_QBENCH_CPUTIME: the calling thread's CPU time instead of wall
+  // time (meaningful at 1 thread only), which time slices given to other
+  // processes on a shared machine do not inflate.
+  static const bool cpuTime = std::getenv("SPARQ_QBENCH_CPUTIME") != nullptr;
+  auto now = [] {
+    if (!cpuTime)
+      return std::chrono::steady_clock::now();
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::steady_clock::time_point(
+        std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+  };
   std::vector<int> reps(fns.size(), 1);
   for (size_t f = 0; f < fns.size(); ++f) {
     fns[f](); // warm-up: fills the weight cache and the scratch
@@ -205,12 +219,18 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   const bool vnni = !isas.empty() && isas.back() == QIsa::Avx512Vnni;
   if (vnni) {
     std::function<void()> vnniFn = fns.back();
-    for (auto [direct, pixelRows] : {std::pair{1, -1}, {0, 0}, {0, 1}})
-      fns.push_back([vnniFn, direct, pixelRows] {
-        sparq::rt::setQConvDirect(direct);
-        sparq::rt::setQConvPixelRows(pixelRows);
+    struct Mode {
+      int direct, directRows, pixelRows;
+    };
+    for (Mode mode : {Mode{1, 0, -1}, Mode{0, 0, 0}, Mode{0, 0, 1},
+                      Mode{-1, 1, -1}})
+      fns.push_back([vnniFn, mode] {
+        sparq::rt::setQConvDirect(mode.direct);
+        sparq::rt::setQConvDirectRows(mode.directRows);
+        sparq::rt::setQConvPixelRows(mode.pixelRows);
         vnniFn();
         sparq::rt::setQConvPixelRows(-1);
+        sparq::rt::setQConvDirectRows(-1);
         sparq::rt::setQConvDirect(-1);
       });
   }
@@ -218,15 +238,16 @@ void benchQConv(sparq_model *m, int threads, const char *label, int64_t C,
   std::vector<double> times = medianSecondsPerCall(fns);
   report(label, threads, ops, isas, times);
   if (vnni) {
-    const double dflt = times[times.size() - 4];
-    const double forced = times[times.size() - 3];
-    const double off = times[times.size() - 2], rows = times.back();
+    const size_t v = times.size() - 5;
+    const double dflt = times[v], forced = times[v + 1], off = times[v + 2];
+    const double rows = times[v + 3], directRows = times[v + 4];
     std::printf("%-30s %2d  vnni im2col %7.3f ms %6.1f GOPS, direct forced "
-                "%7.3f ms, pixel rows %7.3f ms %6.1f GOPS; time vs im2col: "
-                "default %.2f, direct %.2f, pixel rows %.2f\n",
+                "%7.3f ms, pixel rows %7.3f ms, direct rows %7.3f ms %6.1f "
+                "GOPS; time vs im2col: default %.2f, direct %.2f, pixel rows "
+                "%.2f, direct rows %.2f\n",
                 label, threads, off * 1e3, ops / off * 1e-9, forced * 1e3,
-                rows * 1e3, ops / rows * 1e-9, dflt / off, forced / off,
-                rows / off);
+                rows * 1e3, directRows * 1e3, ops / directRows * 1e-9,
+                dflt / off, forced / off, rows / off, directRows / off);
   }
 }
 

@@ -684,6 +684,12 @@ void sparq::unit::runQuantKernelTests(int numThreads) {
       testQConvDirectShapes(numThreads, tag + " direct");
       sparq::rt::setQConvDirect(-1);
       testQConvDirectShapes(numThreads, tag);
+      // The direct path with the pixels as rows, likewise.
+      sparq::rt::setQConvDirectRows(1);
+      testQConv(numThreads, tag + " direct-rows", seed + 19);
+      testQConvDirectShapes(numThreads, tag + " direct-rows");
+      testQConvSmallMaps(numThreads, tag + " direct-rows");
+      sparq::rt::setQConvDirectRows(-1);
     }
     // The pixels-as-rows path on every ungrouped layer (direct path off),
     // then the default choices on small maps.
