@@ -12,6 +12,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -98,6 +99,30 @@ static std::string hostFeatures() {
     features += (f.second ? "+" : "-") + f.first().str();
   }
   return features;
+}
+
+int sparq::sparseVectorBits(const TargetChoice &target) {
+  bool host = target.cpu.empty() || target.cpu == "host";
+  if (host && target.features.empty())
+    return 0; // the cost model reads the host CPU itself
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return 256;
+  std::string cpu = host ? llvm::sys::getHostCPUName().str() : target.cpu;
+  std::string features = host ? hostFeatures() : "";
+  if (!target.features.empty())
+    features += (features.empty() ? "" : ",") + target.features;
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      llvmTarget->createMCSubtargetInfo(triple, cpu, features));
+  // What the runtime's AVX-512 sparse kernel set requires.
+  return info && info->checkFeatures(
+                     "+avx512f,+avx512bw,+avx512dq,+avx512vl,+bmi2")
+             ? 512
+             : 256;
 }
 
 bool sparq::optimizeAndEmit(llvm::Module &module, const TargetChoice &target,

@@ -35,6 +35,10 @@ translateWithGlue(mlir::ModuleOp module, llvm::LLVMContext &context,
 
 /// Sets the target, runs the O3 pipeline and writes an object file (or the
 /// optimized IR as text when `emitIR`). Returns false with `error` set.
+/// Vector width (256 or 512) of the runtime sparse kernel set `target`'s
+/// features select, for the sparse cost model; 0 for the host CPU.
+int sparseVectorBits(const TargetChoice &target);
+
 bool optimizeAndEmit(llvm::Module &module, const TargetChoice &target,
                      llvm::StringRef outputPath, bool emitIR,
                      std::string &error, std::string *cpuDescription = nullptr);

@@ -263,6 +263,8 @@ int sparq::compileModel(const CompileOptions &options,
   graphOptions.prune = options.prune;
   graphOptions.pruneLayers = options.pruneLayers;
   graphOptions.sparsity = options.sparsity;
+  graphOptions.sparseVectorBits =
+      sparseVectorBits(TargetChoice{options.cpu, options.features});
 
   // Post-training quantization: check the options, then, with calibration
   // inputs, build and run the fp32 reference (instrumented for w8a8) to get

@@ -45,6 +45,7 @@ void sparq::buildGraphPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createSparqSparsityAnalysisPass());
   SparqSelectSparseFormatPassOptions select;
   select.mode = options.sparsity;
+  select.vectorBits = options.sparseVectorBits;
   pm.addNestedPass<func::FuncOp>(createSparqSelectSparseFormatPass(select));
   pm.addNestedPass<func::FuncOp>(createSparqPackSparseWeightsPass());
   pm.addPass(createCanonicalizerPass());

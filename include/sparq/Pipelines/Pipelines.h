@@ -31,6 +31,11 @@ struct GraphPipelineOptions
       *this, "sparsity",
       llvm::cl::desc("sparse kernel selection: auto, off or force"),
       llvm::cl::init("auto")};
+  PassOptions::Option<int> sparseVectorBits{
+      *this, "sparse-vector-bits",
+      llvm::cl::desc("vector width the sparse cost model assumes: 256, 512, "
+                     "or 0 for the host CPU"),
+      llvm::cl::init(0)};
   PassOptions::Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("post-training quantization: w8, w4:gN or w8a8"),

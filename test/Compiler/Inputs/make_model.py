@@ -1,6 +1,6 @@
 """Writes small ONNX models for the compiler's lit tests.
 
-Usage: make_model.py KIND OUT.onnx   (KIND: mlp, dynamic, unsupported)
+Usage: make_model.py KIND OUT.onnx   (KIND: mlp, sparse, dynamic, unsupported)
 """
 import sys
 
@@ -27,6 +27,15 @@ if kind == "mlp":
           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 8])],
           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 16])],
           [w, b])
+elif kind == "sparse":
+    # 90% of a 256x128 weight zero, 16 rows per call.
+    wv = rng.standard_normal((256, 128)).astype(np.float32)
+    wv[rng.random(wv.shape) < 0.9] = 0.0
+    w = numpy_helper.from_array(wv, "w")
+    model([helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")],
+          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [16, 256])],
+          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [16, 128])],
+          [w])
 elif kind == "dynamic":
     w = numpy_helper.from_array(rng.standard_normal((8, 4)).astype(np.float32), "w")
     model([helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")],

@@ -131,6 +131,15 @@ struct SparqSelectSparseFormatPass
           << mode << "'";
       return signalPassFailure();
     }
+    if (vectorBits != 0 && vectorBits != 256 && vectorBits != 512) {
+      getOperation().emitError("sparq-select-sparse-format: vector-bits must "
+                               "be 0, 256 or 512, got ")
+          << static_cast<int>(vectorBits);
+      return signalPassFailure();
+    }
+    SparseTarget target = hostSparseTarget();
+    if (vectorBits != 0)
+      target.vectorBits = vectorBits;
     MLIRContext *context = &getContext();
     getOperation().walk([&](Operation *op) {
       auto attr = op->getAttrOfType<SparsityAttr>("sparq.sparsity");
@@ -151,12 +160,14 @@ struct SparqSelectSparseFormatPass
       int64_t batch = kernelBatchRows(op);
       ConvCosts conv = convCosts(op, *w, batch);
       double dense =
-          estimateDenseMicros(w->rows, w->cols, batch) * conv.denseScale +
+          estimateDenseMicros(w->rows, w->cols, batch, target) *
+              conv.denseScale +
           conv.denseExtraMicros;
       std::optional<SparsePattern> best;
       double bestMicros = 0;
       for (const SparsePattern &p : candidates(attr, op)) {
-        double t = conv.sparseMicros(p, estimateSparseMicros(*w, p, batch));
+        double t =
+            conv.sparseMicros(p, estimateSparseMicros(*w, p, batch, target));
         if (!best || t < bestMicros) {
           best = p;
           bestMicros = t;
@@ -172,6 +183,7 @@ struct SparqSelectSparseFormatPass
         os << " (direct convolution)";
       else if (isa<FusedConvOp>(op))
         os << " (im2col)";
+      os << " [" << target.vectorBits << "-bit sparse kernels]";
       if (mode == "force")
         return record(best->str(), "forced; " + os.str());
       if (bestMicros < 0.9 * dense)

@@ -78,11 +78,15 @@ def SparqSelectSparseFormatPass
     `sparq.format_reason`. A sparse format is only chosen when it is
     estimated at least 10% faster than dense. `mode=off` keeps everything
     dense; `mode=force` picks the best sparse format for every sparse
-    weight regardless of the estimate.
+    weight regardless of the estimate. `vector-bits` is the vector width
+    of the target's sparse kernels (256: AVX2, 512: AVX-512; 0: the CPU
+    the compiler runs on), which sets the kernel rates the model uses.
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
-           "auto, off or force">
+           "auto, off or force">,
+    Option<"vectorBits", "vector-bits", "int", /*default=*/"0",
+           "sparse kernel vector width: 256, 512, or 0 for the host CPU">
   ];
   let dependentDialects = ["::sparq::SparqDialect"];
 }
