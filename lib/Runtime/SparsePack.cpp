@@ -247,6 +247,126 @@ void sparq::rt::pruneToNM(float *dense, int64_t rows, int64_t cols, int64_t n,
     }
 }
 
+std::vector<uint8_t> sparq::rt::packSparseBlockI8(const int8_t *dense,
+                                                  int64_t rows, int64_t cols,
+                                                  int indexBytes) {
+  if (!dense || rows <= 0 || cols <= 0 || rows > UINT32_MAX ||
+      cols > UINT32_MAX || cols % 4 != 0)
+    return {};
+  const int64_t blockCols = cols / 4;
+  indexBytes = sparseIndexBytes(indexBytes, blockCols);
+  if (!indexBytes)
+    return {};
+  auto blockNonZero = [&](int64_t r, int64_t bc) {
+    const int8_t *p = dense + r * cols + bc * 4;
+    return p[0] != 0 || p[1] != 0 || p[2] != 0 || p[3] != 0;
+  };
+  uint64_t blocks = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t bc = 0; bc < blockCols; ++bc)
+      blocks += blockNonZero(r, bc);
+  sparq_sparse_header h = sparseBaseHeader(SPARQ_SPARSE_BLOCK_I8, rows, cols);
+  h.index_bytes = indexBytes;
+  h.block_cols = 4;
+  h.nnz = blocks * 4;
+  // Laid out by hand: int8 values, then the row sums.
+  uint64_t off = sparseAlign16(sizeof(sparq_sparse_header));
+  h.row_ptr_offset = off;
+  off = sparseAlign16(off + (rows + 1) * 4);
+  h.col_offset = off;
+  off = sparseAlign16(off + blocks * indexBytes);
+  h.values_offset = off;
+  const uint64_t sumsOffset = sparseAlign16(off + h.nnz);
+  h.total_bytes = sparseAlign16(sumsOffset + rows * 4);
+  std::vector<uint8_t> blob(h.total_bytes, 0);
+  std::memcpy(blob.data(), &h, sizeof(h));
+  uint32_t *rowPtr = reinterpret_cast<uint32_t *>(blob.data() + h.row_ptr_offset);
+  uint8_t *col = blob.data() + h.col_offset;
+  int8_t *values = reinterpret_cast<int8_t *>(blob.data() + h.values_offset);
+  int32_t *sums = reinterpret_cast<int32_t *>(blob.data() + sumsOffset);
+  uint64_t b = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    rowPtr[r] = static_cast<uint32_t>(b);
+    int32_t sum = 0;
+    for (int64_t bc = 0; bc < blockCols; ++bc) {
+      if (!blockNonZero(r, bc))
+        continue;
+      sparseStoreIndex(col, indexBytes, b, static_cast<uint32_t>(bc));
+      for (int t = 0; t < 4; ++t) {
+        values[b * 4 + t] = dense[r * cols + bc * 4 + t];
+        sum += values[b * 4 + t];
+      }
+      ++b;
+    }
+    sums[r] = sum;
+  }
+  rowPtr[rows] = static_cast<uint32_t>(b);
+  return blob;
+}
+
+bool sparq::rt::readSparseBlobI8(const void *blob, SparseMatrixI8 &out) {
+  if (!blob || reinterpret_cast<uintptr_t>(blob) % 4 != 0)
+    return false;
+  sparq_sparse_header h;
+  std::memcpy(&h, blob, sizeof(h));
+  if (h.magic != SPARQ_SPARSE_MAGIC || h.version != SPARQ_SPARSE_VERSION ||
+      h.format != SPARQ_SPARSE_BLOCK_I8 || h.total_bytes < sizeof(h) ||
+      h.rows == 0 || h.cols == 0 || h.block_rows != 1 || h.block_cols != 4 ||
+      h.cols % 4 != 0 || (h.index_bytes != 2 && h.index_bytes != 4) ||
+      h.nnz % 4 != 0)
+    return false;
+  const uint8_t *base = static_cast<const uint8_t *>(blob);
+  const uint64_t total = h.total_bytes;
+  if (!sparseRangeOk(h.row_ptr_offset, uint64_t(h.rows) + 1, 4, total))
+    return false;
+  const uint32_t *rowPtr =
+      reinterpret_cast<const uint32_t *>(base + h.row_ptr_offset);
+  if (rowPtr[0] != 0)
+    return false;
+  for (uint64_t r = 0; r < h.rows; ++r)
+    if (rowPtr[r + 1] < rowPtr[r])
+      return false;
+  const uint64_t blocks = rowPtr[h.rows];
+  if (blocks * 4 != h.nnz ||
+      !sparseRangeOk(h.col_offset, blocks, h.index_bytes, total) ||
+      !sparseRangeOk(h.values_offset, h.nnz, 1, total))
+    return false;
+  const uint64_t sumsOffset = sparseAlign16(h.values_offset + h.nnz);
+  if (!sparseRangeOk(sumsOffset, h.rows, 4, total))
+    return false;
+  const void *col = base + h.col_offset;
+  bool sorted = false;
+  const uint64_t blockCols = h.cols / 4;
+  bool inRange = h.index_bytes == 2
+                     ? sparseIndicesBelow<uint16_t>(col, rowPtr, h.rows,
+                                                    blockCols, sorted)
+                     : sparseIndicesBelow<uint32_t>(col, rowPtr, h.rows,
+                                                    blockCols, sorted);
+  if (!inRange)
+    return false;
+  const int8_t *values = reinterpret_cast<const int8_t *>(base + h.values_offset);
+  const int32_t *sums = reinterpret_cast<const int32_t *>(base + sumsOffset);
+  for (uint64_t r = 0; r < h.rows; ++r) {
+    int32_t sum = 0;
+    for (uint64_t v = uint64_t(rowPtr[r]) * 4; v < uint64_t(rowPtr[r + 1]) * 4;
+         ++v)
+      sum += values[v];
+    if (sum != sums[r])
+      return false;
+  }
+  SparseMatrixI8 s;
+  s.rows = h.rows;
+  s.cols = h.cols;
+  s.blocks = static_cast<int64_t>(blocks);
+  s.indexBytes = static_cast<int>(h.index_bytes);
+  s.rowPtr = rowPtr;
+  s.col = col;
+  s.values = values;
+  s.rowSums = sums;
+  out = s;
+  return true;
+}
+
 uint64_t sparq::rt::sparseBlobBytes(const void *blob) {
   if (!blob)
     return 0;

@@ -62,6 +62,31 @@ struct SparseMatrix {
 /// a successfully read blob can be traversed without further checks.
 bool readSparseBlob(const void *blob, SparseMatrix &out);
 
+/// Packs the int8 matrix dense [rows, cols] (cols % 4 == 0) as
+/// SPARQ_SPARSE_BLOCK_I8: every 1 x 4 block holding a non-zero, with the
+/// row sums. indexBytes as for packSparseCsr. Returns an empty vector for
+/// invalid arguments.
+std::vector<uint8_t> packSparseBlockI8(const int8_t *dense, int64_t rows,
+                                       int64_t cols, int indexBytes = 0);
+
+/// A validated view of a SPARQ_SPARSE_BLOCK_I8 blob.
+struct SparseMatrixI8 {
+  int64_t rows = 0, cols = 0;
+  int64_t blocks = 0;               ///< stored 1 x 4 blocks
+  int indexBytes = 0;               ///< 2 or 4
+  const uint32_t *rowPtr = nullptr; ///< rows + 1 block indices
+  const void *col = nullptr;        ///< block-column index per block
+  const int8_t *values = nullptr;   ///< 4 bytes per block
+  const int32_t *rowSums = nullptr; ///< sum of each row's values
+};
+
+/// Checks a SPARQ_SPARSE_BLOCK_I8 blob completely (header, sizes, alignment,
+/// monotone row pointers, block columns in range, row sums equal to the
+/// values' sums) and fills `out`; false for anything malformed, including
+/// blobs of the f32 formats (which readSparseBlob takes, and which in turn
+/// rejects this one).
+bool readSparseBlobI8(const void *blob, SparseMatrixI8 &out);
+
 /// total_bytes of a blob's header, or 0 when the magic or version is wrong.
 uint64_t sparseBlobBytes(const void *blob);
 

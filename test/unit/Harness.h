@@ -39,6 +39,7 @@ void runKernelTests(int numThreads);
 void runConvTests(int numThreads);
 void runSparseTests(int numThreads);
 void runQuantKernelTests(int numThreads);
+void runSparseQTests(int numThreads);
 void runAbiTests();
 
 } // namespace unit

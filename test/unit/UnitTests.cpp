@@ -21,6 +21,7 @@ int main() {
     runConvTests(threads);
     runSparseTests(threads);
     runQuantKernelTests(threads);
+    runSparseQTests(threads);
   }
   runAbiTests();
   std::printf("unit: %ld passed, %ld failed\n", counters().passed,

@@ -296,6 +296,22 @@ SPARQ_API void sparq_uk_qmatmul_i8(
     int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
     float actB, int64_t flags);
 
+/* Integer matmul with a packed sparse int8 weight: C[M,N] = out(A * W^T),
+ * where `w` is a SPARQ_SPARSE_BLOCK_I8 blob (sparq_sparse_format.h) with
+ * rows = N and cols = K: symmetric s8 weights (zero point 0) in 1 x 4 blocks
+ * along K, with their row sums. A is row-major [M,K] of aType with the one
+ * zero point aZero; C is row-major [M,N] of the outKind's type. The
+ * epilogue arguments are sparq_uk_qmatmul_i8's (scalePerCol: one entry or
+ * N). The blob must stay at its address with unchanged contents for the
+ * model's lifetime (validated once, then cached); a malformed blob leaves C
+ * unwritten. */
+SPARQ_API void sparq_uk_sparse_qmatmul_i8(
+    void *ctx, const void *w, const void *A, void *C, int64_t M,
+    int64_t aType, const void *aZero, int64_t outKind, const int32_t *biasI32,
+    const float *scale, int64_t scalePerCol, const float *biasF32,
+    int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
+    float actB);
+
 /* Integer 2-D convolution, NCHW: X [N,C,H,Wd] of xType, W [K, C/groups, KH,
  * KW] of wType, Y [N,K,OH,OW] of the outKind's type; geometry as
  * sparq_uk_conv2d_f32. Padding contributes 0 to acc (it reads xZero). xZero

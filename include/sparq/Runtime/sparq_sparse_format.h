@@ -24,6 +24,16 @@
  *    N] (float; unused slots hold 0) and col[rows * (cols/M) * N], the
  *    position (0..M-1) of each slot inside its group, packed 4 bits per
  *    entry (two per byte, low nibble first), M <= 16.
+ *  - SPARQ_SPARSE_BLOCK_I8 (int8 weights in 1 x 4 blocks along cols, for
+ *    the integer kernel sparq_uk_sparse_qmatmul_i8; block_rows = 1,
+ *    block_cols = 4, cols % 4 == 0): row_ptr[rows + 1] (uint32, index of the
+ *    first block of each row), col[nblocks] (uint16/uint32 block-column
+ *    index, i.e. first col / 4), values[nblocks * 4] (int8, the symmetric
+ *    weight with zero point 0; nnz = nblocks * 4), then row_sums[rows]
+ *    (int32, the sum of each row's values: the zero-point compensation) at
+ *    the first multiple of 16 past the values. One block is one 4-byte
+ *    operand of vpdpbusd. Only sparq_uk_sparse_qmatmul_i8 reads this
+ *    format; the f32 kernels reject it.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -38,24 +48,26 @@
 enum sparq_sparse_format {
   SPARQ_SPARSE_CSR = 1,
   SPARQ_SPARSE_BLOCK = 2,
-  SPARQ_SPARSE_NM = 3
+  SPARQ_SPARSE_NM = 3,
+  SPARQ_SPARSE_BLOCK_I8 = 4
 };
 
 typedef struct sparq_sparse_header {
   uint32_t magic;       /* SPARQ_SPARSE_MAGIC */
   uint32_t version;     /* SPARQ_SPARSE_VERSION */
   uint32_t format;      /* enum sparq_sparse_format */
-  uint32_t index_bytes; /* 2 or 4 (CSR and BLOCK col arrays); 0 for NM */
+  uint32_t index_bytes; /* 2 or 4 (CSR, BLOCK, BLOCK_I8 col arrays); 0 for
+                           NM */
   uint32_t rows;
   uint32_t cols;
-  uint32_t block_rows; /* BLOCK: R; otherwise 1 */
-  uint32_t block_cols; /* BLOCK: C; otherwise 1 */
+  uint32_t block_rows; /* BLOCK: R; BLOCK_I8: 1; otherwise 1 */
+  uint32_t block_cols; /* BLOCK: C; BLOCK_I8: 4; otherwise 1 */
   uint32_t n;          /* NM: N; otherwise 0 */
   uint32_t m;          /* NM: M; otherwise 0 */
   uint64_t nnz;        /* stored values (CSR: non-zeros; BLOCK: blocks*R*C;
-                          NM: rows*(cols/M)*N) */
-  uint64_t row_ptr_offset; /* CSR, BLOCK */
-  uint64_t col_offset;     /* CSR, BLOCK, NM */
+                          NM: rows*(cols/M)*N; BLOCK_I8: blocks*4) */
+  uint64_t row_ptr_offset; /* CSR, BLOCK, BLOCK_I8 */
+  uint64_t col_offset;     /* CSR, BLOCK, NM, BLOCK_I8 */
   uint64_t values_offset;
   uint64_t total_bytes;    /* size of the whole blob */
 } sparq_sparse_header;

@@ -1,0 +1,505 @@
+//===- SparseQKernels.cpp - int8 matmul over 1x4-block sparse weights -----===//
+//
+// sparq_uk_sparse_qmatmul_i8: C[M,N] = out(sum_k (a - aZero) * w[n][k]) with
+// the weight packed as SPARQ_SPARSE_BLOCK_I8 (1 x 4 int8 blocks along k,
+// symmetric, zero point 0) and u8 or s8 activations. Activations take the
+// canonical u8 form of QGemm.h (s8 flipped by x ^ 0x80, its zero point moved
+// by +128), so with u = canonical a and s = w
+//   acc[m][n] = sum u * s - za' * rowsum(s)[n]
+// in wrapping int32 arithmetic, exact whenever the true result fits; the row
+// sums come with the blob. The output stage is the integer GEMM's
+// (QKernelSet::outputRow, then the f32 bias and activation).
+//
+// Two ways through the weight, by the number of activation rows:
+//  - panels (many rows): activations packed in panels of 16 rows, one group
+//    of 4 k per 64 bytes (u8 for VNNI; widened to i16 for AVX2's vpmaddwd),
+//    so one stored block is one panel load and one vpdpbusd (AVX2: four
+//    vpmaddwd) with the block's 4 bytes broadcast; 16 x 16 tiles of results
+//    are transposed into rows for the output stage;
+//  - rows (few rows): per activation row, 16 (AVX2: 8) blocks at a time,
+//    their activation quads gathered by block column, one vpdpbusd per 16
+//    blocks and a horizontal sum per output.
+// The generic path is the scalar loop. Tasks are (rows, 64-column chunk)
+// pairs spread over the context's pool.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Context.h"
+#include "Model.h"
+#include "QGemm.h"
+#include "SparsePack.h"
+
+#include "sparq/Runtime/sparq_runtime.h"
+#include "sparq/Runtime/sparq_sparse_format.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SPARQ_HAVE_SQ_X86 1
+#include <immintrin.h>
+#endif
+
+using namespace sparq::rt;
+
+namespace {
+
+/// Tags of this kernel's entries in the packed-weight cache.
+constexpr int64_t kSqViewTag = 0x53515101;
+constexpr int64_t kSqCopyTag = 0x53515102;
+
+/// Activation rows of one panel, output columns of one task.
+constexpr int64_t kSqPanelRows = 16;
+constexpr int64_t kSqChunk = 64;
+
+/// Up to this many activation rows take the row (gather) path.
+constexpr int64_t kSqRowPathMaxM = 3;
+
+struct SqCachedView {
+  uint32_t valid;
+  SparseMatrixI8 matrix;
+};
+
+/// The validated view of the blob at w (checked on first use, then cached);
+/// null when it is malformed or memory ran out.
+const SparseMatrixI8 *sqLookup(Context &context, const void *w) {
+  sparq_sparse_header h;
+  std::memcpy(&h, w, sizeof(h));
+  if (h.magic != SPARQ_SPARSE_MAGIC || h.version != SPARQ_SPARSE_VERSION ||
+      h.format != SPARQ_SPARSE_BLOCK_I8 || h.total_bytes < sizeof(h) ||
+      h.total_bytes > (uint64_t(1) << 40))
+    return nullptr;
+  // The header is part of the key so that another blob later placed at the
+  // same address (tests) is not mistaken for the cached one.
+  std::vector<int64_t> key = {kSqViewTag,
+                              reinterpret_cast<int64_t>(w),
+                              int64_t(h.index_bytes),
+                              int64_t(h.rows) << 32 | h.cols,
+                              int64_t(h.nnz),
+                              int64_t(h.row_ptr_offset),
+                              int64_t(h.col_offset) << 32 | h.values_offset,
+                              int64_t(h.total_bytes)};
+  const void *blob = w;
+  if (reinterpret_cast<uintptr_t>(w) % 4 != 0) {
+    key[0] = kSqCopyTag;
+    size_t bytes = static_cast<size_t>(h.total_bytes);
+    blob = context.cachedPack(key, (bytes + 3) / 4,
+                              [&](float *dst) { std::memcpy(dst, w, bytes); });
+    if (!blob)
+      return nullptr;
+    key[0] = kSqViewTag;
+  }
+  constexpr size_t viewFloats = (sizeof(SqCachedView) + 3) / 4;
+  const float *cached = context.cachedPack(key, viewFloats, [&](float *dst) {
+    SqCachedView view;
+    view.valid = readSparseBlobI8(blob, view.matrix) ? 1 : 0;
+    std::memcpy(dst, &view, sizeof(view));
+  });
+  if (!cached)
+    return nullptr;
+  const auto *view = reinterpret_cast<const SqCachedView *>(cached);
+  return view->valid ? &view->matrix : nullptr;
+}
+
+template <typename IdxT> int64_t sqBlockCol(const void *col, int64_t b) {
+  return static_cast<const IdxT *>(col)[b];
+}
+
+/// Raw products of columns [n0, n0 + nc) of one activation row x (xorMask
+/// canonicalizes s8): raw[j] = sum u * s.
+using SqRowFn = void (*)(const SparseMatrixI8 &w, const uint8_t *x,
+                         uint8_t xorMask, int64_t n0, int64_t nc,
+                         int32_t *raw);
+/// Raw products of one packed panel: rowTile[i * kSqChunk + j] for its 16
+/// rows and columns [n0, n0 + nc).
+using SqPanelFn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
+                           int64_t n0, int64_t nc, int32_t *rowTile);
+
+template <typename IdxT>
+void sqRowGeneric(const SparseMatrixI8 &w, const uint8_t *x, uint8_t xorMask,
+                  int64_t n0, int64_t nc, int32_t *raw) {
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    int32_t acc = 0;
+    for (int64_t b = w.rowPtr[n]; b < w.rowPtr[n + 1]; ++b) {
+      const uint8_t *xq = x + 4 * sqBlockCol<IdxT>(w.col, b);
+      const int8_t *s = w.values + 4 * b;
+      for (int t = 0; t < 4; ++t)
+        acc += int32_t(uint8_t(xq[t] ^ xorMask)) * int32_t(s[t]);
+    }
+    raw[j] = acc;
+  }
+}
+
+/// Generic panels are u8 like VNNI's.
+template <typename IdxT>
+void sqPanelGeneric(const SparseMatrixI8 &w, const uint8_t *panel, int64_t n0,
+                    int64_t nc, int32_t *rowTile) {
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    int32_t acc[kSqPanelRows] = {};
+    for (int64_t b = w.rowPtr[n]; b < w.rowPtr[n + 1]; ++b) {
+      const uint8_t *g = panel + 64 * sqBlockCol<IdxT>(w.col, b);
+      const int8_t *s = w.values + 4 * b;
+      for (int i = 0; i < kSqPanelRows; ++i)
+        for (int t = 0; t < 4; ++t)
+          acc[i] += int32_t(g[i * 4 + t]) * int32_t(s[t]);
+    }
+    for (int i = 0; i < kSqPanelRows; ++i)
+      rowTile[i * kSqChunk + j] = acc[i];
+  }
+}
+
+#ifdef SPARQ_HAVE_SQ_X86
+
+#define SPARQ_SQVNNI                                                           \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define SPARQ_SQAVX2 __attribute__((target("avx2,fma")))
+
+SPARQ_SQVNNI inline __m512i sqBroadcastQuad(const int8_t *s) {
+  int32_t q;
+  std::memcpy(&q, s, 4);
+  return _mm512_set1_epi32(q);
+}
+
+/// acc += the panel group of block i times its broadcast quad.
+template <typename IdxT>
+SPARQ_SQVNNI inline __attribute__((always_inline)) __m512i
+sqPanelStepVnni(const SparseMatrixI8 &w, const uint8_t *panel, __m512i acc,
+                int64_t i) {
+  const uint8_t *g = panel + 64 * sqBlockCol<IdxT>(w.col, i);
+  return _mm512_dpbusd_epi32(acc, _mm512_load_si512(g),
+                             sqBroadcastQuad(w.values + 4 * i));
+}
+
+template <typename IdxT>
+SPARQ_SQVNNI void sqPanelVnni(const SparseMatrixI8 &w, const uint8_t *panel,
+                              int64_t n0, int64_t nc, int32_t *rowTile) {
+  alignas(64) int32_t colTile[kSqChunk][kSqPanelRows];
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    int64_t b = w.rowPtr[n];
+    const int64_t e = w.rowPtr[n + 1];
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
+    for (; b + 4 <= e; b += 4) {
+      acc0 = sqPanelStepVnni<IdxT>(w, panel, acc0, b);
+      acc1 = sqPanelStepVnni<IdxT>(w, panel, acc1, b + 1);
+      acc2 = sqPanelStepVnni<IdxT>(w, panel, acc2, b + 2);
+      acc3 = sqPanelStepVnni<IdxT>(w, panel, acc3, b + 3);
+    }
+    for (; b < e; ++b)
+      acc0 = sqPanelStepVnni<IdxT>(w, panel, acc0, b);
+    acc0 = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1),
+                            _mm512_add_epi32(acc2, acc3));
+    _mm512_store_si512(colTile[j], acc0);
+  }
+  for (int64_t j = nc; j < qRoundUp(nc, 16); ++j)
+    _mm512_store_si512(colTile[j], _mm512_setzero_si512());
+  // 16 x 16 transposes: 32-bit and 64-bit unpacks, then 128-bit lanes.
+  for (int64_t j0 = 0; j0 < nc; j0 += 16) {
+    __m512i r[16], t[16], u[16];
+    for (int k = 0; k < 16; ++k)
+      r[k] = _mm512_load_si512(colTile[j0 + k]);
+    for (int k = 0; k < 8; ++k) {
+      t[2 * k] = _mm512_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm512_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; ++k) {
+      u[4 * k] = _mm512_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 1] = _mm512_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+      u[4 * k + 2] = _mm512_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+      u[4 * k + 3] = _mm512_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    }
+    // u[4k + c], lane L: rows 4k..4k+3 (of colTile) of output row 4L + c.
+    for (int c = 0; c < 4; ++c) {
+      __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44);
+      __m512i v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE);
+      __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44);
+      __m512i v3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+      _mm512_storeu_si512(rowTile + c * kSqChunk + j0,
+                          _mm512_shuffle_i32x4(v0, v2, 0x88));
+      _mm512_storeu_si512(rowTile + (4 + c) * kSqChunk + j0,
+                          _mm512_shuffle_i32x4(v0, v2, 0xDD));
+      _mm512_storeu_si512(rowTile + (8 + c) * kSqChunk + j0,
+                          _mm512_shuffle_i32x4(v1, v3, 0x88));
+      _mm512_storeu_si512(rowTile + (12 + c) * kSqChunk + j0,
+                          _mm512_shuffle_i32x4(v1, v3, 0xDD));
+    }
+  }
+}
+
+template <typename IdxT>
+SPARQ_SQVNNI __m512i sqLoadIndices16(const void *col, int64_t b,
+                                     __mmask16 k) {
+  if constexpr (sizeof(IdxT) == 2)
+    return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
+        k, static_cast<const uint16_t *>(col) + b));
+  else
+    return _mm512_maskz_loadu_epi32(k, static_cast<const uint32_t *>(col) + b);
+}
+
+/// acc += 16 blocks from i (lanes of k) times their gathered quads of x.
+template <typename IdxT>
+SPARQ_SQVNNI inline __attribute__((always_inline)) __m512i
+sqRowStepVnni(const SparseMatrixI8 &w, const uint8_t *x, __m512i flip,
+              __m512i acc, int64_t i, __mmask16 k) {
+  __m512i idx = sqLoadIndices16<IdxT>(w.col, i, k);
+  __m512i xv =
+      _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 4);
+  xv = _mm512_xor_si512(xv, flip);
+  __m512i sv = _mm512_maskz_loadu_epi32(k, w.values + 4 * i);
+  return _mm512_dpbusd_epi32(acc, xv, sv);
+}
+
+template <typename IdxT>
+SPARQ_SQVNNI void sqRowVnni(const SparseMatrixI8 &w, const uint8_t *x,
+                            uint8_t xorMask, int64_t n0, int64_t nc,
+                            int32_t *raw) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(xorMask));
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    int64_t b = w.rowPtr[n];
+    const int64_t e = w.rowPtr[n + 1];
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    for (; b + 32 <= e; b += 32) {
+      acc0 = sqRowStepVnni<IdxT>(w, x, flip, acc0, b, 0xFFFF);
+      acc1 = sqRowStepVnni<IdxT>(w, x, flip, acc1, b + 16, 0xFFFF);
+    }
+    for (; b < e; b += 16) {
+      const int64_t left = std::min<int64_t>(16, e - b);
+      acc0 = sqRowStepVnni<IdxT>(w, x, flip, acc0, b,
+                                 static_cast<__mmask16>((1u << left) - 1));
+    }
+    raw[j] = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
+  }
+}
+
+/// AVX2 panels hold i16: 64 values (128 bytes) per group.
+template <typename IdxT>
+SPARQ_SQAVX2 void sqPanelAvx2(const SparseMatrixI8 &w, const uint8_t *panel,
+                              int64_t n0, int64_t nc, int32_t *rowTile) {
+  const int16_t *p16 = reinterpret_cast<const int16_t *>(panel);
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                      _mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int64_t b = w.rowPtr[n]; b < w.rowPtr[n + 1]; ++b) {
+      const int8_t *s = w.values + 4 * b;
+      // (s0, s1, s2, s3) as i16, repeated for every row.
+      const int64_t q = int64_t(uint16_t(s[0])) |
+                        int64_t(uint16_t(s[1])) << 16 |
+                        int64_t(uint16_t(s[2])) << 32 |
+                        int64_t(uint16_t(s[3])) << 48;
+      const __m256i sv = _mm256_set1_epi64x(q);
+      const int16_t *g = p16 + 64 * sqBlockCol<IdxT>(w.col, b);
+      for (int r = 0; r < 4; ++r)
+        acc[r] = _mm256_add_epi32(
+            acc[r], _mm256_madd_epi16(_mm256_load_si256(
+                                          reinterpret_cast<const __m256i *>(
+                                              g + 16 * r)),
+                                      sv));
+    }
+    // acc[r]: rows 4r..4r+3, two partial sums each.
+    for (int h = 0; h < 2; ++h) {
+      __m256i s = _mm256_hadd_epi32(acc[2 * h], acc[2 * h + 1]);
+      s = _mm256_permute4x64_epi64(s, 0xD8);
+      alignas(32) int32_t rows8[8];
+      _mm256_store_si256(reinterpret_cast<__m256i *>(rows8), s);
+      for (int i = 0; i < 8; ++i)
+        rowTile[(8 * h + i) * kSqChunk + j] = rows8[i];
+    }
+  }
+}
+
+template <typename IdxT>
+SPARQ_SQAVX2 void sqRowAvx2(const SparseMatrixI8 &w, const uint8_t *x,
+                            uint8_t xorMask, int64_t n0, int64_t nc,
+                            int32_t *raw) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(xorMask));
+  const int *xi = reinterpret_cast<const int *>(x);
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    int64_t b = w.rowPtr[n];
+    const int64_t e = w.rowPtr[n + 1];
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+    for (; b + 8 <= e; b += 8) {
+      __m256i idx;
+      if constexpr (sizeof(IdxT) == 2)
+        idx = _mm256_cvtepu16_epi32(_mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(
+                static_cast<const uint16_t *>(w.col) + b)));
+      else
+        idx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+            static_cast<const uint32_t *>(w.col) + b));
+      __m256i xv = _mm256_xor_si256(_mm256_i32gather_epi32(xi, idx, 4), flip);
+      __m256i sv =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w.values + 4 * b));
+      acc0 = _mm256_add_epi32(
+          acc0,
+          _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(xv)),
+                            _mm256_cvtepi8_epi16(_mm256_castsi256_si128(sv))));
+      acc1 = _mm256_add_epi32(
+          acc1, _mm256_madd_epi16(
+                    _mm256_cvtepu8_epi16(_mm256_extracti128_si256(xv, 1)),
+                    _mm256_cvtepi8_epi16(_mm256_extracti128_si256(sv, 1))));
+    }
+    __m256i s = _mm256_add_epi32(acc0, acc1);
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s),
+                              _mm256_extracti128_si256(s, 1));
+    h = _mm_hadd_epi32(h, h);
+    h = _mm_hadd_epi32(h, h);
+    int32_t acc = _mm_cvtsi128_si32(h);
+    for (; b < e; ++b) {
+      const uint8_t *xq = x + 4 * sqBlockCol<IdxT>(w.col, b);
+      const int8_t *sq = w.values + 4 * b;
+      for (int t = 0; t < 4; ++t)
+        acc += int32_t(uint8_t(xq[t] ^ xorMask)) * int32_t(sq[t]);
+    }
+    raw[j] = acc;
+  }
+}
+
+#endif // SPARQ_HAVE_SQ_X86
+
+/// The kernels of one ISA and index width.
+struct SqKernels {
+  SqRowFn row;
+  SqPanelFn panel;
+  bool panelI16; ///< AVX2 panels are widened to i16
+};
+
+template <typename IdxT> SqKernels sqKernelsFor(QIsa isa) {
+#ifdef SPARQ_HAVE_SQ_X86
+  if (isa == QIsa::Avx512Vnni)
+    return {sqRowVnni<IdxT>, sqPanelVnni<IdxT>, false};
+  if (isa == QIsa::Avx2)
+    return {sqRowAvx2<IdxT>, sqPanelAvx2<IdxT>, true};
+#endif
+  return {sqRowGeneric<IdxT>, sqPanelGeneric<IdxT>, false};
+}
+
+/// Packs rows [p * 16, p * 16 + 16) of A (canonical u8; i16 when wide) as
+/// one panel: group g holds 16 rows x 4 bytes (values); rows past M are 0.
+void sqPackPanel(const uint8_t *A, int64_t M, int64_t K, uint8_t xorMask,
+                 int64_t p, bool wide, uint8_t *dst) {
+  const int64_t groups = K / 4;
+  const int64_t es = wide ? 2 : 1;
+  std::memset(dst, 0, static_cast<size_t>(groups * 64 * es));
+  for (int64_t i = 0; i < kSqPanelRows; ++i) {
+    const int64_t m = p * kSqPanelRows + i;
+    if (m >= M)
+      break;
+    const uint8_t *row = A + m * K;
+    if (wide) {
+      int16_t *d = reinterpret_cast<int16_t *>(dst);
+      for (int64_t g = 0; g < groups; ++g)
+        for (int t = 0; t < 4; ++t)
+          d[g * 64 + i * 4 + t] = uint8_t(row[4 * g + t] ^ xorMask);
+    } else {
+      for (int64_t g = 0; g < groups; ++g)
+        for (int t = 0; t < 4; ++t)
+          dst[g * 64 + i * 4 + t] = uint8_t(row[4 * g + t] ^ xorMask);
+    }
+  }
+}
+
+} // namespace
+
+extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
+    void *ctx, const void *w, const void *A, void *C, int64_t M,
+    int64_t aType, const void *aZero, int64_t outKind, const int32_t *biasI32,
+    const float *scale, int64_t scalePerCol, const float *biasF32,
+    int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
+    float actB) {
+  if (!w || !A || !C || M <= 0 || outKind < SPARQ_QOUT_I32 ||
+      outKind > SPARQ_QOUT_S8 || (outKind != SPARQ_QOUT_I32 && !scale))
+    return;
+  Context &context = contextFromHandle(ctx);
+  const SparseMatrixI8 *wp = sqLookup(context, w);
+  if (!wp)
+    return;
+  const SparseMatrixI8 &wm = *wp;
+  const int64_t N = wm.rows, K = wm.cols;
+  const uint8_t mask = aType == SPARQ_QTYPE_S8 ? 0x80 : 0;
+  const int32_t za = qLoadZeroPoint(aZero, aType, 0) + (mask ? 128 : 0);
+  const QEpilogueTables tables(N, outKind, biasI32, scale, scalePerCol != 0,
+                               biasF32, outZero, qmin, qmax, act, actA, actB);
+  QGemmArgs g;
+  g.chanPerCol = true;
+  tables.apply(g);
+
+  const QIsa isa = activeQIsa();
+  const QKernelSet &ks = *qkernelSet(isa);
+  const SqKernels kern =
+      wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa) : sqKernelsFor<uint32_t>(isa);
+  const bool usePanels = M > kSqRowPathMaxM || isa == QIsa::Generic;
+  const uint8_t *a8 = static_cast<const uint8_t *>(A);
+
+  // Panels of A, packed once into the caller's scratch.
+  const int64_t panels = qDivCeil(M, kSqPanelRows);
+  const int64_t panelBytes = (K / 4) * 64 * (kern.panelI16 ? 2 : 1);
+  uint8_t *packed = nullptr;
+  if (usePanels) {
+    float *scratch = context.scratch(ScratchSlot::QuantA,
+                                     qDivCeil(panels * panelBytes, 4));
+    if (!scratch)
+      return;
+    packed = reinterpret_cast<uint8_t *>(scratch);
+    context.threads().parallelFor(
+        panels, std::max<int64_t>(1, panels / (2 * context.numThreads())),
+        [&](int64_t b, int64_t e) {
+          for (int64_t p = b; p < e; ++p)
+            sqPackPanel(a8, M, K, mask, p, kern.panelI16,
+                        packed + p * panelBytes);
+        });
+  }
+
+  const int64_t rowUnits = usePanels ? panels : M;
+  const int64_t chunks = qDivCeil(N, kSqChunk);
+  const int64_t units = rowUnits * chunks;
+  const int threads = context.numThreads();
+  const double macs = double(M) * double(wm.blocks) * 4;
+  const int64_t grain = threads <= 1 || macs < 64.0 * 1024
+                            ? units
+                            : std::max<int64_t>(1, units / (4 * threads));
+  const int64_t es = qOutElementSize(static_cast<int>(outKind));
+  char *c8 = static_cast<char *>(C);
+  static const int32_t zeros[kSqChunk] = {};
+
+  context.threads().parallelFor(units, grain, [&](int64_t begin, int64_t end) {
+    alignas(64) int32_t tile[kSqPanelRows * kSqChunk];
+    QOutRow row;
+    row.rowSum = 0;
+    row.aZero = za;
+    row.bZero = zeros;
+    row.chanPerCol = true;
+    row.outKind = g.outKind;
+    row.outZero = g.outZero;
+    row.qmin = g.qmin;
+    row.qmax = g.qmax;
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t chunk = t / rowUnits, unit = t % rowUnits;
+      const int64_t n0 = chunk * kSqChunk;
+      const int64_t nc = std::min(kSqChunk, N - n0);
+      row.colAdj = wm.rowSums + n0;
+      row.biasI32 = g.biasI32 + n0;
+      row.scale = g.scale ? g.scale + n0 : nullptr;
+      int64_t m0 = unit, rows = 1;
+      if (usePanels) {
+        kern.panel(wm, packed + unit * panelBytes, n0, nc, tile);
+        m0 = unit * kSqPanelRows;
+        rows = std::min(kSqPanelRows, M - m0);
+      } else {
+        kern.row(wm, a8 + unit * K, mask, n0, nc, tile);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        char *dst = c8 + ((m0 + r) * N + n0) * es;
+        ks.outputRow(tile + r * kSqChunk, nc, row, dst);
+        if (g.outKind == SPARQ_QOUT_F32)
+          qApplyF32Epilogue(g, reinterpret_cast<float *>(dst), m0 + r, n0, nc);
+      }
+    }
+  });
+}
