@@ -134,14 +134,18 @@ void qDirectPrepare(Context &ctx, const QDirectConv &d, const uint8_t *x,
   const int64_t Wq = d.Wq, phases = s.sH * s.sW;
   const int64_t planeBytes = d.planeElems * 4, sumsLd = d.sumsLd;
   // The image, a few channel quads per item.
-  const int64_t perItem = std::max<int64_t>(1, 32768 / (planeBytes * phases));
+  // (At least two items per thread where there are enough quads.)
+  const int64_t twoPerThread = 2 * ctx.numThreads();
+  const int64_t perItem = std::max<int64_t>(
+      1, std::min(32768 / (planeBytes * phases), qDivCeil(d.Cq, twoPerThread)));
   ctx.threads().parallelFor(
       qDivCeil(d.Cq, perItem), 1, [&](int64_t begin, int64_t end) {
         qDirectBuildImage(d, x, begin * perItem, std::min(d.Cq, end * perItem),
                           img);
       });
   // Per phase and pixel, the sum over all channels (padding included).
-  const int64_t rowsPerItem = std::max<int64_t>(1, 4096 / Wq);
+  const int64_t rowsPerItem = std::max<int64_t>(
+      1, std::min(4096 / Wq, qDivCeil(d.Hq * phases, twoPerThread)));
   const int64_t itemsPerPhase = qDivCeil(d.Hq, rowsPerItem);
   ctx.threads().parallelFor(
       phases * itemsPerPhase, 1, [&](int64_t begin, int64_t end) {
@@ -297,14 +301,17 @@ void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
 
   const int64_t tiles = qDivCeil(K, kQTileN), panels = qDivCeil(pixels, kQMR);
   const int threads = ctx.numThreads();
-  // A grid of pixel blocks x channel blocks, at least 8 tasks per thread.
+  // A grid of pixel blocks x channel blocks, at least 8 tasks per thread,
+  // split by channels first: a task sweeps its pixel panels over each of
+  // its weight tiles (up to 32 x 4608 bytes), which then comes from memory
+  // once per pixel block; the image is small next to the weights.
   int64_t nBlocks = qDivCeil(tiles, 8), mBlocks = qDivCeil(panels, 16);
   while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
          (nBlocks < tiles || mBlocks < panels)) {
-    if (mBlocks < panels)
-      ++mBlocks;
-    else
+    if (nBlocks < tiles)
       ++nBlocks;
+    else
+      ++mBlocks;
   }
   const QKernelSet &ks = *qkernelSet(activeQIsa());
   const uint32_t Kd32 = static_cast<uint32_t>(Kd);
