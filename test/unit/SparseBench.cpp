@@ -3,8 +3,8 @@
 // Times sparq_uk_sparse_matmul_f32 against the dense sparq_uk_matmul_f32
 // (constant, cached B) on the linear layers of an MLP 256->1024->1024->256
 // and a BERT-base 768x768 projection, for batch M = 1, 16, 128, densities
-// 50/30/20/10/5 % and the formats CSR, 4x1/8x1/16x1 blocks and 2:4 (at 50 %
-// only), and prints median milliseconds and the dense/sparse ratio. It then
+// 50/30/20/10/5 % and the formats CSR, 2x1/4x1/8x1/16x1 blocks and 2:4 (at
+// 50 % only), and prints median milliseconds and the dense/sparse ratio. It then
 // fits, per format and M, time = overhead + stored MACs / rate by least
 // squares over all shapes and densities: the constants of the compiler's
 // format-choice cost model. Not part of the unit tests.
@@ -199,7 +199,8 @@ int main(int argc, char **argv) {
                           {"mlp.fc3 256x1024", 256, 1024},
                           {"bert 768x768", 768, 768}};
   const BenchFormat formats[] = {
-      {"csr", 0, 1}, {"4x1", 1, 4}, {"8x1", 1, 8}, {"16x1", 1, 16}, {"2:4", 2, 1}};
+      {"csr", 0, 1},   {"2x1", 1, 2},  {"4x1", 1, 4},
+      {"8x1", 1, 8},   {"16x1", 1, 16}, {"2:4", 2, 1}};
   const double densities[] = {0.5, 0.3, 0.2, 0.1, 0.05};
   const int64_t batches[] = {1, 16, 128};
   std::printf("sparse kernels: %s\n", sparq::rt::sparseKernels().name);

@@ -276,7 +276,7 @@ struct KernelRate {
 };
 /// The rates of one sparse kernel set.
 struct SparseRates {
-  KernelRate csr, block4, block8, nm;
+  KernelRate csr, blockSmall, block4, block8, nm;
 };
 // Dense kernels: AVX2 on both targets (a zmm FMA has the peak of two ymm
 // FMAs on Zen 4).
@@ -284,7 +284,10 @@ constexpr KernelRate kDenseRate{15.2, 53.8};
 // AVX2+FMA sparse set.
 constexpr SparseRates kAvx2Rates = {
     /*csr=*/{2.73, 19.5},
-    /*block4=*/{11.9, 40.0}, // 4x1 and other small blocks
+    // Blocks of 1-3 rows (2x1, 1xC): no batch-1 vector kernel, so one row
+    // runs an 8-wide tile (sparq-sparse-bench, 2x1).
+    /*blockSmall=*/{3.3, 36.0},
+    /*block4=*/{11.9, 40.0}, // 4x1 .. 7x1
     /*block8=*/{17.3, 37.1}, // 8x1, 16x1
     /*nm=*/{10.1, 22.2}};
 // AVX-512 sparse set (sparq-sparse-bench 1 --set=avx512, medians of the
@@ -294,6 +297,7 @@ constexpr SparseRates kAvx2Rates = {
 // kernels as AVX2, N:M (2:4) a permute kernel instead of the row kernel.
 constexpr SparseRates kAvx512Rates = {
     /*csr=*/{2.73, 27.0},
+    /*blockSmall=*/{3.3, 35.0},
     /*block4=*/{11.9, 46.0},
     /*block8=*/{17.3, 48.0},
     /*nm=*/{10.0, 32.0}};
@@ -369,8 +373,10 @@ double sparq::estimateSparseMicros(const WeightMatrix &w,
   case SparseFormat::Csr:
     return micros(rates.csr, macs, batchRows);
   case SparseFormat::Block:
-    return micros(p.blockRows >= 8 ? rates.block8 : rates.block4, macs,
-                  batchRows);
+    return micros(p.blockRows >= 8   ? rates.block8
+                  : p.blockRows >= 4 ? rates.block4
+                                     : rates.blockSmall,
+                  macs, batchRows);
   case SparseFormat::NM:
     return micros(rates.nm, macs, batchRows);
   }
