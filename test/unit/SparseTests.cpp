@@ -207,9 +207,9 @@ void testSparseMatmul(int threads, const std::string &setName, uint64_t seed) {
 /// Shapes at the edges of the tile kernels: activation counts that fill a
 /// tile of 32 partly or exactly (T = 32 and a last tile of 16 or 8), N:M
 /// rows whose slot count leaves every tail of the 8- and 4-slot steps
-/// (N = 2: 2, 4, 6, 8, 10 slots; N = 4: 4, 8, 12), CSR rows of every length
-/// modulo 4 (the unrolled steps), and blocks of every height the kernels
-/// special-case.
+/// (N = 2: 2, 4, 6, 8, 10 slots; N = 4: 4, 8, 12), N:M patterns without a
+/// row kernel, CSR rows of every length modulo 4 (the unrolled steps), and
+/// blocks of every height the kernels special-case.
 void testSparseTileEdges(int threads, const std::string &setName) {
   uint64_t seed = 700;
   // 1: the batch-1 vector kernels (N:M step tails too).
@@ -226,6 +226,19 @@ void testSparseTileEdges(int threads, const std::string &setName) {
         continue;
       for (int64_t M : batches)
         runSparseMatmulCase(w, 24, groups * f.c, M, true, false, 0, threads,
+                            setName);
+    }
+  // N:M patterns without a row kernel (M not 4 or 8) run the tiles for every
+  // batch, the generic-N tile for odd N; 8:16 has the batch-1 permute kernel.
+  for (const SparseFormatSpec &f :
+       {SparseFormatSpec{SparseKind::NM, 2, 6}, SparseFormatSpec{SparseKind::NM, 3, 6},
+        SparseFormatSpec{SparseKind::NM, 1, 2}, SparseFormatSpec{SparseKind::NM, 8, 16}})
+    for (int64_t groups : {1, 3, 8}) {
+      SparseWeight w = makeWeight(f, 16, groups * f.c, 1.0, ++seed);
+      if (!check(!w.blob.empty(), "pack " + w.what))
+        continue;
+      for (int64_t M : batches)
+        runSparseMatmulCase(w, 16, groups * f.c, M, false, true, 0, threads,
                             setName);
     }
   // CSR rows of 0 .. 11 stored weights (row r keeps r % 12 of its columns).
