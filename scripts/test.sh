@@ -136,6 +136,7 @@ suite contrib-ops contrib-ops 600 "$PY" test/e2e/contrib_ops.py
 suite qdq-small qdq-small 600 "$PY" test/e2e/qdq_small.py
 suite ptq ptq 600 "$PY" test/e2e/ptq.py
 suite quant-models quant-models 1200 "$PY" test/e2e/quant_models.py
+suite sparse-quant sparse-quant 900 "$PY" test/e2e/sparse_quant.py
 suite python python 600 "$PY" test/python/test_python_api.py
 
 finish

@@ -93,4 +93,37 @@ def Sparq_QMatMulOp : Sparq_QuantKernelOp<"qmatmul"> {
                        "functional-type(operands, results)";
 }
 
+def Sparq_SparseQMatMulOp : Sparq_QuantKernelOp<"sparse_qmatmul"> {
+  let summary = "integer matrix product with a packed sparse int8 weight";
+  let description = [{
+    acc = sum_k (lhs - lhs_zero_point) * W[n][k] for W, a `rows` x `cols`
+    symmetric i8 weight (zero point 0; rows = output columns) packed at
+    compile time as SPARQ_SPARSE_BLOCK_I8 (1 x 4 blocks along cols plus row
+    sums; sparq_sparse_format.h) in the 1-d i8 `packed_weight`. `lhs` is an
+    8-bit [..., cols] with one zero point; the result is [..., rows]; see
+    the epilogue above. `encoding` records the pattern and its measured
+    density. Formed by `sparq-sparse-int8`, lowered to
+    sparq_uk_sparse_qmatmul_i8.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$packed_weight,
+                       AnyRankedTensor:$lhs_zero_point,
+                       Optional<AnyRankedTensor>:$scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$bias_f32,
+                       Sparq_SparsityAttr:$encoding, I64Attr:$rows,
+                       I64Attr:$cols,
+                       DefaultValuedAttr<I64Attr, "0">:$out_zero_point,
+                       OptionalAttr<I64Attr>:$qmin,
+                       OptionalAttr<I64Attr>:$qmax,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $packed_weight `,` $lhs_zero_point "
+                       "(`scale` $scale^)? (`bias` $bias^)? "
+                       "(`bias_f32` $bias_f32^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 #endif // SPARQ_QUANT_KERNEL_OPS_TD

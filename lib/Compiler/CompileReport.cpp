@@ -158,6 +158,21 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
       describeEpilogue(sc, layer);
       auto y = cast<RankedTensorType>(sc.getResult().getType());
       layer.flops = 2.0 * y.getNumElements() * cols;
+    } else if (auto sq = dyn_cast<SparseQMatMulOp>(op)) {
+      // An int8 kernel over a packed sparse int8 weight (sparq-sparse-int8).
+      layer.kind = "sparse_qmatmul";
+      layer.shapes = shapeOf(sq.getLhs()) + " * W[" +
+                     std::to_string(sq.getRows()) + "x" +
+                     std::to_string(sq.getCols()) + "] int8 -> " +
+                     shapeOf(sq.getResult());
+      layer.constantWeight = true;
+      layer.weightBytes = 4 * sq.getRows() * sq.getCols();
+      if (sq.getBias())
+        layer.fused.push_back("bias");
+      if (sq.getActivation() != Activation::None)
+        layer.fused.push_back(stringifyActivation(sq.getActivation()).str());
+      auto y = cast<RankedTensorType>(sq.getResult().getType());
+      layer.flops = 2.0 * y.getNumElements() * sq.getCols();
     } else if (auto nb = dyn_cast<MatMulNBitsOp>(op)) {
       layer.kind = "matmul_nbits";
       layer.shapes = shapeOf(nb.getA()) + " * W[" +
@@ -231,6 +246,7 @@ static llvm::StringRef runtimeKernel(llvm::StringRef kind) {
       .Case("matmul_nbits", "sparq_uk_matmul_nbits_f32")
       .Case("qconv", "sparq_uk_qconv2d_i8")
       .Case("qmatmul", "sparq_uk_qmatmul_i8")
+      .Case("sparse_qmatmul", "sparq_uk_sparse_qmatmul_i8")
       .Default("generated loops");
 }
 

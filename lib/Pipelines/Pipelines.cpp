@@ -48,6 +48,9 @@ void sparq::buildGraphPipeline(OpPassManager &pm,
   select.vectorBits = options.sparseVectorBits;
   pm.addNestedPass<func::FuncOp>(createSparqSelectSparseFormatPass(select));
   pm.addNestedPass<func::FuncOp>(createSparqPackSparseWeightsPass());
+  SparqSparseInt8PassOptions sparseInt8;
+  sparseInt8.mode = options.sparsity;
+  pm.addNestedPass<func::FuncOp>(createSparqSparseInt8Pass(sparseInt8));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

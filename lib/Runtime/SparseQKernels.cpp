@@ -53,8 +53,11 @@ constexpr int64_t kSqCopyTag = 0x53515102;
 constexpr int64_t kSqPanelRows = 16;
 constexpr int64_t kSqChunk = 64;
 
-/// Up to this many activation rows take the row (gather) path.
-constexpr int64_t kSqRowPathMaxM = 3;
+/// Up to this many activation rows take the row (gather) path (measured:
+/// VNNI panels cost the same from 1 to 16 rows and match one gathered
+/// row; AVX2's gathered rows beat its panels up to 3 rows).
+constexpr int64_t kSqRowPathMaxMVnni = 1;
+constexpr int64_t kSqRowPathMaxMAvx2 = 3;
 
 struct SqCachedView {
   uint32_t valid;
@@ -434,7 +437,9 @@ extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
   const QKernelSet &ks = *qkernelSet(isa);
   const SqKernels kern =
       wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa) : sqKernelsFor<uint32_t>(isa);
-  const bool usePanels = M > kSqRowPathMaxM || isa == QIsa::Generic;
+  const bool usePanels =
+      isa == QIsa::Generic ||
+      M > (isa == QIsa::Avx2 ? kSqRowPathMaxMAvx2 : kSqRowPathMaxMVnni);
   const uint8_t *a8 = static_cast<const uint8_t *>(A);
 
   // Panels of A, packed once into the caller's scratch.

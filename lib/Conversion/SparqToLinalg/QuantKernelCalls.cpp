@@ -3,7 +3,9 @@
 // sparq.qmatmul / sparq.qconv (formed by sparq-qdq-to-integer) and ONNX's
 // matmul_integer, conv_integer (2-d), qlinear_matmul and qlinear_conv (2-d)
 // become calls of the runtime's int8 kernels sparq_uk_qmatmul_i8 and
-// sparq_uk_qconv2d_i8; sparq.matmul_nbits becomes sparq_uk_matmul_nbits_f32.
+// sparq_uk_qconv2d_i8; sparq.sparse_qmatmul (a packed sparse int8 weight)
+// becomes sparq_uk_sparse_qmatmul_i8; sparq.matmul_nbits becomes
+// sparq_uk_matmul_nbits_f32.
 // The ONNX ops' patterns take precedence over the generic linalg lowering in
 // Quantization.cpp, which stays the fallback for what the kernels do not
 // take (other ranks, non-f32 scales, a runtime output zero point).
@@ -29,6 +31,7 @@ namespace {
 constexpr StringLiteral kQMatmulFn = "sparq_uk_qmatmul_i8";
 constexpr StringLiteral kQConvFn = "sparq_uk_qconv2d_i8";
 constexpr StringLiteral kNBitsFn = "sparq_uk_matmul_nbits_f32";
+constexpr StringLiteral kSparseQMatmulFn = "sparq_uk_sparse_qmatmul_i8";
 
 // sparq_runtime.h: SPARQ_QTYPE_* and SPARQ_QOUT_*.
 constexpr int64_t kTypeU8 = 0, kTypeS8 = 1;
@@ -399,6 +402,50 @@ struct QMatMulCall : OpConversionPattern<QMatMulOp> {
   }
 };
 
+struct SparseQMatMulCall : OpConversionPattern<SparseQMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SparseQMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    if (!type.hasStaticShape() || !isStatic(op.getLhs()))
+      return op.emitOpError("the sparse int8 kernel needs static shapes");
+    Epilogue e = kernelEpilogue(op, adaptor);
+    int64_t n = op.getRows();
+    int64_t scalePerCol = alignPerChannel(rewriter, op->getLoc(), e, n);
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pw = kb.pointerTo(adaptor.getPackedWeight());
+    Value pa = kb.pointerTo(adaptor.getLhs());
+    Value pza = kb.pointerTo(adaptor.getLhsZeroPoint());
+    EpiloguePointers pe = epiloguePointers(kb, e);
+    Value out = kb.allocResult(type);
+    Value pc = kb.pointerToBuffer(out);
+    SmallVector<Value> args{ctx,
+                            pw,
+                            pa,
+                            pc,
+                            kb.i64(type.getNumElements() / n),
+                            kb.i64(byteTypeOf(op.getLhs())),
+                            pza,
+                            kb.i64(e.outKind),
+                            pe.biasI32,
+                            pe.scale,
+                            kb.i64(scalePerCol),
+                            pe.biasF32,
+                            kb.i64(e.outZero),
+                            kb.i64(e.qmin),
+                            kb.i64(e.qmax),
+                            kb.i64((int64_t)e.act),
+                            kb.f32(e.actA),
+                            kb.f32(e.actB)};
+    kb.call(kSparseQMatmulFn, args);
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 struct QConvCall : OpConversionPattern<QConvOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -584,7 +631,8 @@ struct DynamicQuantizeLinearCall
 
 void lowering::populateQuantKernelCallPatterns(TypeConverter &typeConverter,
                                                RewritePatternSet &patterns) {
-  patterns.add<QMatMulCall, QConvCall, MatMulIntegerCall, ConvIntegerCall,
+  patterns.add<QMatMulCall, SparseQMatMulCall, QConvCall, MatMulIntegerCall,
+               ConvIntegerCall,
                QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall,
                DynamicQuantizeLinearCall>(typeConverter, patterns.getContext());
 }

@@ -1,6 +1,6 @@
 //===- QuantKernelOps.cpp - Verifiers of the integer kernel ops -----------===//
 //
-// sparq.qconv and sparq.qmatmul: the 8-bit operands and their zero points,
+// sparq.qconv, sparq.qmatmul and sparq.sparse_qmatmul: the 8-bit operands and their zero points,
 // the result shape (as the float kernels infer it), the result element type
 // that selects the runtime's output kind, and the requantization epilogue's
 // parameters.
@@ -139,6 +139,11 @@ int64_t QMatMulOp::getOutKind() {
 }
 int64_t QMatMulOp::getQMinOrDefault() { return qminOrDefault(*this); }
 int64_t QMatMulOp::getQMaxOrDefault() { return qmaxOrDefault(*this); }
+int64_t SparseQMatMulOp::getOutKind() {
+  return outKindOf(getType().getElementType());
+}
+int64_t SparseQMatMulOp::getQMinOrDefault() { return qminOrDefault(*this); }
+int64_t SparseQMatMulOp::getQMaxOrDefault() { return qmaxOrDefault(*this); }
 
 LogicalResult QConvOp::verify() {
   auto input = rankedType(getInput());
@@ -171,4 +176,24 @@ LogicalResult QMatMulOp::verify() {
                          << ", got " << shapeStr(getType().getShape());
   return verifyQuantKernel(*this, getLhs(), getRhs(), getLhsZeroPoint(),
                            getRhsZeroPoint(), shape.back());
+}
+
+LogicalResult SparseQMatMulOp::verify() {
+  auto packed = rankedType(getPackedWeight());
+  if (packed.getRank() != 1 || !packed.getElementType().isInteger(8))
+    return emitOpError("packed_weight must be a 1-d i8 tensor");
+  auto lhs = rankedType(getLhs());
+  auto out = rankedType(getResult());
+  if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
+    return emitOpError("result rank must equal lhs rank");
+  if (lhs.getShape().back() != (int64_t)getCols())
+    return emitOpError("lhs reduction dim ")
+           << lhs.getShape().back() << " differs from cols " << getCols();
+  if (out.getShape().back() != (int64_t)getRows() ||
+      out.getShape().drop_back() != lhs.getShape().drop_back())
+    return emitOpError("result must be lhs dims with the last replaced by rows");
+  // No weight operand: the packed weight is symmetric i8, so the lhs stands
+  // in for the weight's checks.
+  return verifyQuantKernel(*this, getLhs(), getLhs(), getLhsZeroPoint(),
+                           getLhsZeroPoint(), getRows());
 }
