@@ -411,12 +411,17 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
   alignas(64) int32_t colAdj[kQTileN];
   // With transC, each row's outputs go here first.
   alignas(64) uint8_t rowsOut[kQMR * kQTileN * 4];
+  // u8/s8 outputs from the fused kernels where the set has them.
+  const bool fused =
+      (a.outKind == SPARQ_QOUT_U8 || a.outKind == SPARQ_QOUT_S8) &&
+      ks.microQ[0][1] != nullptr;
   for (int64_t jt = 0; jt < nc; jt += kQTileN) {
     const int64_t cols = std::min<int64_t>(kQTileN, nc - jt);
     const int64_t n = n0 + jt;
     const int8_t *b0 = bBlock + jt * Kp;
     const int8_t *b1 = cols > kQNR ? b0 + kQNR * Kp : nullptr;
     const auto &micro = ks.micro[cols > kQNR ? 1 : 0];
+    const auto &microQ = ks.microQ[cols > kQNR ? 1 : 0];
     const int32_t *sums = colSums ? colSums + jt : tile;
     if (!colSums)
       micro[1](kGroups, ones, b0, b1, tile);
@@ -434,6 +439,31 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
     row.qmax = a.qmax;
     for (int64_t ip = m0; ip < m0 + mc; ip += kQMR) {
       const int rows = static_cast<int>(std::min<int64_t>(kQMR, a.M - ip));
+      if (fused) {
+        // The output stage inside the kernel, into C or (transC) rowsOut.
+        QTileOut o;
+        o.rowSums = a.rowSums + ip;
+        o.aZero = a.aZero + ip;
+        o.colAdj = colAdj;
+        o.bZero = a.bZero + n;
+        o.chanPerCol = a.chanPerCol;
+        o.bias = a.biasI32 + (a.chanPerCol ? n : ip);
+        o.scale = a.scale + (a.chanPerCol ? n : ip);
+        o.outZero = a.outZero;
+        o.qmin = a.qmin;
+        o.qmax = a.qmax;
+        o.cols = cols;
+        char *c = static_cast<char *>(a.C);
+        if (a.transC) {
+          microQ[rows](kGroups, a.APacked + ip * Kp, b0, b1, o, rowsOut,
+                       kQTileN);
+          qStoreTransposed(rowsOut, rows, cols, 1, c + n * a.ldc + ip, a.ldc);
+        } else {
+          microQ[rows](kGroups, a.APacked + ip * Kp, b0, b1, o,
+                       reinterpret_cast<uint8_t *>(c + ip * a.ldc + n), a.ldc);
+        }
+        continue;
+      }
       micro[rows](kGroups, a.APacked + ip * Kp, b0, b1, tile);
       for (int r = 0; r < rows; ++r) {
         const int64_t m = ip + r;

@@ -82,12 +82,36 @@ struct QOutRow {
 using QOutputRowFn = void (*)(const int32_t *raw, int64_t n, const QOutRow &row,
                               void *dst);
 
+/// The u8/s8 output stage of one micro-kernel tile (the QOutRow
+/// arithmetic): row i of `rows`, column j of `cols` (1..kQTileN).
+struct QTileOut {
+  const int32_t *rowSums; ///< per row
+  const int32_t *aZero;   ///< per row
+  const int32_t *colAdj;  ///< per column
+  const int32_t *bZero;   ///< per column
+  bool chanPerCol;        ///< bias and scale per column, else per row
+  const int32_t *bias;
+  const float *scale;
+  int32_t outZero, qmin, qmax;
+  int64_t cols;
+};
+
+/// A micro-kernel with that output stage fused: the bytes of row i at
+/// out + i * ldo (columns past `cols` untouched).
+using QMicroKernelQFn = void (*)(int64_t kGroups, const uint8_t *aPanel,
+                                 const int8_t *bPanel0, const int8_t *bPanel1,
+                                 const QTileOut &o, uint8_t *out, int64_t ldo);
+
 struct QKernelSet {
   /// Micro-kernels by live row count 1..kQMR (entry 0 unused).
   using QMicroKernelRow = std::array<QMicroKernelFn, kQMR + 1>;
   std::array<QMicroKernelRow, 2> micro; ///< [two panels][live rows]
   QOutputRowFn outputRow;
   const char *name;
+  /// The fused u8/s8 kernels, [two panels][live rows]; null where the set
+  /// has none.
+  using QMicroKernelQRow = std::array<QMicroKernelQFn, kQMR + 1>;
+  std::array<QMicroKernelQRow, 2> microQ{};
 };
 
 /// The kernel set of `isa`, or null where the CPU (or build) lacks it.

@@ -8,7 +8,8 @@
 // kQMR = 8 rows by two panels (32 columns): 16 zmm accumulators.
 // The output stage is the AVX2 one widened to 16 lanes, with masked tails
 // instead of the scalar one: the same operations in the same order, so the
-// same results.
+// same results; for u8/s8 outputs the micro-kernels also come with it fused
+// (QMicroKernelQFn), straight from the accumulators.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,14 +30,18 @@ using namespace sparq::rt;
 
 #define SPARQ_QVNNI                                                            \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define SPARQ_QVNNI_INLINE                                                     \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"),               \
+                 always_inline)) inline
 
 namespace {
 
+/// The accumulation of the micro-kernels: rows [0, R) of one A panel
+/// times one or two B panels.
 template <int R, bool Two>
-SPARQ_QVNNI void qMicroKernelVnni(int64_t kGroups, const uint8_t *a,
-                                  const int8_t *b0, const int8_t *b1,
-                                  int32_t *out) {
-  __m512i acc0[R], acc1[R];
+SPARQ_QVNNI_INLINE void
+qAccumulateVnni(int64_t kGroups, const uint8_t *a, const int8_t *b0,
+                const int8_t *b1, __m512i (&acc0)[R], __m512i (&acc1)[R]) {
 #pragma GCC unroll 8
   for (int i = 0; i < R; ++i) {
     acc0[i] = _mm512_setzero_si512();
@@ -58,12 +63,95 @@ SPARQ_QVNNI void qMicroKernelVnni(int64_t kGroups, const uint8_t *a,
         acc1[i] = _mm512_dpbusd_epi32(acc1[i], av, vb1);
     }
   }
+}
+
+template <int R, bool Two>
+SPARQ_QVNNI void qMicroKernelVnni(int64_t kGroups, const uint8_t *a,
+                                  const int8_t *b0, const int8_t *b1,
+                                  int32_t *out) {
+  __m512i acc0[R], acc1[R];
+  qAccumulateVnni<R, Two>(kGroups, a, b0, b1, acc0, acc1);
 #pragma GCC unroll 8
   for (int i = 0; i < R; ++i) {
     _mm512_storeu_si512(out + i * kQTileN, acc0[i]);
     if (Two)
       _mm512_storeu_si512(out + i * kQTileN + kQNR, acc1[i]);
   }
+}
+
+/// Lanes [0, n) of 16 (n may exceed 16 or be negative).
+SPARQ_QVNNI_INLINE __mmask16 qLiveLanes(int64_t n) {
+  return n >= 16  ? static_cast<__mmask16>(0xFFFF)
+         : n <= 0 ? static_cast<__mmask16>(0)
+                  : static_cast<__mmask16>((1u << n) - 1);
+}
+
+/// QTileOut's stage of 16 accumulators: the QOutRow arithmetic in its
+/// order; clamped before rounding, so the low byte of the result is exact.
+SPARQ_QVNNI_INLINE __m128i qTileStageVnni(__m512i acc, __m512i za, __m512i ca,
+                                          __m512i bz, __m512i rs, __m512i bias,
+                                          __m512 sc, __m512 lo, __m512 hi,
+                                          __m512i oz) {
+  acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(za, ca));
+  acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(bz, rs));
+  acc = _mm512_add_epi32(acc, bias);
+  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), sc);
+  f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), oz));
+}
+
+template <int R, bool Two>
+SPARQ_QVNNI void qMicroKernelVnniQ(int64_t kGroups, const uint8_t *a,
+                                   const int8_t *b0, const int8_t *b1,
+                                   const QTileOut &o, uint8_t *out,
+                                   int64_t ldo) {
+  __m512i acc0[R], acc1[R];
+  qAccumulateVnni<R, Two>(kGroups, a, b0, b1, acc0, acc1);
+  const __mmask16 m0 = qLiveLanes(o.cols), m1 = qLiveLanes(o.cols - 16);
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(o.qmin - o.outZero));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(o.qmax - o.outZero));
+  const __m512i oz = _mm512_set1_epi32(o.outZero);
+  const __m512i ca0 = _mm512_maskz_loadu_epi32(m0, o.colAdj);
+  const __m512i ca1 = _mm512_maskz_loadu_epi32(m1, o.colAdj + 16);
+  const __m512i bz0 = _mm512_maskz_loadu_epi32(m0, o.bZero);
+  const __m512i bz1 = _mm512_maskz_loadu_epi32(m1, o.bZero + 16);
+  const bool perCol = o.chanPerCol;
+  const __m512i cb0 =
+      perCol ? _mm512_maskz_loadu_epi32(m0, o.bias) : _mm512_setzero_si512();
+  const __m512i cb1 = perCol ? _mm512_maskz_loadu_epi32(m1, o.bias + 16)
+                             : _mm512_setzero_si512();
+  const __m512 cs0 =
+      perCol ? _mm512_maskz_loadu_ps(m0, o.scale) : _mm512_setzero_ps();
+  const __m512 cs1 =
+      perCol ? _mm512_maskz_loadu_ps(m1, o.scale + 16) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) {
+    const __m512i za = _mm512_set1_epi32(o.aZero[i]);
+    const __m512i rs = _mm512_set1_epi32(o.rowSums[i]);
+    const __m512i rb0 = perCol ? cb0 : _mm512_set1_epi32(o.bias[i]);
+    const __m512i rb1 = perCol ? cb1 : rb0;
+    const __m512 rsc0 = perCol ? cs0 : _mm512_set1_ps(o.scale[i]);
+    const __m512 rsc1 = perCol ? cs1 : rsc0;
+    _mm_mask_storeu_epi8(
+        out + i * ldo, m0,
+        qTileStageVnni(acc0[i], za, ca0, bz0, rs, rb0, rsc0, lo, hi, oz));
+    if (Two)
+      _mm_mask_storeu_epi8(
+          out + i * ldo + 16, m1,
+          qTileStageVnni(acc1[i], za, ca1, bz1, rs, rb1, rsc1, lo, hi, oz));
+  }
+}
+
+template <bool Two> QKernelSet::QMicroKernelQRow vnniMicroQRow() {
+  return {nullptr,
+          qMicroKernelVnniQ<1, Two>,
+          qMicroKernelVnniQ<2, Two>,
+          qMicroKernelVnniQ<3, Two>,
+          qMicroKernelVnniQ<4, Two>,
+          qMicroKernelVnniQ<5, Two>,
+          qMicroKernelVnniQ<6, Two>,
+          qMicroKernelVnniQ<7, Two>,
+          qMicroKernelVnniQ<8, Two>};
 }
 
 SPARQ_QVNNI void qOutputRowAvx512(const int32_t *raw, int64_t n,
@@ -136,9 +224,11 @@ const QKernelSet *sparq::rt::vnniQKernelSet() {
   static const bool supported = cpuHasQVnni() && avx2QKernelSet();
   if (!supported)
     return nullptr;
-  static const QKernelSet set = {{vnniMicroRow<false>(), vnniMicroRow<true>()},
-                                 qOutputRowAvx512,
-                                 "avx512vnni"};
+  static const QKernelSet set = {
+      {vnniMicroRow<false>(), vnniMicroRow<true>()},
+      qOutputRowAvx512,
+      "avx512vnni",
+      {vnniMicroQRow<false>(), vnniMicroQRow<true>()}};
   return &set;
 }
 
