@@ -31,7 +31,10 @@ Pass criteria per case:
     exact integer sums with the same output stage).
 
 Prints one line per case and, last, `sparse-quant: N passed, M failed`.
-Runs under the pip python3.
+With --bench R it instead times every case's model compiled with its
+--sparsity mode and with --sparsity=off (sparq-run --bench --json, R
+rounds interleaved, each a fresh process) and prints the medians and the
+off/sparse ratio (a benchmark, not a test). Runs under the pip python3.
 """
 
 import argparse
@@ -202,6 +205,49 @@ def check_case(case, work, args):
     return True, "ok   %s" % line
 
 
+def median_ms(so, feeds_args, threads, runs):
+    res = harness.run([harness.tool("sparq-run"), so, "--threads", str(threads),
+                       "--bench", "--runs", str(runs), "--json"] + feeds_args,
+                      600)
+    if res.rc != 0:
+        raise RuntimeError("sparq-run %s: %s" % (res.describe(), res.message()))
+    return json.loads(res.stdout.strip().splitlines()[-1])["median_ms"]
+
+
+def bench(cases, args):
+    import tempfile
+    print("%-32s %8s %10s %10s %8s" % ("case", "mode", "sparse_ms", "off_ms",
+                                       "off/sp"))
+    with tempfile.TemporaryDirectory(prefix="sparq-sparse-quant-bench-") as work:
+        for case in cases:
+            model_path = ensure_model(case, args.models_dir)
+            sess = harness.ort_session(model_path, 1, optimize=False)
+            feeds = harness.make_feeds(model_path, sess, case.seed)
+            feeds_args = []
+            for i, (name, arr) in enumerate(feeds.items()):
+                path = os.path.join(work, "%s_input_%d.npy" % (case.name, i))
+                np.save(path, arr)
+                feeds_args += ["--input", "%s=%s" % (name, path)]
+            sos = {}
+            for mode in (case.mode, "off"):
+                so = os.path.join(work, "%s_%s.so" % (case.name, mode))
+                res = harness.run([harness.tool("sparq-compile"), model_path,
+                                   "-o", so, "--sparsity=" + mode], 600)
+                if res.rc != 0:
+                    raise RuntimeError(res.message())
+                sos[mode] = so
+            times = {case.mode: [], "off": []}
+            for _ in range(args.bench):
+                for mode in (case.mode, "off"):
+                    times[mode].append(median_ms(sos[mode], feeds_args,
+                                                 args.threads, args.runs))
+            sp = float(np.median(times[case.mode]))
+            off = float(np.median(times["off"]))
+            print("%-32s %8s %10.3f %10.3f %8.2f" % (case.name, case.mode, sp,
+                                                     off, off / sp), flush=True)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -210,6 +256,10 @@ def main(argv=None):
                         help="comma-separated subset of: " +
                         ",".join(c.name for c in CASES))
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--bench", type=int, default=0, metavar="ROUNDS",
+                        help="time sparse vs --sparsity=off instead of testing")
+    parser.add_argument("--runs", type=int, default=50,
+                        help="sparq-run --runs per round with --bench")
     args = parser.parse_args(argv)
     cases = CASES
     if args.cases:
@@ -218,6 +268,8 @@ def main(argv=None):
     if harness.tools_missing("sparse-quant", len(cases), "sparq-compile",
                              "sparq-run"):
         return 1
+    if args.bench:
+        return bench(cases, args)
     start = time.monotonic()
     rc = harness.run_suite(
         "sparse-quant", cases, lambda case, work: check_case(case, work, args),
