@@ -51,29 +51,29 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
                        int64_t cq1, uint8_t *img) {
   const QConvShape &s = *d.s;
   const int64_t C = s.C, H = s.H, W = s.W, sH = s.sH, sW = s.sW;
+  const int64_t Hq = d.Hq, Wq = d.Wq;
   const uint8_t pad = d.padByte, mask = d.xMask;
   for (int64_t cq = cq0; cq < cq1; ++cq) {
     const uint8_t *src[4];
     for (int t = 0; t < 4; ++t)
       src[t] = 4 * cq + t < C ? x + (4 * cq + t) * H * W : nullptr;
     for (int64_t rp = 0; rp < sH; ++rp)
-      for (int64_t i = 0; i < d.Hq; ++i) {
-        const int64_t ih = i * sH + rp - s.pT;
-        for (int64_t cp = 0; cp < sW; ++cp) {
-          uint8_t *out =
-              img + ((((cq * sH + rp) * sW + cp) * d.Hq + i) * d.Wq) * 4;
+      for (int64_t cp = 0; cp < sW; ++cp) {
+        // Columns j whose pixel iw = j * sW + cp - pL lies in [0, W).
+        const int64_t off = cp - s.pL;
+        int64_t j1 = W - off <= 0 ? 0 : qDivCeil(W - off, sW);
+        j1 = std::min(j1, Wq);
+        const int64_t j0 = std::min(off >= 0 ? 0 : qDivCeil(-off, sW), j1);
+        uint8_t *plane = img + (((cq * sH + rp) * sW + cp) * Hq) * Wq * 4;
+        for (int64_t i = 0; i < Hq; ++i) {
+          const int64_t ih = i * sH + rp - s.pT;
+          uint8_t *out = plane + i * Wq * 4;
           if (ih < 0 || ih >= H) {
-            std::memset(out, pad, d.Wq * 4);
+            std::memset(out, pad, Wq * 4);
             continue;
           }
-          // Columns j whose pixel iw = j * sW + cp - pL lies in [0, W).
-          const int64_t off = cp - s.pL;
-          int64_t j0 = off >= 0 ? 0 : qDivCeil(-off, sW);
-          int64_t j1 = W - off <= 0 ? 0 : qDivCeil(W - off, sW);
-          j1 = std::min(j1, d.Wq);
-          j0 = std::min(j0, j1);
           std::memset(out, pad, j0 * 4);
-          std::memset(out + j1 * 4, pad, (d.Wq - j1) * 4);
+          std::memset(out + j1 * 4, pad, (Wq - j1) * 4);
           const uint8_t *row[4];
           for (int t = 0; t < 4; ++t)
             row[t] = src[t] ? src[t] + ih * W + off : nullptr;
@@ -90,6 +90,26 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
                                     m, qLoadStridedSse2(row[t] + j * sW, sW))
                               : padV;
               qInterleave4x16Sse2(v[0], v[1], v[2], v[3], out + j * 4);
+            }
+            // The rest (under 16 pixels, or loads that would leave the
+            // row) through a staging copy, so nothing past the row is read.
+            while (j < j1) {
+              const int64_t n = std::min<int64_t>(16, j1 - j);
+              alignas(16) uint8_t stage[4][32];
+              alignas(16) uint8_t packed[64];
+              __m128i v[4];
+              for (int t = 0; t < 4; ++t) {
+                if (!row[t]) {
+                  v[t] = padV;
+                  continue;
+                }
+                std::memcpy(stage[t], row[t] + j * sW,
+                            static_cast<size_t>((n - 1) * sW + 1));
+                v[t] = _mm_xor_si128(m, qLoadStridedSse2(stage[t], sW));
+              }
+              qInterleave4x16Sse2(v[0], v[1], v[2], v[3], packed);
+              std::memcpy(out + j * 4, packed, static_cast<size_t>(n * 4));
+              j += n;
             }
           }
 #endif
@@ -373,9 +393,12 @@ void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
               // whose one-row tail would wait on its accumulator latency).
               const int64_t m0 = p * pixels / panels;
               const int nr = static_cast<int>((p + 1) * pixels / panels - m0);
-              for (int i = 0; i < nr; ++i) {
-                const int64_t q = m0 + i;
-                rows[i] = img + ((q / OW) * Wq + q % OW) * 4;
+              for (int64_t i = 0, oh = m0 / OW, ow = m0 % OW; i < nr; ++i) {
+                rows[i] = img + (oh * Wq + ow) * 4;
+                if (++ow == OW) {
+                  ow = 0;
+                  ++oh;
+                }
               }
               char *dst = static_cast<char *>(Y) + (n0 * pixels + m0) * es;
               if (fused) {
