@@ -41,13 +41,14 @@ namespace {
 /// Measured with sparq-sparseq-bench (768x768 and 3072x768, one thread,
 /// AVX-512 VNNI on Zen 4; AVX2's break-evens are higher, so this is the
 /// conservative choice for both): at 16 and 128 rows sparse breaks even
-/// near 55 % density, at 8 rows near 45 %, at 4 rows near 20 %; at 1 row
-/// the dense GEMV is fast enough that only very sparse weights win.
+/// at 51-53 % density, at 8 rows near 47 %, at 4 rows near 19 %, at 2 rows
+/// near 8 % and at 1 row near 5 %: the dense GEMV is fast enough that only
+/// very sparse weights win.
 double sparseInt8BreakEven(int64_t rows) {
   if (rows <= 1)
     return 0.04;
   if (rows <= 3)
-    return 0.10;
+    return 0.07;
   if (rows <= 8)
     return 0.05 * static_cast<double>(rows);
   return 0.45;
