@@ -16,9 +16,10 @@
 //    so one stored block is one panel load and one vpdpbusd (AVX2: four
 //    vpmaddwd) with the block's 4 bytes broadcast; 16 x 16 tiles of results
 //    are transposed into rows for the output stage;
-//  - rows (few rows): per activation row, 16 (AVX2: 8) blocks at a time,
-//    their activation quads gathered by block column, one vpdpbusd per 16
-//    blocks and a horizontal sum per output.
+//  - rows (few rows): per activation row, the activation quads of 16
+//    (AVX2: 8) blocks at a time gathered by block column; VNNI runs over
+//    the blocks of all the task's outputs as one flat sequence and takes
+//    each output as a difference of prefix sums, AVX2 sums per output.
 // The generic path is the scalar loop. Tasks are (rows, 64-column chunk)
 // pairs spread over the context's pool.
 //
@@ -110,10 +111,11 @@ template <typename IdxT> int64_t sqBlockCol(const void *col, int64_t b) {
 }
 
 /// Raw products of columns [n0, n0 + nc) of one activation row x (xorMask
-/// canonicalizes s8): raw[j] = sum u * s.
+/// canonicalizes s8): raw[j] = sum u * s. `work` holds at least the
+/// chunk's block count + 32 int32.
 using SqRowFn = void (*)(const SparseMatrixI8 &w, const uint8_t *x,
                          uint8_t xorMask, int64_t n0, int64_t nc,
-                         int32_t *raw);
+                         int32_t *raw, int32_t *work);
 /// Raw products of one packed panel: rowTile[i * kSqChunk + j] for its 16
 /// rows and columns [n0, n0 + nc).
 using SqPanelFn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
@@ -121,7 +123,7 @@ using SqPanelFn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
 
 template <typename IdxT>
 void sqRowGeneric(const SparseMatrixI8 &w, const uint8_t *x, uint8_t xorMask,
-                  int64_t n0, int64_t nc, int32_t *raw) {
+                  int64_t n0, int64_t nc, int32_t *raw, int32_t *) {
   for (int64_t j = 0; j < nc; ++j) {
     const int64_t n = n0 + j;
     int32_t acc = 0;
@@ -251,40 +253,43 @@ SPARQ_SQVNNI __m512i sqLoadIndices16(const void *col, int64_t b,
     return _mm512_maskz_loadu_epi32(k, static_cast<const uint32_t *>(col) + b);
 }
 
-/// acc += 16 blocks from i (lanes of k) times their gathered quads of x.
-template <typename IdxT>
-SPARQ_SQVNNI inline __attribute__((always_inline)) __m512i
-sqRowStepVnni(const SparseMatrixI8 &w, const uint8_t *x, __m512i flip,
-              __m512i acc, int64_t i, __mmask16 k) {
-  __m512i idx = sqLoadIndices16<IdxT>(w.col, i, k);
-  __m512i xv =
-      _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 4);
-  xv = _mm512_xor_si512(xv, flip);
-  __m512i sv = _mm512_maskz_loadu_epi32(k, w.values + 4 * i);
-  return _mm512_dpbusd_epi32(acc, xv, sv);
-}
-
+/// The blocks of all the chunk's rows as one flat run, 16 at a time: their
+/// activation quads gathered by block column, one vpdpbusd into 16 block
+/// dot products, an inclusive prefix sum across the lanes (plus the carry
+/// of the previous 16) stored to work[1 + i]; then each output is the
+/// difference of the prefix sums at its row's ends (wrapping int32
+/// arithmetic, exact when the result fits). No per-row tails or horizontal
+/// sums, and every gather but the last is full.
 template <typename IdxT>
 SPARQ_SQVNNI void sqRowVnni(const SparseMatrixI8 &w, const uint8_t *x,
                             uint8_t xorMask, int64_t n0, int64_t nc,
-                            int32_t *raw) {
+                            int32_t *raw, int32_t *work) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(xorMask));
-  for (int64_t j = 0; j < nc; ++j) {
-    const int64_t n = n0 + j;
-    int64_t b = w.rowPtr[n];
-    const int64_t e = w.rowPtr[n + 1];
-    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
-    for (; b + 32 <= e; b += 32) {
-      acc0 = sqRowStepVnni<IdxT>(w, x, flip, acc0, b, 0xFFFF);
-      acc1 = sqRowStepVnni<IdxT>(w, x, flip, acc1, b + 16, 0xFFFF);
-    }
-    for (; b < e; b += 16) {
-      const int64_t left = std::min<int64_t>(16, e - b);
-      acc0 = sqRowStepVnni<IdxT>(w, x, flip, acc0, b,
-                                 static_cast<__mmask16>((1u << left) - 1));
-    }
-    raw[j] = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i last = _mm512_set1_epi32(15);
+  const int64_t b0 = w.rowPtr[n0], b1 = w.rowPtr[n0 + nc];
+  work[0] = 0;
+  __m512i carry = zero;
+  for (int64_t b = b0; b < b1; b += 16) {
+    const int64_t left = std::min<int64_t>(16, b1 - b);
+    const __mmask16 k = static_cast<__mmask16>((1u << left) - 1);
+    __m512i idx = sqLoadIndices16<IdxT>(w.col, b, k);
+    __m512i xv = _mm512_mask_i32gather_epi32(zero, k, idx, x, 4);
+    xv = _mm512_xor_si512(xv, flip);
+    __m512i sv = _mm512_maskz_loadu_epi32(k, w.values + 4 * b);
+    __m512i d = _mm512_dpbusd_epi32(zero, xv, sv);
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, zero, 15));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, zero, 14));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, zero, 12));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, zero, 8));
+    d = _mm512_add_epi32(d, carry);
+    _mm512_storeu_si512(work + 1 + (b - b0), d);
+    carry = _mm512_permutexvar_epi32(last, d);
   }
+  for (int64_t j = 0; j < nc; ++j)
+    raw[j] = static_cast<int32_t>(
+        static_cast<uint32_t>(work[w.rowPtr[n0 + j + 1] - b0]) -
+        static_cast<uint32_t>(work[w.rowPtr[n0 + j] - b0]));
 }
 
 /// AVX2 panels hold i16: 64 values (128 bytes) per group.
@@ -327,7 +332,7 @@ SPARQ_SQAVX2 void sqPanelAvx2(const SparseMatrixI8 &w, const uint8_t *panel,
 template <typename IdxT>
 SPARQ_SQAVX2 void sqRowAvx2(const SparseMatrixI8 &w, const uint8_t *x,
                             uint8_t xorMask, int64_t n0, int64_t nc,
-                            int32_t *raw) {
+                            int32_t *raw, int32_t *) {
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(xorMask));
   const int *xi = reinterpret_cast<const int *>(x);
   for (int64_t j = 0; j < nc; ++j) {
@@ -481,8 +486,23 @@ extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
   char *c8 = static_cast<char *>(C);
   static const int32_t zeros[kSqChunk] = {};
 
+  // The row path's per-task work: the most blocks of one column chunk.
+  int64_t chunkBlocks = 0;
+  if (!usePanels)
+    for (int64_t c = 0; c < chunks; ++c)
+      chunkBlocks = std::max<int64_t>(
+          chunkBlocks, int64_t(wm.rowPtr[std::min(N, (c + 1) * kSqChunk)]) -
+                           int64_t(wm.rowPtr[c * kSqChunk]));
+
   context.threads().parallelFor(units, grain, [&](int64_t begin, int64_t end) {
     alignas(64) int32_t tile[kSqPanelRows * kSqChunk];
+    int32_t *work = nullptr;
+    if (!usePanels) {
+      work = reinterpret_cast<int32_t *>(context.scratch(
+          ScratchSlot::QuantB, static_cast<size_t>(chunkBlocks + 32)));
+      if (!work)
+        return;
+    }
     QOutRow row;
     row.rowSum = 0;
     row.aZero = za;
@@ -505,7 +525,7 @@ extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
         m0 = unit * kSqPanelRows;
         rows = std::min(kSqPanelRows, M - m0);
       } else {
-        kern.row(wm, a8 + unit * K, mask, n0, nc, tile);
+        kern.row(wm, a8 + unit * K, mask, n0, nc, tile, work);
       }
       for (int64_t r = 0; r < rows; ++r) {
         char *dst = c8 + ((m0 + r) * N + n0) * es;

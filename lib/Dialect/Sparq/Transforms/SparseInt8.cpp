@@ -42,11 +42,11 @@ namespace {
 /// AVX-512 VNNI on Zen 4; AVX2's break-evens are higher, so this is the
 /// conservative choice for both): at 16 and 128 rows sparse breaks even
 /// at 51-53 % density, at 8 rows near 47 %, at 4 rows near 19 %, at 2 rows
-/// near 8 % and at 1 row near 5 %: the dense GEMV is fast enough that only
+/// near 8 % and at 1 row near 9 %: the dense GEMV is fast enough that only
 /// very sparse weights win.
 double sparseInt8BreakEven(int64_t rows) {
   if (rows <= 1)
-    return 0.04;
+    return 0.07;
   if (rows <= 3)
     return 0.07;
   if (rows <= 8)
