@@ -62,3 +62,83 @@ func.func @int_matmul_untouched(%x: tensor<2x8xi32>, %w: tensor<8x8xi32>) -> ten
   %0 = sparq.matmul %x, %w : (tensor<2x8xi32>, tensor<8x8xi32>) -> tensor<2x8xi32>
   return %0 : tensor<2x8xi32>
 }
+
+// GELU decomposed as exporters write it is recognized and fused.
+// CHECK-LABEL: func @matmul_erf_gelu_torch
+// CHECK: sparq.fused_matmul {{.*}}activation = #sparq.activation<gelu>
+// CHECK-NOT: sparq.erf
+func.func @matmul_erf_gelu_torch(%x: tensor<16x32xf32>, %w: tensor<32x64xf32>) -> tensor<16x64xf32> {
+  %sqrt2 = sparq.constant dense<1.41421354> : tensor<f32>
+  %one = sparq.constant dense<1.0> : tensor<f32>
+  %half = sparq.constant dense<0.5> : tensor<f32>
+  %0 = sparq.matmul %x, %w : (tensor<16x32xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  %1 = sparq.div %0, %sqrt2 : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %2 = sparq.erf %1 : tensor<16x64xf32> -> tensor<16x64xf32>
+  %3 = sparq.add %2, %one : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %4 = sparq.mul %0, %3 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %5 = sparq.mul %4, %half : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  return %5 : tensor<16x64xf32>
+}
+
+// Hugging Face order: (x * 0.5) * (1 + erf(x * (1 / sqrt 2))).
+// CHECK-LABEL: func @matmul_erf_gelu_hf
+// CHECK: sparq.fused_matmul {{.*}}activation = #sparq.activation<gelu>
+// CHECK-NOT: sparq.erf
+func.func @matmul_erf_gelu_hf(%x: tensor<16x32xf32>, %w: tensor<32x64xf32>) -> tensor<16x64xf32> {
+  %rsqrt2 = sparq.constant dense<0.707106769> : tensor<f32>
+  %one = sparq.constant dense<1.0> : tensor<f32>
+  %half = sparq.constant dense<0.5> : tensor<f32>
+  %0 = sparq.matmul %x, %w : (tensor<16x32xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  %1 = sparq.mul %0, %half : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %2 = sparq.mul %0, %rsqrt2 : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %3 = sparq.erf %2 : tensor<16x64xf32> -> tensor<16x64xf32>
+  %4 = sparq.add %one, %3 : (tensor<f32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %5 = sparq.mul %1, %4 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %5 : tensor<16x64xf32>
+}
+
+// GPT-2's tanh approximation with x^3 = x * (x * x).
+// CHECK-LABEL: func @matmul_tanh_gelu
+// CHECK: sparq.fused_matmul {{.*}}activation = #sparq.activation<gelu_tanh>
+// CHECK-NOT: sparq.tanh
+func.func @matmul_tanh_gelu(%x: tensor<16x32xf32>, %w: tensor<32x64xf32>) -> tensor<16x64xf32> {
+  %c = sparq.constant dense<0.797884583> : tensor<f32>
+  %k = sparq.constant dense<0.044715> : tensor<f32>
+  %one = sparq.constant dense<1.0> : tensor<f32>
+  %half = sparq.constant dense<0.5> : tensor<f32>
+  %0 = sparq.matmul %x, %w : (tensor<16x32xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  %1 = sparq.mul %0, %0 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %2 = sparq.mul %0, %1 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %3 = sparq.mul %k, %2 : (tensor<f32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %4 = sparq.add %0, %3 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %5 = sparq.mul %c, %4 : (tensor<f32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %6 = sparq.tanh %5 : tensor<16x64xf32> -> tensor<16x64xf32>
+  %7 = sparq.add %one, %6 : (tensor<f32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %8 = sparq.mul %0, %7 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %9 = sparq.mul %half, %8 : (tensor<f32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %9 : tensor<16x64xf32>
+}
+
+// Not GELU (0.6 instead of 0.5; an intermediate with a second use): the
+// graph is left as it is.
+// CHECK-LABEL: func @not_gelu
+// CHECK: sparq.erf
+// CHECK: sparq.erf
+// CHECK-NOT: activation = #sparq.activation<gelu>
+func.func @not_gelu(%x: tensor<16x64xf32>) -> (tensor<16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>) {
+  %sqrt2 = sparq.constant dense<1.41421354> : tensor<f32>
+  %one = sparq.constant dense<1.0> : tensor<f32>
+  %half = sparq.constant dense<0.5> : tensor<f32>
+  %six = sparq.constant dense<0.6> : tensor<f32>
+  %1 = sparq.div %x, %sqrt2 : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %2 = sparq.erf %1 : tensor<16x64xf32> -> tensor<16x64xf32>
+  %3 = sparq.add %2, %one : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %4 = sparq.mul %x, %3 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %5 = sparq.mul %4, %six : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %11 = sparq.div %x, %sqrt2 : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %12 = sparq.erf %11 : tensor<16x64xf32> -> tensor<16x64xf32>
+  %13 = sparq.add %12, %one : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  %14 = sparq.mul %x, %13 : (tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<16x64xf32>
+  %15 = sparq.mul %14, %half : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xf32>
+  return %5, %15, %13 : tensor<16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>
+}

@@ -15,6 +15,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
 #include <limits>
 
 namespace sparq {
@@ -200,6 +201,154 @@ struct FuseBiasOrResidual : OpRewritePattern<AddOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// GELU recognition
+//===----------------------------------------------------------------------===//
+
+/// The value of a constant with a single (splat) f32 value, if v is one.
+std::optional<double> splatConstant(Value v) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
+
+bool near(std::optional<double> v, double want) {
+  return v && std::abs(*v - want) <= 1e-6 * std::abs(want);
+}
+
+/// For a binary op with one splat-constant operand equal to `want`, the
+/// other operand; null otherwise.
+template <typename BinaryOp>
+Value otherThanConstant(BinaryOp op, double want) {
+  if (near(splatConstant(op.getRhs()), want))
+    return op.getLhs();
+  if (near(splatConstant(op.getLhs()), want))
+    return op.getRhs();
+  return {};
+}
+
+/// GELU as exporters decompose it, x * 0.5 * (1 + f(x)), in any
+/// association of the two products, becomes sparq.gelu so that the matmul
+/// epilogue can absorb it:
+///  - exact: f = erf(x / sqrt 2), also as x * (1 / sqrt 2) (torch.nn.GELU:
+///    Div, Erf, Add, Mul(x, .), Mul(., 0.5); Hugging Face's gelu: Mul(x,
+///    0.5) first);
+///  - tanh approximation: f = tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)),
+///    with x^3 as x * (x * x) or Pow(x, 3) (GPT-2's NewGELU,
+///    nn.GELU(approximate="tanh")).
+struct RecognizeGelu : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// x of erf(x / sqrt 2).
+  static Value erfArgument(ErfOp erf) {
+    Operation *scale = erf.getInput().getDefiningOp();
+    if (!scale || !scale->hasOneUse())
+      return {};
+    if (auto div = dyn_cast<DivOp>(scale))
+      return near(splatConstant(div.getRhs()), M_SQRT2) ? div.getLhs() : Value();
+    if (auto mul = dyn_cast<MulOp>(scale))
+      return otherThanConstant(mul, M_SQRT1_2);
+    return {};
+  }
+
+  /// Whether v is x^3 (used only here).
+  static bool isCube(Value v, Value x) {
+    Operation *op = v.getDefiningOp();
+    if (!op || !op->hasOneUse())
+      return false;
+    if (auto pow = dyn_cast<PowOp>(op))
+      return pow.getLhs() == x && near(splatConstant(pow.getRhs()), 3.0);
+    auto mul = dyn_cast<MulOp>(op);
+    if (!mul)
+      return false;
+    for (auto [a, b] : {std::pair(mul.getLhs(), mul.getRhs()),
+                        std::pair(mul.getRhs(), mul.getLhs())}) {
+      auto sq = b.getDefiningOp<MulOp>();
+      if (a == x && sq && sq->hasOneUse() && sq.getLhs() == x &&
+          sq.getRhs() == x)
+        return true;
+    }
+    return false;
+  }
+
+  /// x of tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)).
+  static Value tanhArgument(TanhOp tanh) {
+    auto outer = tanh.getInput().getDefiningOp<MulOp>();
+    if (!outer || !outer->hasOneUse())
+      return {};
+    Value sum = otherThanConstant(outer, 0.7978845608028654);
+    auto add = sum ? sum.getDefiningOp<AddOp>() : AddOp();
+    if (!add || !add->hasOneUse())
+      return {};
+    for (auto [x, t] : {std::pair(add.getLhs(), add.getRhs()),
+                        std::pair(add.getRhs(), add.getLhs())}) {
+      auto scaled = t.getDefiningOp<MulOp>();
+      if (!scaled || !scaled->hasOneUse())
+        continue;
+      Value cube = otherThanConstant(scaled, 0.044715);
+      if (cube && isCube(cube, x))
+        return x;
+    }
+    return {};
+  }
+
+  /// Matches 1 + f(x); returns x and whether f is the tanh form.
+  static Value onePlusTerm(Value v, bool &tanhForm) {
+    auto add = v.getDefiningOp<AddOp>();
+    if (!add || !add->hasOneUse())
+      return {};
+    Value f = otherThanConstant(add, 1.0);
+    if (!f || !f.hasOneUse())
+      return {};
+    tanhForm = false;
+    if (auto erf = f.getDefiningOp<ErfOp>())
+      return erfArgument(erf);
+    tanhForm = true;
+    if (auto tanh = f.getDefiningOp<TanhOp>())
+      return tanhArgument(tanh);
+    return {};
+  }
+
+  LogicalResult matchAndRewrite(MulOp root,
+                                PatternRewriter &rewriter) const override {
+    // Flatten the two products into three factors.
+    SmallVector<Value, 3> factors;
+    Operation *inner = nullptr;
+    for (Value operand : {root.getLhs(), root.getRhs()}) {
+      auto mul = operand.getDefiningOp<MulOp>();
+      if (!inner && mul && mul->hasOneUse()) {
+        inner = mul;
+        factors.push_back(mul.getLhs());
+        factors.push_back(mul.getRhs());
+      } else {
+        factors.push_back(operand);
+      }
+    }
+    if (!inner || factors.size() != 3)
+      return failure();
+    // One factor is 0.5, one is 1 + erf(x / sqrt 2), the last is x.
+    for (int half = 0; half < 3; ++half) {
+      if (!near(splatConstant(factors[half]), 0.5))
+        continue;
+      for (int term = 0; term < 3; ++term) {
+        if (term == half)
+          continue;
+        Value x = factors[3 - half - term];
+        bool tanhForm = false;
+        if (onePlusTerm(factors[term], tanhForm) != x ||
+            typeOf(x) != typeOf(root.getResult()))
+          continue;
+        rewriter.replaceOpWithNewOp<GeluOp>(root, root.getType(), x,
+                                            tanhForm);
+        return success();
+      }
+    }
+    return failure();
+  }
+};
+
 /// Maps an activation op to the epilogue kind, reading its parameters.
 std::optional<Activation> activationOf(Operation *op, float &alpha,
                                        float &beta) {
@@ -270,8 +419,8 @@ struct SparqFuseEpiloguesPass
     patterns.add<ConvToFusedConv, MatMulToFusedMatMul, GemmToFusedMatMul,
                  FuseBiasOrResidual<FusedConvOp>,
                  FuseBiasOrResidual<FusedMatMulOp>,
-                 FuseActivation<FusedConvOp>, FuseActivation<FusedMatMulOp>>(
-        context);
+                 FuseActivation<FusedConvOp>, FuseActivation<FusedMatMulOp>,
+                 RecognizeGelu>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
