@@ -8,6 +8,13 @@
 //    direct int32 loop per output plane;
 //  - 1x1, unpadded: B is a plain [C, OH*OW] matrix -- the image itself at
 //    stride 1, a subsampled copy otherwise;
+//  - ungrouped layers on AVX-512 VNNI, where it pays: the direct path
+//    (QConvDirect.cpp), which reads a channels-interleaved copy of the
+//    image straight from its kernels, with the output pixels as GEMM rows
+//    (stride-1 3x3 layers) or columns;
+//  - ungrouped layers with small maps (at most 256 pixels): the pixels as
+//    the GEMM rows (A: the transposed im2col matrix, packed whole) and the
+//    channels as its columns (B: the weights), C stored transposed;
 //  - everything else: implicit im2col. The group's channels are first
 //    copied once into a canonical, zero-point-padded image, so every tap is
 //    in bounds and padding contributes exactly 0; each GEMM task then packs

@@ -1,11 +1,14 @@
 //===- QConvKernels.h - Direct integer convolution kernels ------*- C++ -*-===//
 //
 // Micro-kernels of the direct (im2col-free) integer convolution path of
-// sparq_uk_qconv2d_i8. The image is stored channels-interleaved, four
-// channels per pixel ([C/4][phases][Hq][Wq][4] canonical s8), so the 16
-// pixels of a B panel at one (channel quad, kh, kw) tap are 64 contiguous
-// bytes: exactly one vpdpbusd operand. The kernel reads B straight from
-// the image at per-group byte offsets instead of from packed panels.
+// sparq_uk_qconv2d_i8, and the interface between its entry (QConv.cpp) and
+// driver (QConvDirect.cpp). The image is stored channels-interleaved, four
+// channels per pixel ([C/4][phases][Hq][Wq][4]), so the 16 pixels of a B
+// panel at one (channel quad, kh, kw) tap are 64 contiguous bytes: exactly
+// one vpdpbusd operand (QConvDirectFn, image canonical s8); or, with the
+// pixels as rows (QConvRowsFn, image canonical u8), each pixel's quad at a
+// tap is one broadcast operand against packed weight panels. The kernels
+// read the image at per-group byte offsets instead of from packed panels.
 //
 //===----------------------------------------------------------------------===//
 

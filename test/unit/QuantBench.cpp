@@ -306,12 +306,16 @@ int main(int argc, char **argv) {
     benchQConv(m, t, "C=K=64 56x56 3x3", 64, 56, 64, 3, 1, skipGeneric);
     benchQConv(m, t, "C=64 K=128 56x56 3x3 s2", 64, 56, 128, 3, 2,
                skipGeneric);
+    benchQConv(m, t, "C=128 K=256 28x28 3x3 s2", 128, 28, 256, 3, 2,
+               skipGeneric);
     benchQConv(m, t, "C=256 K=512 14x14 3x3 s2", 256, 14, 512, 3, 2,
                skipGeneric);
     benchQConv(m, t, "C=K=128 28x28 3x3", 128, 28, 128, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=256 14x14 3x3", 256, 14, 256, 3, 1, skipGeneric);
     benchQConv(m, t, "C=K=512 7x7 3x3", 512, 7, 512, 3, 1, skipGeneric);
     benchQConv(m, t, "C=64 K=128 56x56 1x1 s2", 64, 56, 128, 1, 2, skipGeneric);
+    benchQConv(m, t, "C=128 K=256 28x28 1x1 s2", 128, 28, 256, 1, 2,
+               skipGeneric);
     benchQConv(m, t, "C=256 K=512 14x14 1x1 s2", 256, 14, 512, 1, 2,
                skipGeneric);
     benchQConv(m, t, "C=K=64 56x56 1x1 s1", 64, 56, 64, 1, 1, skipGeneric);
