@@ -280,7 +280,8 @@ std::vector<uint8_t> sparq::rt::packSparseBlockI8(const int8_t *dense,
   h.total_bytes = sparseAlign16(sumsOffset + rows * 4);
   std::vector<uint8_t> blob(h.total_bytes, 0);
   std::memcpy(blob.data(), &h, sizeof(h));
-  uint32_t *rowPtr = reinterpret_cast<uint32_t *>(blob.data() + h.row_ptr_offset);
+  uint32_t *rowPtr =
+      reinterpret_cast<uint32_t *>(blob.data() + h.row_ptr_offset);
   uint8_t *col = blob.data() + h.col_offset;
   int8_t *values = reinterpret_cast<int8_t *>(blob.data() + h.values_offset);
   int32_t *sums = reinterpret_cast<int32_t *>(blob.data() + sumsOffset);
@@ -344,7 +345,8 @@ bool sparq::rt::readSparseBlobI8(const void *blob, SparseMatrixI8 &out) {
                                                     blockCols, sorted);
   if (!inRange)
     return false;
-  const int8_t *values = reinterpret_cast<const int8_t *>(base + h.values_offset);
+  const int8_t *values =
+      reinterpret_cast<const int8_t *>(base + h.values_offset);
   const int32_t *sums = reinterpret_cast<const int32_t *>(base + sumsOffset);
   for (uint64_t r = 0; r < h.rows; ++r) {
     int32_t sum = 0;

@@ -114,8 +114,8 @@ template <typename IdxT> int64_t sqBlockCol(const void *col, int64_t b) {
 /// canonicalizes s8): raw[j] = sum u * s. `work` holds at least the
 /// chunk's block count + 32 int32.
 using SqRowFn = void (*)(const SparseMatrixI8 &w, const uint8_t *x,
-                         uint8_t xorMask, int64_t n0, int64_t nc,
-                         int32_t *raw, int32_t *work);
+                         uint8_t xorMask, int64_t n0, int64_t nc, int32_t *raw,
+                         int32_t *work);
 /// Raw products of one packed panel: rowTile[i * kSqChunk + j] for its 16
 /// rows and columns [n0, n0 + nc).
 using SqPanelFn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
@@ -244,11 +244,10 @@ SPARQ_SQVNNI void sqPanelVnni(const SparseMatrixI8 &w, const uint8_t *panel,
 }
 
 template <typename IdxT>
-SPARQ_SQVNNI __m512i sqLoadIndices16(const void *col, int64_t b,
-                                     __mmask16 k) {
+SPARQ_SQVNNI __m512i sqLoadIndices16(const void *col, int64_t b, __mmask16 k) {
   if constexpr (sizeof(IdxT) == 2)
-    return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(
-        k, static_cast<const uint16_t *>(col) + b));
+    return _mm512_cvtepu16_epi32(
+        _mm256_maskz_loadu_epi16(k, static_cast<const uint16_t *>(col) + b));
   else
     return _mm512_maskz_loadu_epi32(k, static_cast<const uint32_t *>(col) + b);
 }
@@ -304,18 +303,17 @@ SPARQ_SQAVX2 void sqPanelAvx2(const SparseMatrixI8 &w, const uint8_t *panel,
     for (int64_t b = w.rowPtr[n]; b < w.rowPtr[n + 1]; ++b) {
       const int8_t *s = w.values + 4 * b;
       // (s0, s1, s2, s3) as i16, repeated for every row.
-      const int64_t q = int64_t(uint16_t(s[0])) |
-                        int64_t(uint16_t(s[1])) << 16 |
-                        int64_t(uint16_t(s[2])) << 32 |
-                        int64_t(uint16_t(s[3])) << 48;
+      const int64_t q =
+          int64_t(uint16_t(s[0])) | int64_t(uint16_t(s[1])) << 16 |
+          int64_t(uint16_t(s[2])) << 32 | int64_t(uint16_t(s[3])) << 48;
       const __m256i sv = _mm256_set1_epi64x(q);
       const int16_t *g = p16 + 64 * sqBlockCol<IdxT>(w.col, b);
       for (int r = 0; r < 4; ++r)
         acc[r] = _mm256_add_epi32(
-            acc[r], _mm256_madd_epi16(_mm256_load_si256(
-                                          reinterpret_cast<const __m256i *>(
-                                              g + 16 * r)),
-                                      sv));
+            acc[r], _mm256_madd_epi16(
+                        _mm256_load_si256(
+                            reinterpret_cast<const __m256i *>(g + 16 * r)),
+                        sv));
     }
     // acc[r]: rows 4r..4r+3, two partial sums each.
     for (int h = 0; h < 2; ++h) {
@@ -343,15 +341,15 @@ SPARQ_SQAVX2 void sqRowAvx2(const SparseMatrixI8 &w, const uint8_t *x,
     for (; b + 8 <= e; b += 8) {
       __m256i idx;
       if constexpr (sizeof(IdxT) == 2)
-        idx = _mm256_cvtepu16_epi32(_mm_loadu_si128(
-            reinterpret_cast<const __m128i *>(
+        idx = _mm256_cvtepu16_epi32(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(
                 static_cast<const uint16_t *>(w.col) + b)));
       else
         idx = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
             static_cast<const uint32_t *>(w.col) + b));
       __m256i xv = _mm256_xor_si256(_mm256_i32gather_epi32(xi, idx, 4), flip);
-      __m256i sv =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w.values + 4 * b));
+      __m256i sv = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i *>(w.values + 4 * b));
       acc0 = _mm256_add_epi32(
           acc0,
           _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(xv)),
@@ -423,12 +421,13 @@ void sqPackPanel(const uint8_t *A, int64_t M, int64_t K, uint8_t xorMask,
 
 } // namespace
 
-extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
-    void *ctx, const void *w, const void *A, void *C, int64_t M,
-    int64_t aType, const void *aZero, int64_t outKind, const int32_t *biasI32,
-    const float *scale, int64_t scalePerCol, const float *biasF32,
-    int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
-    float actB) {
+extern "C" SPARQ_API void
+sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
+                           int64_t M, int64_t aType, const void *aZero,
+                           int64_t outKind, const int32_t *biasI32,
+                           const float *scale, int64_t scalePerCol,
+                           const float *biasF32, int64_t outZero, int64_t qmin,
+                           int64_t qmax, int64_t act, float actA, float actB) {
   if (!w || !A || !C || M <= 0 || outKind < SPARQ_QOUT_I32 ||
       outKind > SPARQ_QOUT_S8 || (outKind != SPARQ_QOUT_I32 && !scale))
     return;
@@ -448,8 +447,8 @@ extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
 
   const QIsa isa = activeQIsa();
   const QKernelSet &ks = *qkernelSet(isa);
-  const SqKernels kern =
-      wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa) : sqKernelsFor<uint32_t>(isa);
+  const SqKernels kern = wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa)
+                                            : sqKernelsFor<uint32_t>(isa);
   const bool usePanels =
       isa == QIsa::Generic ||
       M > (isa == QIsa::Avx2 ? kSqRowPathMaxMAvx2 : kSqRowPathMaxMVnni);
@@ -460,8 +459,8 @@ extern "C" SPARQ_API void sparq_uk_sparse_qmatmul_i8(
   const int64_t panelBytes = (K / 4) * 64 * (kern.panelI16 ? 2 : 1);
   uint8_t *packed = nullptr;
   if (usePanels) {
-    float *scratch = context.scratch(ScratchSlot::QuantA,
-                                     qDivCeil(panels * panelBytes, 4));
+    float *scratch =
+        context.scratch(ScratchSlot::QuantA, qDivCeil(panels * panelBytes, 4));
     if (!scratch)
       return;
     packed = reinterpret_cast<uint8_t *>(scratch);

@@ -142,25 +142,27 @@ int main(int argc, char **argv) {
           for (int64_t b = 0; b < K / 4; ++b)
             if (sqbRand() % 10000 < d * 10000)
               for (int t = 0; t < 4; ++t)
-                w[r * K + 4 * b + t] = static_cast<int8_t>(sqbRand() % 255 - 127) | 1;
-        std::vector<uint8_t> blob = sparq::rt::packSparseBlockI8(w.data(), N, K);
+                w[r * K + 4 * b + t] =
+                    static_cast<int8_t>(sqbRand() % 255 - 127) | 1;
+        std::vector<uint8_t> blob =
+            sparq::rt::packSparseBlockI8(w.data(), N, K);
         std::vector<float> wf(N * K);
         for (int64_t i = 0; i < N * K; ++i)
           wf[i] = w[i] * 0.01f;
-        std::vector<uint8_t> blobF = sparq::rt::packSparseBlock(wf.data(), N, K, 1, 4);
+        std::vector<uint8_t> blobF =
+            sparq::rt::packSparseBlock(wf.data(), N, K, 1, 4);
         double tSparse = sqbMedian([&] {
           sparq_uk_sparse_qmatmul_i8(model, blob.data(), A.data(), C.data(), M,
                                      SPARQ_QTYPE_U8, &zp, SPARQ_QOUT_U8,
-                                     nullptr, scale.data(), 1, nullptr,
-                                     outZero, 0, 255, 0, 0.f, 0.f);
+                                     nullptr, scale.data(), 1, nullptr, outZero,
+                                     0, 255, 0, 0.f, 0.f);
         });
         double tDense = sqbMedian([&] {
           sparq_uk_qmatmul_i8(model, A.data(), w.data(), C.data(), 1, M, N, K,
                               0, 0, 0, /*transB=*/1, SPARQ_QTYPE_U8,
-                              SPARQ_QTYPE_S8, &zp, 0, nullptr, 0,
-                              SPARQ_QOUT_U8, nullptr, scale.data(), 1, nullptr,
-                              outZero, 0, 255, 0, 0.f, 0.f,
-                              SPARQ_UK_CONST_WEIGHTS);
+                              SPARQ_QTYPE_S8, &zp, 0, nullptr, 0, SPARQ_QOUT_U8,
+                              nullptr, scale.data(), 1, nullptr, outZero, 0,
+                              255, 0, 0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
         });
         double tF32 = sqbMedian([&] {
           sparq_uk_sparse_matmul_f32(model, blobF.data(), Af.data(), nullptr,
@@ -168,10 +170,10 @@ int main(int argc, char **argv) {
         });
         bool inSweep = std::find(dens.begin(), dens.end(), d) != dens.end();
         if (inSweep || d == 1.0 || d == 0.7)
-          std::printf("%4ldx%-5ld %4ld %4.0f%% %10.4f %10.4f %10.4f %9.2f %9.2f\n",
-                      (long)N, (long)K, (long)M, d * 100, tSparse * 1e3,
-                      tDense * 1e3, tF32 * 1e3, tDense / tSparse,
-                      tF32 / tSparse);
+          std::printf(
+              "%4ldx%-5ld %4ld %4.0f%% %10.4f %10.4f %10.4f %9.2f %9.2f\n",
+              (long)N, (long)K, (long)M, d * 100, tSparse * 1e3, tDense * 1e3,
+              tF32 * 1e3, tDense / tSparse, tF32 / tSparse);
         measured.push_back(d);
         measured.push_back(tDense / tSparse);
       }

@@ -83,8 +83,9 @@ void referenceOut(int64_t acc, int outKind, int n, const int32_t *bias,
     return;
   }
   float r = std::nearbyint(f) + static_cast<float>(outZero);
-  int64_t q = std::isnan(r) ? outZero : static_cast<int64_t>(
-                                            std::fmax(-1e9, std::fmin(1e9, r)));
+  int64_t q = std::isnan(r)
+                  ? outZero
+                  : static_cast<int64_t>(std::fmax(-1e9, std::fmin(1e9, r)));
   q = std::min<int64_t>(qmax, std::max<int64_t>(qmin, q));
   if (outKind == SPARQ_QOUT_U8)
     *ref = static_cast<uint8_t>(q);
@@ -97,12 +98,11 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
   std::vector<int8_t> w = makeWeightI8(c.N, c.K, c.density, rng);
   std::vector<uint8_t> blob =
       sparq::rt::packSparseBlockI8(w.data(), c.N, c.K, c.indexBytes);
-  std::string what = tag + " M=" + std::to_string(c.M) +
-                     " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
-                     " d=" + std::to_string(c.density) +
-                     " i" + std::to_string(c.indexBytes) +
-                     (aType == SPARQ_QTYPE_S8 ? " s8" : " u8") + " out" +
-                     std::to_string(outKind);
+  std::string what =
+      tag + " M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) +
+      " K=" + std::to_string(c.K) + " d=" + std::to_string(c.density) + " i" +
+      std::to_string(c.indexBytes) + (aType == SPARQ_QTYPE_S8 ? " s8" : " u8") +
+      " out" + std::to_string(outKind);
   if (!check(!blob.empty(), what + ": pack"))
     return;
   sparq::rt::SparseMatrixI8 view;
@@ -124,9 +124,8 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
   for (auto &b : biasF32)
     b = 0.01f * static_cast<float>(rng.range(-100, 100));
   const bool useBias = rng.chance(0.7);
-  const int act = outKind == SPARQ_QOUT_F32 && rng.chance(0.5)
-                      ? SPARQ_ACT_RELU
-                      : SPARQ_ACT_NONE;
+  const int act = outKind == SPARQ_QOUT_F32 && rng.chance(0.5) ? SPARQ_ACT_RELU
+                                                               : SPARQ_ACT_NONE;
   int32_t outZero = 0, qmin = 0, qmax = 0;
   if (outKind == SPARQ_QOUT_U8) {
     outZero = static_cast<int32_t>(rng.range(0, 255));
@@ -137,9 +136,8 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
     qmin = -128;
     qmax = 127;
   }
-  const int64_t es = outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32
-                         ? 4
-                         : 1;
+  const int64_t es =
+      outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32 ? 4 : 1;
   std::vector<uint8_t> ref(c.M * c.N * es);
   for (int64_t m = 0; m < c.M; ++m)
     for (int64_t n = 0; n < c.N; ++n) {
@@ -151,8 +149,8 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
       }
       referenceOut(acc, outKind, static_cast<int>(n),
                    useBias ? bias.data() : nullptr, scale,
-                   useBias ? biasF32.data() : nullptr, outZero, qmin, qmax,
-                   act, ref.data() + (m * c.N + n) * es);
+                   useBias ? biasF32.data() : nullptr, outZero, qmin, qmax, act,
+                   ref.data() + (m * c.N + n) * es);
     }
   std::vector<uint8_t> out(ref.size(), 0xCD);
   sparq_uk_sparse_qmatmul_i8(
@@ -210,8 +208,7 @@ void testRejects(sparq_model *model, const std::string &tag) {
   withHeader([](sparq_sparse_header &x) { x.nnz += 4; }, "nnz");
   withHeader([](sparq_sparse_header &x) { x.values_offset += 1; },
              "misaligned values");
-  withHeader([](sparq_sparse_header &x) { x.index_bytes = 3; },
-             "index width");
+  withHeader([](sparq_sparse_header &x) { x.index_bytes = 3; }, "index width");
   {
     std::vector<uint8_t> b = good;
     uint16_t big = 8; // block column 8 of a 32-col matrix: out of range
@@ -245,11 +242,12 @@ void testRejects(sparq_model *model, const std::string &tag) {
 void sparq::unit::runSparseQTests(int numThreads) {
   sparq_model *model = createBareModel(numThreads);
   const SqCase cases[] = {
-      {1, 1, 4, 1.0, 0},     {1, 5, 12, 0.5, 0},     {2, 64, 64, 0.3, 0},
-      {3, 70, 132, 0.2, 0},  {4, 64, 64, 0.5, 0},    {15, 17, 36, 0.8, 0},
-      {16, 64, 256, 0.1, 0}, {17, 65, 64, 0.0, 0},   {33, 130, 128, 0.3, 4},
-      {1, 129, 768, 0.2, 4}, {2, 33, 260, 1.0, 0},   {130, 96, 96, 0.5, 0},
+      {1, 1, 4, 1.0, 0},       {1, 5, 12, 0.5, 0},     {2, 64, 64, 0.3, 0},
+      {3, 70, 132, 0.2, 0},    {4, 64, 64, 0.5, 0},    {15, 17, 36, 0.8, 0},
+      {16, 64, 256, 0.1, 0},   {17, 65, 64, 0.0, 0},   {33, 130, 128, 0.3, 4},
+      {1, 129, 768, 0.2, 4},   {2, 33, 260, 1.0, 0},   {130, 96, 96, 0.5, 0},
       {64, 128, 512, 0.05, 0}, {5, 200, 1024, 0.4, 0}, {128, 40, 64, 1.0, 4},
+      {1, 70, 64, 0.0, 0},     {1, 300, 64, 0.03, 0},
   };
   for (QIsa isa : {QIsa::Generic, QIsa::Avx2, QIsa::Avx512Vnni}) {
     if (!sparq::rt::qkernelSet(isa))

@@ -235,8 +235,8 @@ struct SparqSparseInt8Pass
       for (int64_t r = 0; r < w->rows; ++r)
         for (int64_t b = 0; b < w->cols / 4; ++b)
           blocks += blockNonZero(*w, r, b);
-      const double density =
-          static_cast<double>(blocks) / static_cast<double>(w->rows * w->cols / 4);
+      const double density = static_cast<double>(blocks) /
+                             static_cast<double>(w->rows * w->cols / 4);
       auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
       const int64_t rows = lhsType.getNumElements() / w->cols;
       const double breakEven = sparseInt8BreakEven(rows);
@@ -261,16 +261,16 @@ struct SparqSparseInt8Pass
       Location loc = op.getLoc();
       auto blobType =
           RankedTensorType::get({(int64_t)blob.size()}, builder.getI8Type());
-      auto packed = ConstantOp::create(
-          builder, loc,
-          DenseResourceElementsAttr::get(
-              blobType, "sparse_int8_weight",
-              HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                  ArrayRef<char>(blob), /*align=*/64)));
+      auto packed =
+          ConstantOp::create(builder, loc,
+                             DenseResourceElementsAttr::get(
+                                 blobType, "sparse_int8_weight",
+                                 HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                     ArrayRef<char>(blob), /*align=*/64)));
       auto replacement = SparseQMatMulOp::create(
-          builder, loc, op.getType(), op.getLhs(), packed,
-          op.getLhsZeroPoint(), op.getScale(), op.getBias(), op.getBiasF32(),
-          encoding, builder.getI64IntegerAttr(w->rows),
+          builder, loc, op.getType(), op.getLhs(), packed, op.getLhsZeroPoint(),
+          op.getScale(), op.getBias(), op.getBiasF32(), encoding,
+          builder.getI64IntegerAttr(w->rows),
           builder.getI64IntegerAttr(w->cols), op.getOutZeroPointAttr(),
           op.getQminAttr(), op.getQmaxAttr(), op.getActivationAttr(),
           op.getActAlphaAttr(), op.getActBetaAttr());
@@ -279,8 +279,9 @@ struct SparqSparseInt8Pass
           replacement->setAttr(attr.getName(), attr.getValue());
       replacement->setAttr("sparq.format",
                            builder.getStringAttr("block 1x4 int8"));
-      replacement->setAttr("sparq.format_reason",
-                           builder.getStringAttr("sparse int8 kernel: " + reason));
+      replacement->setAttr(
+          "sparq.format_reason",
+          builder.getStringAttr("sparse int8 kernel: " + reason));
       replacement->setAttr("sparq.packed_bytes",
                            builder.getI64IntegerAttr(blob.size()));
       op->replaceAllUsesWith(replacement);
