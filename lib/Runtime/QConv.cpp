@@ -304,12 +304,21 @@ void qBuildPaddedImage(const uint8_t *x, const QConvShape &s, int64_t cg,
 /// [cg, OH*OW] matrix.
 void qSubsampleImage(const uint8_t *x, const QConvShape &s, int64_t cg,
                      uint8_t *dst) {
+  const int64_t H = s.H, W = s.W, OH = s.OH, OW = s.OW, sH = s.sH, sW = s.sW;
   for (int64_t c = 0; c < cg; ++c)
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      const uint8_t *in = x + (c * s.H + oh * s.sH) * s.W;
-      uint8_t *out = dst + (c * s.OH + oh) * s.OW;
-      for (int64_t ow = 0; ow < s.OW; ++ow)
-        out[ow] = in[ow * s.sW];
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const uint8_t *in = x + (c * H + oh * sH) * W;
+      uint8_t *out = dst + (c * OH + oh) * OW;
+      int64_t ow = 0;
+#ifdef SPARQ_QCONV_SSE2
+      // 16 outputs per (stride-2) vector load pair inside the input row.
+      if (sW <= 2)
+        for (; (ow + 16) * sW <= W; ow += 16)
+          _mm_storeu_si128(reinterpret_cast<__m128i *>(out + ow),
+                           qLoadStridedSse2(in + ow * sW, sW));
+#endif
+      for (; ow < OW; ++ow)
+        out[ow] = in[ow * sW];
     }
 }
 

@@ -255,7 +255,22 @@ void qPackBRowMajor(const uint8_t *B, int64_t ldb, int64_t K, int64_t n0,
     const int64_t cols = std::min<int64_t>(kQNR, nc - q * kQNR);
     uint8_t *panel = reinterpret_cast<uint8_t *>(dst) + q * kQNR * Kp;
     const uint8_t *src = B + n0 + q * kQNR;
-    for (int64_t g = 0; g < Kp / 4; ++g) {
+    int64_t g = 0;
+#ifdef SPARQ_QGEMM_SSE2
+    if (cols == kQNR) {
+      // Whole panels: four row loads per group, canonicalized in register.
+      const __m128i mask = _mm_set1_epi8(static_cast<char>(xorMask));
+      auto ld = [&](int64_t k) {
+        return _mm_xor_si128(
+            mask,
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + k * ldb)));
+      };
+      for (; 4 * g + 3 < K; ++g)
+        qInterleave4x16Sse2(ld(4 * g), ld(4 * g + 1), ld(4 * g + 2),
+                            ld(4 * g + 3), panel + g * 64);
+    }
+#endif
+    for (; g < Kp / 4; ++g) {
       for (int t = 0; t < 4; ++t) {
         int64_t k = 4 * g + t;
         if (k >= K) {
