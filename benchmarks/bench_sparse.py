@@ -134,7 +134,13 @@ def bench_layers(name, path, args, work):
     """Rows of (model, layer, format, sparse ms, dense ms) for every layer
     of `path` the cost model makes sparse."""
     with open(os.path.join(work, name + "_sparse.so.json")) as f:
-        layers = [l for l in json.load(f)["layers"] if l["format"] != "dense"]
+        report = json.load(f)["layers"]
+    if args.all_layers:  # every layer with zeros, sparse forced
+        layers = [l for l in report if l["density"] < 1.0]
+        sparse_flag = "--sparsity=force"
+    else:
+        layers = [l for l in report if l["format"] != "dense"]
+        sparse_flag = "--sparsity=auto"
     model = onnx.load(path)
     shapes = _value_shapes(model)
     rows = []
@@ -147,7 +153,7 @@ def bench_layers(name, path, args, work):
         lp = os.path.join(work, "%s_layer%d.onnx" % (name, i))
         onnx.save(one, lp)
         sso, dso = lp + ".sparse.so", lp + ".dense.so"
-        compile_model(lp, sso, ["--sparsity=auto"], args.compile_timeout)
+        compile_model(lp, sso, [sparse_flag], args.compile_timeout)
         compile_model(lp, dso, ["--sparsity=off"], args.compile_timeout)
         with open(sso + ".json") as f:
             got = json.load(f)["layers"][0]["format"]
@@ -156,8 +162,10 @@ def bench_layers(name, path, args, work):
             dense.append(sparq_median(dso, args, []))
             sparse.append(sparq_median(sso, args, []))
         rows.append({"model": name, "layer": layer["name"],
-                     "format": layer["format"] if got == layer["format"]
+                     "format": got if args.all_layers else
+                     layer["format"] if got == layer["format"]
                      else "%s (alone: %s)" % (layer["format"], got),
+                     "chosen": layer["format"],
                      "sparse_ms": statistics.median(sparse),
                      "dense_ms": statistics.median(dense)})
     return rows
@@ -175,6 +183,9 @@ def main(argv=None):
                         help="skip the kernel-level sparq-sparse-bench table")
     parser.add_argument("--no-layers", action="store_true",
                         help="skip the per-layer sparse-vs-dense table")
+    parser.add_argument("--all-layers", action="store_true",
+                        help="per-layer table over every layer with zeros, "
+                        "sparse forced (checks the cost model's choices)")
     args = parser.parse_args(argv)
     names = [m for m in args.models.split(",") if m]
     paths = harness.ensure_models(names, args.models_dir)
@@ -196,25 +207,31 @@ def main(argv=None):
             r["model"], r["layers"], r["ort_ms"], r["dense_ms"], r["sparse_ms"],
             r["dense_ms"] / r["sparse_ms"], r["ort_ms"] / r["sparse_ms"]))
     if layer_rows:
-        print("\nper layer: each sparse layer alone, sparse vs dense build "
-              "(--sparsity=auto vs off), medians of %d rounds x %d runs\n" % (
+        print("\nper layer: each %s layer alone, sparse vs dense build "
+              "(--sparsity=%s vs off), medians of %d rounds x %d runs\n" % (
+                  "pruned" if args.all_layers else "sparse",
+                  "force" if args.all_layers else "auto",
                   args.rounds, args.runs))
-        print("| model | layer | format | sparq dense ms | sparq sparse ms "
-              "| dense/sparse |")
-        print("|---|---|---|---:|---:|---:|")
+        print("| model | layer | format | cost model chose | sparq dense ms "
+              "| sparq sparse ms | dense/sparse |")
+        print("|---|---|---|---|---:|---:|---:|")
         slower = 0
         for r in layer_rows:
             if "note" in r:
-                print("| %s | %s | %s | - | - | %s |" % (
+                print("| %s | %s | %s | - | - | - | %s |" % (
                     r["model"], r["layer"], r["format"], r["note"]))
                 continue
             ratio = r["dense_ms"] / r["sparse_ms"]
-            slower += ratio < 1.0
-            print("| %s | %s | %s | %.4f | %.4f | %.2fx%s |" % (
-                r["model"], r["layer"], r["format"], r["dense_ms"],
-                r["sparse_ms"], ratio, " SLOWER" if ratio < 1.0 else ""))
-        print("\nsparse layers slower than dense: %d of %d" % (
-            slower, sum("note" not in r for r in layer_rows)))
+            chosen_sparse = r["chosen"] != "dense"
+            slower += chosen_sparse and ratio < 1.0
+            print("| %s | %s | %s | %s | %.4f | %.4f | %.2fx%s |" % (
+                r["model"], r["layer"], r["format"], r["chosen"],
+                r["dense_ms"], r["sparse_ms"], ratio,
+                " SLOWER" if chosen_sparse and ratio < 1.0 else ""))
+        print("\nlayers the cost model made sparse that ran slower than "
+              "dense: %d of %d" % (slower, sum(
+                  "note" not in r and r["chosen"] != "dense"
+                  for r in layer_rows)))
     if not args.no_kernels:
         bench_bin = harness.tool("sparq-sparse-bench")
         if os.path.exists(bench_bin):
