@@ -116,10 +116,20 @@ template <typename IdxT> int64_t sqBlockCol(const void *col, int64_t b) {
 using SqRowFn = void (*)(const SparseMatrixI8 &w, const uint8_t *x,
                          uint8_t xorMask, int64_t n0, int64_t nc, int32_t *raw,
                          int32_t *work);
-/// Raw products of one packed panel: rowTile[i * kSqChunk + j] for its 16
-/// rows and columns [n0, n0 + nc).
+/// Raw products of one packed panel: colTile[j * 16 + i] for its 16 rows i
+/// and columns j of [n0, n0 + nc); colTile is 64-byte aligned.
 using SqPanelFn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
-                           int64_t n0, int64_t nc, int32_t *rowTile);
+                           int64_t n0, int64_t nc, int32_t *colTile);
+/// rowTile[i * kSqChunk + j] = colTile[j * 16 + i] for the 16 rows and nc
+/// columns (colTile is read up to nc rounded up to 16).
+using SqTransposeFn = void (*)(const int32_t *colTile, int64_t nc,
+                               int32_t *rowTile);
+
+void sqTransposeGeneric(const int32_t *colTile, int64_t nc, int32_t *rowTile) {
+  for (int64_t j = 0; j < nc; ++j)
+    for (int64_t i = 0; i < kSqPanelRows; ++i)
+      rowTile[i * kSqChunk + j] = colTile[j * kSqPanelRows + i];
+}
 
 template <typename IdxT>
 void sqRowGeneric(const SparseMatrixI8 &w, const uint8_t *x, uint8_t xorMask,
@@ -140,7 +150,7 @@ void sqRowGeneric(const SparseMatrixI8 &w, const uint8_t *x, uint8_t xorMask,
 /// Generic panels are u8 like VNNI's.
 template <typename IdxT>
 void sqPanelGeneric(const SparseMatrixI8 &w, const uint8_t *panel, int64_t n0,
-                    int64_t nc, int32_t *rowTile) {
+                    int64_t nc, int32_t *colTile) {
   for (int64_t j = 0; j < nc; ++j) {
     const int64_t n = n0 + j;
     int32_t acc[kSqPanelRows] = {};
@@ -152,7 +162,7 @@ void sqPanelGeneric(const SparseMatrixI8 &w, const uint8_t *panel, int64_t n0,
           acc[i] += int32_t(g[i * 4 + t]) * int32_t(s[t]);
     }
     for (int i = 0; i < kSqPanelRows; ++i)
-      rowTile[i * kSqChunk + j] = acc[i];
+      colTile[j * kSqPanelRows + i] = acc[i];
   }
 }
 
@@ -187,8 +197,7 @@ sqPanelStepVnni(const SparseMatrixI8 &w, const uint8_t *panel, __m512i acc,
 
 template <typename IdxT>
 SPARQ_SQVNNI void sqPanelVnni(const SparseMatrixI8 &w, const uint8_t *panel,
-                              int64_t n0, int64_t nc, int32_t *rowTile) {
-  alignas(64) int32_t colTile[kSqChunk][kSqPanelRows];
+                              int64_t n0, int64_t nc, int32_t *colTile) {
   for (int64_t j = 0; j < nc; ++j) {
     const int64_t n = n0 + j;
     int64_t b = w.rowPtr[n];
@@ -206,15 +215,18 @@ SPARQ_SQVNNI void sqPanelVnni(const SparseMatrixI8 &w, const uint8_t *panel,
       acc0 = sqPanelStepVnni<IdxT>(w, panel, acc0, b);
     acc0 = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1),
                             _mm512_add_epi32(acc2, acc3));
-    _mm512_store_si512(colTile[j], acc0);
+    _mm512_store_si512(colTile + j * kSqPanelRows, acc0);
   }
-  for (int64_t j = nc; j < qRoundUp(nc, 16); ++j)
-    _mm512_store_si512(colTile[j], _mm512_setzero_si512());
-  // 16 x 16 transposes: 32-bit and 64-bit unpacks, then 128-bit lanes.
+}
+
+/// 16 x 16 transposes: 32-bit and 64-bit unpacks, then 128-bit lanes.
+SPARQ_SQVNNI void sqTransposeVnni(const int32_t *colTile, int64_t nc,
+                                  int32_t *rowTile) {
   for (int64_t j0 = 0; j0 < nc; j0 += 16) {
     __m512i r[16], t[16], u[16];
     for (int k = 0; k < 16; ++k)
-      r[k] = _mm512_load_si512(colTile[j0 + k]);
+      r[k] = j0 + k < nc ? _mm512_load_si512(colTile + (j0 + k) * kSqPanelRows)
+                         : _mm512_setzero_si512();
     for (int k = 0; k < 8; ++k) {
       t[2 * k] = _mm512_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
       t[2 * k + 1] = _mm512_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
@@ -294,7 +306,7 @@ SPARQ_SQVNNI void sqRowVnni(const SparseMatrixI8 &w, const uint8_t *x,
 /// AVX2 panels hold i16: 64 values (128 bytes) per group.
 template <typename IdxT>
 SPARQ_SQAVX2 void sqPanelAvx2(const SparseMatrixI8 &w, const uint8_t *panel,
-                              int64_t n0, int64_t nc, int32_t *rowTile) {
+                              int64_t n0, int64_t nc, int32_t *colTile) {
   const int16_t *p16 = reinterpret_cast<const int16_t *>(panel);
   for (int64_t j = 0; j < nc; ++j) {
     const int64_t n = n0 + j;
@@ -319,10 +331,8 @@ SPARQ_SQAVX2 void sqPanelAvx2(const SparseMatrixI8 &w, const uint8_t *panel,
     for (int h = 0; h < 2; ++h) {
       __m256i s = _mm256_hadd_epi32(acc[2 * h], acc[2 * h + 1]);
       s = _mm256_permute4x64_epi64(s, 0xD8);
-      alignas(32) int32_t rows8[8];
-      _mm256_store_si256(reinterpret_cast<__m256i *>(rows8), s);
-      for (int i = 0; i < 8; ++i)
-        rowTile[(8 * h + i) * kSqChunk + j] = rows8[i];
+      _mm256_store_si256(
+          reinterpret_cast<__m256i *>(colTile + j * kSqPanelRows + 8 * h), s);
     }
   }
 }
@@ -381,17 +391,18 @@ SPARQ_SQAVX2 void sqRowAvx2(const SparseMatrixI8 &w, const uint8_t *x,
 struct SqKernels {
   SqRowFn row;
   SqPanelFn panel;
+  SqTransposeFn transpose;
   bool panelI16; ///< AVX2 panels are widened to i16
 };
 
 template <typename IdxT> SqKernels sqKernelsFor(QIsa isa) {
 #ifdef SPARQ_HAVE_SQ_X86
   if (isa == QIsa::Avx512Vnni)
-    return {sqRowVnni<IdxT>, sqPanelVnni<IdxT>, false};
+    return {sqRowVnni<IdxT>, sqPanelVnni<IdxT>, sqTransposeVnni, false};
   if (isa == QIsa::Avx2)
-    return {sqRowAvx2<IdxT>, sqPanelAvx2<IdxT>, true};
+    return {sqRowAvx2<IdxT>, sqPanelAvx2<IdxT>, sqTransposeGeneric, true};
 #endif
-  return {sqRowGeneric<IdxT>, sqPanelGeneric<IdxT>, false};
+  return {sqRowGeneric<IdxT>, sqPanelGeneric<IdxT>, sqTransposeGeneric, false};
 }
 
 /// Packs rows [p * 16, p * 16 + 16) of A (canonical u8; i16 when wide) as
@@ -495,6 +506,7 @@ sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
 
   context.threads().parallelFor(units, grain, [&](int64_t begin, int64_t end) {
     alignas(64) int32_t tile[kSqPanelRows * kSqChunk];
+    alignas(64) int32_t colTile[kSqChunk * kSqPanelRows];
     int32_t *work = nullptr;
     if (!usePanels) {
       work = reinterpret_cast<int32_t *>(context.scratch(
@@ -520,7 +532,8 @@ sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
       row.scale = g.scale ? g.scale + n0 : nullptr;
       int64_t m0 = unit, rows = 1;
       if (usePanels) {
-        kern.panel(wm, packed + unit * panelBytes, n0, nc, tile);
+        kern.panel(wm, packed + unit * panelBytes, n0, nc, colTile);
+        kern.transpose(colTile, nc, tile);
         m0 = unit * kSqPanelRows;
         rows = std::min(kSqPanelRows, M - m0);
       } else {
@@ -534,4 +547,150 @@ sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
       }
     }
   });
+}
+
+namespace {
+
+/// Packs output pixels [p * 16, p * 16 + 16) of one image of a 1x1
+/// convolution as one panel (the sqPackPanel layout with pixels as rows):
+/// byte (g, i, t) = x[4g + t][pixel p * 16 + i] canonicalized; pixels past
+/// P are 0.
+void sqPackConvPanel(const uint8_t *x, int64_t C, int64_t H, int64_t Wd,
+                     int64_t OW, int64_t P, int64_t strideH, int64_t strideW,
+                     uint8_t xorMask, int64_t p, bool wide, uint8_t *dst) {
+  const int64_t groups = C / 4;
+  const int64_t es = wide ? 2 : 1;
+  int64_t offset[kSqPanelRows];
+  int64_t live = 0;
+  for (int64_t i = 0; i < kSqPanelRows; ++i) {
+    const int64_t q = p * kSqPanelRows + i;
+    if (q >= P)
+      break;
+    offset[i] = (q / OW) * strideH * Wd + (q % OW) * strideW;
+    ++live;
+  }
+  std::memset(dst, 0, static_cast<size_t>(groups * 64 * es));
+  const int64_t plane = H * Wd;
+#ifdef SPARQ_HAVE_SQ_X86
+  // Full panels of 16 consecutive input pixels (stride 1 along a row):
+  // four 16-byte channel rows interleaved into quads.
+  if (!wide && live == kSqPanelRows && offset[15] - offset[0] == 15) {
+    const __m128i flip = _mm_set1_epi8(static_cast<char>(xorMask));
+    const uint8_t *base = x + offset[0];
+    for (int64_t g = 0; g < groups; ++g) {
+      __m128i r[4];
+      for (int t = 0; t < 4; ++t)
+        r[t] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(
+                                 base + (4 * g + t) * plane)),
+                             flip);
+      qInterleave4x16Sse2(r[0], r[1], r[2], r[3], dst + g * 64);
+    }
+    return;
+  }
+#endif
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < live; ++i)
+      for (int t = 0; t < 4; ++t) {
+        const uint8_t v = x[(4 * g + t) * plane + offset[i]] ^ xorMask;
+        if (wide)
+          reinterpret_cast<int16_t *>(dst)[g * 64 + i * 4 + t] = v;
+        else
+          dst[g * 64 + i * 4 + t] = v;
+      }
+}
+
+} // namespace
+
+extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
+    void *ctx, const void *w, const void *X, void *Y, int64_t N, int64_t C,
+    int64_t H, int64_t Wd, int64_t OH, int64_t OW, int64_t strideH,
+    int64_t strideW, int64_t xType, const void *xZero, int64_t outKind,
+    const int32_t *biasI32, const float *scale, int64_t scalePerChannel,
+    const float *biasF32, int64_t outZero, int64_t qmin, int64_t qmax,
+    int64_t act, float actA, float actB) {
+  if (!w || !X || !Y || N <= 0 || C <= 0 || H <= 0 || Wd <= 0 || OH <= 0 ||
+      OW <= 0 || strideH <= 0 || strideW <= 0 || (OH - 1) * strideH >= H ||
+      (OW - 1) * strideW >= Wd || outKind < SPARQ_QOUT_I32 ||
+      outKind > SPARQ_QOUT_S8 || (outKind != SPARQ_QOUT_I32 && !scale))
+    return;
+  Context &context = contextFromHandle(ctx);
+  const SparseMatrixI8 *wp = sqLookup(context, w);
+  if (!wp || wp->cols != C)
+    return;
+  const SparseMatrixI8 &wm = *wp;
+  const int64_t K = wm.rows, P = OH * OW;
+  const uint8_t mask = xType == SPARQ_QTYPE_S8 ? 0x80 : 0;
+  const int32_t za = qLoadZeroPoint(xZero, xType, 0) + (mask ? 128 : 0);
+  const QEpilogueTables tables(K, outKind, biasI32, scale, scalePerChannel != 0,
+                               biasF32, outZero, qmin, qmax, act, actA, actB);
+  QGemmArgs g;
+  g.chanPerCol = false; // the output channel is the row of Y's planes
+  tables.apply(g);
+
+  const QIsa isa = activeQIsa();
+  const QKernelSet &ks = *qkernelSet(isa);
+  const SqKernels kern = wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa)
+                                            : sqKernelsFor<uint32_t>(isa);
+  const int64_t panels = qDivCeil(P, kSqPanelRows);
+  const int64_t panelBytes = (C / 4) * 64 * (kern.panelI16 ? 2 : 1);
+  float *scratch =
+      context.scratch(ScratchSlot::QuantA, qDivCeil(panels * panelBytes, 4));
+  if (!scratch)
+    return;
+  uint8_t *packed = reinterpret_cast<uint8_t *>(scratch);
+  const int64_t chunks = qDivCeil(K, kSqChunk);
+  const int64_t units = panels * chunks;
+  const int threads = context.numThreads();
+  const double macs = double(P) * double(wm.blocks) * 4;
+  const int64_t grain = threads <= 1 || macs < 64.0 * 1024
+                            ? units
+                            : std::max<int64_t>(1, units / (4 * threads));
+  const int64_t es = qOutElementSize(static_cast<int>(outKind));
+  static const int32_t zeros[kSqPanelRows] = {};
+  const uint8_t *x8 = static_cast<const uint8_t *>(X);
+
+  for (int64_t n = 0; n < N; ++n) {
+    const uint8_t *xn = x8 + n * C * H * Wd;
+    context.threads().parallelFor(
+        panels, std::max<int64_t>(1, panels / (2 * threads)),
+        [&](int64_t b, int64_t e) {
+          for (int64_t p = b; p < e; ++p)
+            sqPackConvPanel(xn, C, H, Wd, OW, P, strideH, strideW, mask, p,
+                            kern.panelI16, packed + p * panelBytes);
+        });
+    char *yn = static_cast<char *>(Y) + n * K * P * es;
+    context.threads().parallelFor(
+        units, grain, [&](int64_t begin, int64_t end) {
+          alignas(64) int32_t colTile[kSqChunk * kSqPanelRows];
+          int32_t colAdj[kSqPanelRows];
+          QOutRow row;
+          row.rowSum = 0;
+          row.aZero = za;
+          row.colAdj = colAdj;
+          row.bZero = zeros;
+          row.chanPerCol = false;
+          row.outKind = g.outKind;
+          row.outZero = g.outZero;
+          row.qmin = g.qmin;
+          row.qmax = g.qmax;
+          for (int64_t t = begin; t < end; ++t) {
+            const int64_t chunk = t / panels, p = t % panels;
+            const int64_t k0 = chunk * kSqChunk;
+            const int64_t kc = std::min(kSqChunk, K - k0);
+            const int64_t p0 = p * kSqPanelRows;
+            const int64_t np = std::min(kSqPanelRows, P - p0);
+            kern.panel(wm, packed + p * panelBytes, k0, kc, colTile);
+            for (int64_t j = 0; j < kc; ++j) {
+              const int64_t k = k0 + j;
+              std::fill(colAdj, colAdj + kSqPanelRows, wm.rowSums[k]);
+              row.biasI32 = g.biasI32 + k;
+              row.scale = g.scale ? g.scale + k : nullptr;
+              char *dst = yn + (k * P + p0) * es;
+              ks.outputRow(colTile + j * kSqPanelRows, np, row, dst);
+              if (g.outKind == SPARQ_QOUT_F32)
+                qApplyF32Epilogue(g, reinterpret_cast<float *>(dst), k, p0, np);
+            }
+          }
+        });
+  }
 }

@@ -1,9 +1,10 @@
 //===- SparseQTests.cpp - Unit tests of the sparse int8 matmul ------------===//
 //
-// Checks sparq_uk_sparse_qmatmul_i8 bit for bit against a scalar reference
-// written here (int64 sums of (a - aZero) * w over the dense int8 weight,
-// then the documented output stage: i32, f32 with bias and activation, or
-// round-half-to-even requantization to u8/s8 with clamping), over shapes
+// Checks sparq_uk_sparse_qmatmul_i8 (and the 1x1 convolution
+// sparq_uk_sparse_qconv2d_i8, strided, batched) bit for bit against a scalar
+// reference written here (int64 sums of (a - aZero) * w over the dense int8
+// weight, then the documented output stage: i32, f32 with bias and activation,
+// or round-half-to-even requantization to u8/s8 with clamping), over shapes
 // around the kernel's tile edges (16-row panels, 64-column chunks, 16-block
 // gather steps), densities from 0 to 100% of 1 x 4 blocks, M from 1 to 130
 // (both the row and the panel path), u8 and s8 activations, 2- and 4-byte
@@ -168,6 +169,89 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
   check(true, what);
 }
 
+struct SqConvCase {
+  int64_t N, C, H, W, K, stride;
+  double density;
+};
+
+/// sparq_uk_sparse_qconv2d_i8 (1x1, no padding) against the scalar sum
+/// over channels at each strided input pixel.
+void testConvCase(sparq_model *model, const SqConvCase &c, int xType,
+                  int outKind, SqRng &rng, const std::string &tag) {
+  const int64_t OH = (c.H - 1) / c.stride + 1, OW = (c.W - 1) / c.stride + 1;
+  const int64_t P = OH * OW;
+  std::vector<int8_t> w = makeWeightI8(c.K, c.C, c.density, rng);
+  std::vector<uint8_t> blob = sparq::rt::packSparseBlockI8(w.data(), c.K, c.C);
+  std::string what = tag + " conv N=" + std::to_string(c.N) +
+                     " C=" + std::to_string(c.C) + " " + std::to_string(c.H) +
+                     "x" + std::to_string(c.W) + " K=" + std::to_string(c.K) +
+                     " s=" + std::to_string(c.stride) +
+                     " d=" + std::to_string(c.density) +
+                     (xType == SPARQ_QTYPE_S8 ? " s8" : " u8") + " out" +
+                     std::to_string(outKind);
+  if (!check(!blob.empty(), what + ": pack"))
+    return;
+  std::vector<uint8_t> X(c.N * c.C * c.H * c.W);
+  for (auto &x : X)
+    x = static_cast<uint8_t>(rng.range(0, 255));
+  uint8_t zp = static_cast<uint8_t>(rng.range(0, 255));
+  const int32_t za = xType == SPARQ_QTYPE_S8 ? int32_t(int8_t(zp)) : zp;
+  std::vector<int32_t> bias(c.K);
+  for (auto &b : bias)
+    b = static_cast<int32_t>(rng.range(-5000, 5000));
+  const bool perChannel = rng.chance(0.5);
+  std::vector<float> scale(perChannel ? c.K : 1);
+  for (auto &s : scale)
+    s = 0.0005f + 0.0001f * static_cast<float>(rng.range(0, 40));
+  std::vector<float> biasF32(scale.size());
+  for (auto &b : biasF32)
+    b = 0.01f * static_cast<float>(rng.range(-100, 100));
+  const int act = outKind == SPARQ_QOUT_F32 ? SPARQ_ACT_RELU : SPARQ_ACT_NONE;
+  int32_t outZero = 0, qmin = 0, qmax = 0;
+  if (outKind == SPARQ_QOUT_U8) {
+    outZero = static_cast<int32_t>(rng.range(0, 255));
+    qmin = 0;
+    qmax = 255;
+  } else if (outKind == SPARQ_QOUT_S8) {
+    outZero = static_cast<int32_t>(rng.range(-128, 127));
+    qmin = -100;
+    qmax = 127;
+  }
+  const int64_t es =
+      outKind == SPARQ_QOUT_I32 || outKind == SPARQ_QOUT_F32 ? 4 : 1;
+  std::vector<uint8_t> ref(c.N * c.K * P * es);
+  for (int64_t n = 0; n < c.N; ++n)
+    for (int64_t k = 0; k < c.K; ++k)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          int64_t acc = 0;
+          for (int64_t ch = 0; ch < c.C; ++ch) {
+            uint8_t raw =
+                X[((n * c.C + ch) * c.H + oh * c.stride) * c.W + ow * c.stride];
+            int32_t x =
+                xType == SPARQ_QTYPE_S8 ? int32_t(int8_t(raw)) : int32_t(raw);
+            acc += int64_t(x - za) * w[k * c.C + ch];
+          }
+          referenceOut(acc, outKind, static_cast<int>(k), bias.data(), scale,
+                       biasF32.data(), outZero, qmin, qmax, act,
+                       ref.data() + ((n * c.K + k) * P + oh * OW + ow) * es);
+        }
+  std::vector<uint8_t> out(ref.size(), 0xCD);
+  sparq_uk_sparse_qconv2d_i8(
+      model, blob.data(), X.data(), out.data(), c.N, c.C, c.H, c.W, OH, OW,
+      c.stride, c.stride, xType, &zp, outKind, bias.data(),
+      outKind == SPARQ_QOUT_I32 ? nullptr : scale.data(), perChannel ? 1 : 0,
+      outKind == SPARQ_QOUT_F32 ? biasF32.data() : nullptr, outZero, qmin, qmax,
+      act, 0.f, 0.f);
+  for (size_t i = 0; i < ref.size(); i += es)
+    if (std::memcmp(ref.data() + i, out.data() + i, es) != 0) {
+      check(false, what + ": element " + std::to_string(i / es) +
+                       " differs from the reference");
+      return;
+    }
+  check(true, what);
+}
+
 /// Corrupted blobs (each field broken in turn) are rejected: C unwritten.
 void testRejects(sparq_model *model, const std::string &tag) {
   SqRng rng(99);
@@ -266,6 +350,32 @@ void sparq::unit::runSparseQTests(int numThreads) {
     for (int outKind = 0; outKind < 4; ++outKind) {
       testCase(model, {20, 70, 68, 0.4, 0}, SPARQ_QTYPE_S8, outKind, rng, tag);
       testCase(model, {1, 70, 68, 0.4, 0}, SPARQ_QTYPE_U8, outKind, rng, tag);
+    }
+    const SqConvCase convs[] = {
+        {1, 4, 4, 4, 5, 1, 1.0},      {2, 32, 16, 16, 64, 1, 0.3},
+        {1, 36, 7, 7, 70, 1, 0.5},    {1, 16, 17, 33, 24, 2, 0.2},
+        {2, 64, 14, 14, 130, 2, 0.1}, {1, 8, 5, 40, 16, 1, 0.0},
+    };
+    for (const SqConvCase &c : convs)
+      for (int xType : {SPARQ_QTYPE_U8, SPARQ_QTYPE_S8}) {
+        int outKind = (i++) % 4;
+        testConvCase(model, c, xType, outKind, rng, tag);
+      }
+    {
+      // A blob whose cols differ from C leaves Y unwritten.
+      std::vector<int8_t> w = makeWeightI8(4, 8, 1.0, rng);
+      std::vector<uint8_t> blob = sparq::rt::packSparseBlockI8(w.data(), 4, 8);
+      std::vector<uint8_t> X(4 * 9, 1);
+      std::vector<int32_t> Y(4 * 9, 0x5A5A5A5A);
+      uint8_t zp = 0;
+      sparq_uk_sparse_qconv2d_i8(model, blob.data(), X.data(), Y.data(), 1, 4,
+                                 3, 3, 3, 3, 1, 1, SPARQ_QTYPE_U8, &zp,
+                                 SPARQ_QOUT_I32, nullptr, nullptr, 0, nullptr,
+                                 0, 0, 0, 0, 0.f, 0.f);
+      bool untouched = true;
+      for (int32_t v : Y)
+        untouched = untouched && v == 0x5A5A5A5A;
+      check(untouched, tag + " conv rejects cols != C");
     }
     testRejects(model, tag);
   }

@@ -312,6 +312,21 @@ SPARQ_API void sparq_uk_sparse_qmatmul_i8(
     int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
     float actB);
 
+/* Integer 1x1 convolution (NCHW, groups 1, no padding) with a packed
+ * sparse int8 weight: `w` is a SPARQ_SPARSE_BLOCK_I8 blob with rows = K
+ * output channels and cols = C (as for sparq_uk_sparse_qmatmul_i8). X is
+ * [N,C,H,Wd] of xType with the one zero point xZero; Y is [N,K,OH,OW] of
+ * the outKind's type, output pixel (oh, ow) reading input (oh * strideH,
+ * ow * strideW). Epilogue as sparq_uk_qconv2d_i8's. A malformed blob, or
+ * one whose cols differ from C, leaves Y unwritten. */
+SPARQ_API void sparq_uk_sparse_qconv2d_i8(
+    void *ctx, const void *w, const void *X, void *Y, int64_t N, int64_t C,
+    int64_t H, int64_t Wd, int64_t OH, int64_t OW, int64_t strideH,
+    int64_t strideW, int64_t xType, const void *xZero, int64_t outKind,
+    const int32_t *biasI32, const float *scale, int64_t scalePerChannel,
+    const float *biasF32, int64_t outZero, int64_t qmin, int64_t qmax,
+    int64_t act, float actA, float actB);
+
 /* Integer 2-D convolution, NCHW: X [N,C,H,Wd] of xType, W [K, C/groups, KH,
  * KW] of wType, Y [N,K,OH,OW] of the outKind's type; geometry as
  * sparq_uk_conv2d_f32. Padding contributes 0 to acc (it reads xZero). xZero
