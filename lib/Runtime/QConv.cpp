@@ -636,12 +636,12 @@ extern "C" SPARQ_API void sparq_uk_qconv2d_i8(
   // The direct path with the pixels as rows: no dropped columns, no
   // im2col, whole 16-channel panels, the u8/s8 output stage fused into the
   // kernel. Measured with sparq-quant-bench (SPARQ_QBENCH_CPUTIME, 1
-  // thread, Zen 4) on ResNet-18's stride-1 3x3 layers: 0.94x the time of
-  // the columns direct path at 56x56, of the im2col GEMM at 28x28, 0.95x
-  // and 0.93x the pixels-as-rows GEMM's at 14x14 and 7x7; not faster on
-  // strided layers, slower on 1x1 layers and the 3-channel stem (channels
-  // padded to 4).
-  const bool rowsPay = strideH == 1 && strideW == 1 && C % 4 == 0 &&
+  // thread, Zen 4) on ResNet-18's 3x3 layers: 0.93-0.96x the time of the
+  // im2col GEMM or the columns direct path at 56x56 and 28x28, 0.95x the
+  // pixels-as-rows GEMM's at 14x14 and 7x7; stride 2: even at 56x56,
+  // 0.96-0.98x at 28x28 and 14x14; slower on 1x1 layers and the 3-channel
+  // stem (channels padded to 4).
+  const bool rowsPay = strideH <= 2 && strideW <= 2 && C % 4 == 0 &&
                        K % 16 == 0 && (KH > 1 || KW > 1);
   if (directOk && rowsOverride != 0 && (rowsPay || rowsOverride == 1)) {
     qconvDirectLayer(context, s, N, x8, W, Y, xType, wType, xzRaw, wzRaw.data(),

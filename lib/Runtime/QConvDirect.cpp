@@ -53,10 +53,18 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
   const int64_t C = s.C, H = s.H, W = s.W, sH = s.sH, sW = s.sW;
   const int64_t Hq = d.Hq, Wq = d.Wq;
   const uint8_t pad = d.padByte, mask = d.xMask;
+  // Vector loads may read past an input row (not past the image), and
+  // vector stores may write past an output row into rows this item writes
+  // later (not past its planes): the right padding is written last.
+  const uint8_t *xEnd = x + C * H * W;
+  const uint8_t *itemEnd = img + cq1 * sH * sW * Hq * Wq * 4;
   for (int64_t cq = cq0; cq < cq1; ++cq) {
     const uint8_t *src[4];
-    for (int t = 0; t < 4; ++t)
+    const uint8_t *last = nullptr; // the highest channel's plane
+    for (int t = 0; t < 4; ++t) {
       src[t] = 4 * cq + t < C ? x + (4 * cq + t) * H * W : nullptr;
+      last = src[t] ? src[t] : last;
+    }
     for (int64_t rp = 0; rp < sH; ++rp)
       for (int64_t cp = 0; cp < sW; ++cp) {
         // Columns j whose pixel iw = j * sW + cp - pL lies in [0, W).
@@ -73,7 +81,6 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
             continue;
           }
           std::memset(out, pad, j0 * 4);
-          std::memset(out + j1 * 4, pad, (Wq - j1) * 4);
           const uint8_t *row[4];
           for (int t = 0; t < 4; ++t)
             row[t] = src[t] ? src[t] + ih * W + off : nullptr;
@@ -82,8 +89,10 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
           if (sW <= 2) {
             const __m128i m = _mm_set1_epi8(static_cast<char>(mask));
             const __m128i padV = _mm_set1_epi8(static_cast<char>(pad));
-            // Whole vectors while the loads stay inside the input row.
-            for (; j + 16 <= j1 && (j + 15) * sW + off + sW <= W; j += 16) {
+            const uint8_t *lastRow = last + ih * W + off;
+            for (; j < j1 && lastRow + (j + 16) * sW <= xEnd &&
+                   out + (j + 16) * 4 <= itemEnd;
+                 j += 16) {
               __m128i v[4];
               for (int t = 0; t < 4; ++t)
                 v[t] = row[t] ? _mm_xor_si128(
@@ -91,31 +100,12 @@ void qDirectBuildImage(const QDirectConv &d, const uint8_t *x, int64_t cq0,
                               : padV;
               qInterleave4x16Sse2(v[0], v[1], v[2], v[3], out + j * 4);
             }
-            // The rest (under 16 pixels, or loads that would leave the
-            // row) through a staging copy, so nothing past the row is read.
-            while (j < j1) {
-              const int64_t n = std::min<int64_t>(16, j1 - j);
-              alignas(16) uint8_t stage[4][32];
-              alignas(16) uint8_t packed[64];
-              __m128i v[4];
-              for (int t = 0; t < 4; ++t) {
-                if (!row[t]) {
-                  v[t] = padV;
-                  continue;
-                }
-                std::memcpy(stage[t], row[t] + j * sW,
-                            static_cast<size_t>((n - 1) * sW + 1));
-                v[t] = _mm_xor_si128(m, qLoadStridedSse2(stage[t], sW));
-              }
-              qInterleave4x16Sse2(v[0], v[1], v[2], v[3], packed);
-              std::memcpy(out + j * 4, packed, static_cast<size_t>(n * 4));
-              j += n;
-            }
           }
 #endif
           for (; j < j1; ++j)
             for (int t = 0; t < 4; ++t)
               out[j * 4 + t] = row[t] ? row[t][j * sW] ^ mask : pad;
+          std::memset(out + j1 * 4, pad, (Wq - j1) * 4);
         }
       }
   }
