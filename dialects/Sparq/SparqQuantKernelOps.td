@@ -126,4 +126,35 @@ def Sparq_SparseQMatMulOp : Sparq_QuantKernelOp<"sparse_qmatmul"> {
                        "functional-type(operands, results)";
 }
 
+def Sparq_SparseQConvOp : Sparq_QuantKernelOp<"sparse_qconv"> {
+  let summary = "integer 1x1 convolution with a packed sparse int8 weight";
+  let description = [{
+    A `sparq.qconv` with a 1 x 1 kernel, one group and no padding whose
+    [rows, C, 1, 1] symmetric i8 weight (zero point 0) is packed like
+    `sparq.sparse_qmatmul`'s (cols = C). `input` is [N, C, H, W] 8-bit with
+    one zero point; the result is [N, rows, OH, OW] with OH = (H - 1) /
+    strides[0] + 1 (likewise OW); see the epilogue above. Formed by
+    `sparq-sparse-int8`, lowered to sparq_uk_sparse_qconv2d_i8.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$packed_weight,
+                       AnyRankedTensor:$input_zero_point,
+                       Optional<AnyRankedTensor>:$scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       Optional<AnyRankedTensor>:$bias_f32,
+                       Sparq_SparsityAttr:$encoding, I64Attr:$rows,
+                       DenseI64ArrayAttr:$strides,
+                       DefaultValuedAttr<I64Attr, "0">:$out_zero_point,
+                       OptionalAttr<I64Attr>:$qmin,
+                       OptionalAttr<I64Attr>:$qmax,
+                       DefaultValuedAttr<Sparq_ActivationAttr,
+                                         "::sparq::Activation::None">:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_alpha,
+                       DefaultValuedAttr<F32Attr, "0.0">:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $packed_weight `,` $input_zero_point "
+                       "(`scale` $scale^)? (`bias` $bias^)? "
+                       "(`bias_f32` $bias_f32^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 #endif // SPARQ_QUANT_KERNEL_OPS_TD

@@ -173,6 +173,22 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
         layer.fused.push_back(stringifyActivation(sq.getActivation()).str());
       auto y = cast<RankedTensorType>(sq.getResult().getType());
       layer.flops = 2.0 * y.getNumElements() * sq.getCols();
+    } else if (auto sc = dyn_cast<SparseQConvOp>(op)) {
+      // A 1x1 int8 convolution over a packed sparse int8 weight.
+      layer.kind = "sparse_qconv";
+      auto x = cast<RankedTensorType>(sc.getInput().getType());
+      layer.shapes = shapeOf(sc.getInput()) + " * W[" +
+                     std::to_string(sc.getRows()) + "x" +
+                     std::to_string(x.getDimSize(1)) + "x1x1] int8 -> " +
+                     shapeOf(sc.getResult());
+      layer.constantWeight = true;
+      layer.weightBytes = 4 * sc.getRows() * x.getDimSize(1);
+      if (sc.getBias())
+        layer.fused.push_back("bias");
+      if (sc.getActivation() != Activation::None)
+        layer.fused.push_back(stringifyActivation(sc.getActivation()).str());
+      auto y = cast<RankedTensorType>(sc.getResult().getType());
+      layer.flops = 2.0 * y.getNumElements() * x.getDimSize(1);
     } else if (auto nb = dyn_cast<MatMulNBitsOp>(op)) {
       layer.kind = "matmul_nbits";
       layer.shapes = shapeOf(nb.getA()) + " * W[" +
@@ -247,6 +263,7 @@ static llvm::StringRef runtimeKernel(llvm::StringRef kind) {
       .Case("qconv", "sparq_uk_qconv2d_i8")
       .Case("qmatmul", "sparq_uk_qmatmul_i8")
       .Case("sparse_qmatmul", "sparq_uk_sparse_qmatmul_i8")
+      .Case("sparse_qconv", "sparq_uk_sparse_qconv2d_i8")
       .Default("generated loops");
 }
 

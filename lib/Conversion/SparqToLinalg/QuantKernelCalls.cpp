@@ -3,8 +3,9 @@
 // sparq.qmatmul / sparq.qconv (formed by sparq-qdq-to-integer) and ONNX's
 // matmul_integer, conv_integer (2-d), qlinear_matmul and qlinear_conv (2-d)
 // become calls of the runtime's int8 kernels sparq_uk_qmatmul_i8 and
-// sparq_uk_qconv2d_i8; sparq.sparse_qmatmul (a packed sparse int8 weight)
-// becomes sparq_uk_sparse_qmatmul_i8; sparq.matmul_nbits becomes
+// sparq_uk_qconv2d_i8; sparq.sparse_qmatmul / sparq.sparse_qconv (a packed
+// sparse int8 weight) become sparq_uk_sparse_qmatmul_i8 /
+// sparq_uk_sparse_qconv2d_i8; sparq.matmul_nbits becomes
 // sparq_uk_matmul_nbits_f32.
 // The ONNX ops' patterns take precedence over the generic linalg lowering in
 // Quantization.cpp, which stays the fallback for what the kernels do not
@@ -32,6 +33,7 @@ constexpr StringLiteral kQMatmulFn = "sparq_uk_qmatmul_i8";
 constexpr StringLiteral kQConvFn = "sparq_uk_qconv2d_i8";
 constexpr StringLiteral kNBitsFn = "sparq_uk_matmul_nbits_f32";
 constexpr StringLiteral kSparseQMatmulFn = "sparq_uk_sparse_qmatmul_i8";
+constexpr StringLiteral kSparseQConvFn = "sparq_uk_sparse_qconv2d_i8";
 
 // sparq_runtime.h: SPARQ_QTYPE_* and SPARQ_QOUT_*.
 constexpr int64_t kTypeU8 = 0, kTypeS8 = 1;
@@ -446,6 +448,58 @@ struct SparseQMatMulCall : OpConversionPattern<SparseQMatMulOp> {
   }
 };
 
+struct SparseQConvCall : OpConversionPattern<SparseQConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SparseQConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    auto x = typeOf(op.getInput());
+    if (!type.hasStaticShape() || !x.hasStaticShape())
+      return op.emitOpError("the sparse int8 kernel needs static shapes");
+    Epilogue e = kernelEpilogue(op, adaptor);
+    int64_t scalePerChannel =
+        alignPerChannel(rewriter, op->getLoc(), e, op.getRows());
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pw = kb.pointerTo(adaptor.getPackedWeight());
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value pzx = kb.pointerTo(adaptor.getInputZeroPoint());
+    EpiloguePointers pe = epiloguePointers(kb, e);
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    SmallVector<Value> args{ctx,
+                            pw,
+                            px,
+                            py,
+                            kb.i64(x.getDimSize(0)),
+                            kb.i64(x.getDimSize(1)),
+                            kb.i64(x.getDimSize(2)),
+                            kb.i64(x.getDimSize(3)),
+                            kb.i64(type.getDimSize(2)),
+                            kb.i64(type.getDimSize(3)),
+                            kb.i64(op.getStrides()[0]),
+                            kb.i64(op.getStrides()[1]),
+                            kb.i64(byteTypeOf(op.getInput())),
+                            pzx,
+                            kb.i64(e.outKind),
+                            pe.biasI32,
+                            pe.scale,
+                            kb.i64(scalePerChannel),
+                            pe.biasF32,
+                            kb.i64(e.outZero),
+                            kb.i64(e.qmin),
+                            kb.i64(e.qmax),
+                            kb.i64((int64_t)e.act),
+                            kb.f32(e.actA),
+                            kb.f32(e.actB)};
+    kb.call(kSparseQConvFn, args);
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 struct QConvCall : OpConversionPattern<QConvOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -631,7 +685,8 @@ struct DynamicQuantizeLinearCall
 
 void lowering::populateQuantKernelCallPatterns(TypeConverter &typeConverter,
                                                RewritePatternSet &patterns) {
-  patterns.add<QMatMulCall, SparseQMatMulCall, QConvCall, MatMulIntegerCall,
+  patterns.add<QMatMulCall, SparseQMatMulCall, SparseQConvCall, QConvCall,
+               MatMulIntegerCall,
                ConvIntegerCall,
                QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall,
                DynamicQuantizeLinearCall>(typeConverter, patterns.getContext());

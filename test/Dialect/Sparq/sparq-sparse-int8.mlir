@@ -92,3 +92,28 @@ func.func @not_eligible(%x: tensor<16x8xi8>, %x6: tensor<16x6xi8>, %wdyn: tensor
   %2 = sparq.qmatmul %x, %wdyn, %z, %z {trans_b = true} : (tensor<16x8xi8>, tensor<4x8xi8>, tensor<i8>, tensor<i8>) -> tensor<16x4xi32>
   return %0, %1, %2 : tensor<16x4xi32>, tensor<16x4xi32>, tensor<16x4xi32>
 }
+
+// -----
+
+// A 1x1 strided qconv with a sparse symmetric weight becomes sparse_qconv
+// (its rows: 2x2 output pixels, break-even 0.20 at 4 rows); a 3x3 one stays
+// dense with the reason.
+// AUTO-LABEL: func @conv
+// AUTO: %[[BLOB:.+]] = sparq.constant dense_resource<sparse_int8_weight> : tensor<{{[0-9]+}}xi8>
+// AUTO: sparq.sparse_qconv %arg0, %[[BLOB]], %{{.+}} scale %{{.+}} {encoding = #sparq.sparsity<block 1x4, density = 1.250000e-01>, out_zero_point = 5 : i64, rows = 4 : i64, sparq.format = "block 1x4 int8", sparq.format_reason = "sparse int8 kernel: 1x4 block density 0.125 <= break-even 0.20 at 4 rows"{{.*}}strides = array<i64: 2, 2>} : (tensor<1x8x3x3xui8>, tensor<{{[0-9]+}}xi8>, tensor<ui8>, tensor<1xf32>) -> tensor<1x4x2x2xui8>
+// AUTO: sparq.qconv {{.*}}sparq.format_reason = "int8 kernel (dense): only 1x1 convolutions without groups or padding go sparse"
+// OFF-LABEL: func @conv
+// OFF-NOT: sparq.sparse_qconv
+func.func @conv(%x: tensor<1x8x3x3xui8>) -> (tensor<1x4x2x2xui8>, tensor<1x4x3x3xi32>) {
+  %w = sparq.constant dense<[[[[1]], [[2]], [[3]], [[4]], [[0]], [[0]], [[0]], [[0]]],
+                             [[[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]]],
+                             [[[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]]],
+                             [[[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]], [[0]]]]> : tensor<4x8x1x1xi8>
+  %w3 = sparq.constant dense<0> : tensor<4x8x3x3xi8>
+  %xz = sparq.constant dense<7> : tensor<ui8>
+  %wz = sparq.constant dense<0> : tensor<4xi8>
+  %s = sparq.constant dense<0.5> : tensor<1xf32>
+  %0 = sparq.qconv %x, %w, %xz, %wz scale %s {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, out_zero_point = 5 : i64} : (tensor<1x8x3x3xui8>, tensor<4x8x1x1xi8>, tensor<ui8>, tensor<4xi8>, tensor<1xf32>) -> tensor<1x4x2x2xui8>
+  %1 = sparq.qconv %x, %w3, %xz, %wz {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x8x3x3xui8>, tensor<4x8x3x3xi8>, tensor<ui8>, tensor<4xi8>) -> tensor<1x4x3x3xi32>
+  return %0, %1 : tensor<1x4x2x2xui8>, tensor<1x4x3x3xi32>
+}

@@ -1,6 +1,7 @@
 //===- QuantKernelOps.cpp - Verifiers of the integer kernel ops -----------===//
 //
-// sparq.qconv, sparq.qmatmul and sparq.sparse_qmatmul: the 8-bit operands and their zero points,
+// sparq.qconv, sparq.qmatmul, sparq.sparse_qmatmul and sparq.sparse_qconv:
+// the 8-bit operands and their zero points,
 // the result shape (as the float kernels infer it), the result element type
 // that selects the runtime's output kind, and the requantization epilogue's
 // parameters.
@@ -144,6 +145,11 @@ int64_t SparseQMatMulOp::getOutKind() {
 }
 int64_t SparseQMatMulOp::getQMinOrDefault() { return qminOrDefault(*this); }
 int64_t SparseQMatMulOp::getQMaxOrDefault() { return qmaxOrDefault(*this); }
+int64_t SparseQConvOp::getOutKind() {
+  return outKindOf(getType().getElementType());
+}
+int64_t SparseQConvOp::getQMinOrDefault() { return qminOrDefault(*this); }
+int64_t SparseQConvOp::getQMaxOrDefault() { return qmaxOrDefault(*this); }
 
 LogicalResult QConvOp::verify() {
   auto input = rankedType(getInput());
@@ -196,4 +202,29 @@ LogicalResult SparseQMatMulOp::verify() {
   // in for the weight's checks.
   return verifyQuantKernel(*this, getLhs(), getLhs(), getLhsZeroPoint(),
                            getLhsZeroPoint(), getRows());
+}
+
+LogicalResult SparseQConvOp::verify() {
+  auto packed = rankedType(getPackedWeight());
+  if (packed.getRank() != 1 || !packed.getElementType().isInteger(8))
+    return emitOpError("packed_weight must be a 1-d i8 tensor");
+  auto x = rankedType(getInput());
+  auto out = rankedType(getResult());
+  if (x.getRank() != 4 || out.getRank() != 4 || getStrides().size() != 2)
+    return emitOpError("sparse_qconv is 2-d: rank-4 input and result, two "
+                       "strides");
+  for (int64_t s : getStrides())
+    if (s <= 0)
+      return emitOpError("strides must be positive");
+  if (x.hasStaticShape() && out.hasStaticShape()) {
+    SmallVector<int64_t> shape = {x.getDimSize(0), (int64_t)getRows(),
+                                  (x.getDimSize(2) - 1) / getStrides()[0] + 1,
+                                  (x.getDimSize(3) - 1) / getStrides()[1] + 1};
+    if (ArrayRef<int64_t>(shape) != out.getShape())
+      return emitOpError() << "result shape must be " << shapeStr(shape)
+                           << ", got " << shapeStr(out.getShape());
+  }
+  // As for sparse_qmatmul, the input stands in for the weight's checks.
+  return verifyQuantKernel(*this, getInput(), getInput(), getInputZeroPoint(),
+                           getInputZeroPoint(), getRows());
 }

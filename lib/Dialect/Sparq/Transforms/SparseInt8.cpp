@@ -1,14 +1,16 @@
-//===- SparseInt8.cpp - Sparse int8 weights for integer matmuls -----------===//
+//===- SparseInt8.cpp - Sparse int8 weights for integer kernels -----------===//
 //
-// Combines quantization with sparsity: a sparq.qmatmul (formed by
-// sparq-qdq-to-integer) whose weight is a constant symmetric i8 matrix is
-// measured for empty 1 x 4 blocks along its reduction dim and, when its
-// block density is below the sparse int8 kernel's break-even for the call's
-// activation rows, packed at compile time (SPARQ_SPARSE_BLOCK_I8 of
-// sparq_sparse_format.h: block values, 16/32-bit block columns, row sums for
-// the zero-point compensation) and turned into sparq.sparse_qmatmul, which
-// lowers to sparq_uk_sparse_qmatmul_i8. The cost rule is in
-// sparseInt8BreakEven; everything else stays on the dense int8 kernel.
+// Combines quantization with sparsity: a sparq.qmatmul or a 1x1 sparq.qconv
+// (formed by sparq-qdq-to-integer) whose weight is a constant symmetric i8
+// matrix is measured for empty 1 x 4 blocks along its reduction dim and,
+// when its block density is below the sparse int8 kernel's break-even for
+// the call's activation rows (output pixels per image for a convolution),
+// packed at compile time (SPARQ_SPARSE_BLOCK_I8 of sparq_sparse_format.h:
+// block values, 16/32-bit block columns, row sums for the zero-point
+// compensation) and turned into sparq.sparse_qmatmul / sparq.sparse_qconv,
+// which lower to sparq_uk_sparse_qmatmul_i8 / sparq_uk_sparse_qconv2d_i8.
+// The cost rule is sparseInt8BreakEven; everything else stays on the dense
+// int8 kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -142,6 +144,46 @@ std::optional<Int8Weight> readInt8Weight(QMatMulOp op, std::string &why) {
   return w;
 }
 
+/// The [K, C, 1, 1] weight of a 1x1, ungrouped, unpadded qconv as W[k][c].
+std::optional<Int8Weight> readInt8Weight(QConvOp op, std::string &why) {
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  Attribute attr;
+  if (op.getGroup() != 1 || wType.getRank() != 4 || wType.getDimSize(2) != 1 ||
+      wType.getDimSize(3) != 1 ||
+      llvm::any_of(op.getPads(), [](int64_t p) { return p != 0; })) {
+    why = "only 1x1 convolutions without groups or padding go sparse";
+    return std::nullopt;
+  }
+  if (!matchPattern(op.getWeight(), m_Constant(&attr))) {
+    why = "the weight is not a constant";
+    return std::nullopt;
+  }
+  if (!wType.getElementType().isSignlessInteger(8) ||
+      !isZeroConstant(op.getWeightZeroPoint())) {
+    why = "the weight is not symmetric int8 (zero point 0)";
+    return std::nullopt;
+  }
+  if (!xType.hasStaticShape() || !op.getType().hasStaticShape()) {
+    why = "dynamic shapes";
+    return std::nullopt;
+  }
+  std::optional<std::vector<int8_t>> values = readI8Values(attr);
+  if (!values) {
+    why = "the weight's data is not available";
+    return std::nullopt;
+  }
+  Int8Weight w;
+  w.rows = wType.getDimSize(0);
+  w.cols = wType.getDimSize(1);
+  w.values = std::move(*values);
+  if (w.cols % 4 != 0) {
+    why = "the input channels are not a multiple of 4";
+    return std::nullopt;
+  }
+  return w;
+}
+
 bool blockNonZero(const Int8Weight &w, int64_t r, int64_t b) {
   const int8_t *p = w.values.data() + r * w.cols + 4 * b;
   return p[0] || p[1] || p[2] || p[3];
@@ -205,9 +247,84 @@ std::vector<char> packBlockI8(const Int8Weight &w) {
   return blob;
 }
 
+/// The i8 blob constant holding `blob`, before `op`.
+Value createBlobConstant(OpBuilder &builder, Operation *op,
+                         const std::vector<char> &blob) {
+  builder.setInsertionPoint(op);
+  auto blobType =
+      RankedTensorType::get({(int64_t)blob.size()}, builder.getI8Type());
+  return ConstantOp::create(
+      builder, op->getLoc(),
+      DenseResourceElementsAttr::get(
+          blobType, "sparse_int8_weight",
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(blob),
+                                                        /*align=*/64)));
+}
+
 struct SparqSparseInt8Pass
     : sparq::impl::SparqSparseInt8PassBase<SparqSparseInt8Pass> {
   using SparqSparseInt8PassBase::SparqSparseInt8PassBase;
+
+  /// Measures w, records the measurement and the decision on op, and
+  /// returns the encoding when op should go sparse (its weight is `w`,
+  /// called with `rows` activation rows, or output pixels per image).
+  std::optional<SparsityAttr> decide(Operation *op, const Int8Weight &w,
+                                     int64_t rows, std::string &reason) {
+    OpBuilder builder(op->getContext());
+    int64_t blocks = 0;
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t b = 0; b < w.cols / 4; ++b)
+        blocks += blockNonZero(w, r, b);
+    const double density =
+        static_cast<double>(blocks) / static_cast<double>(w.rows * w.cols / 4);
+    const double breakEven = sparseInt8BreakEven(rows);
+    const bool sparse = mode == "force" ? density < 1.0 : density <= breakEven;
+    const SparsePattern pattern{SparseFormat::Block, 0, 0, 1, 4};
+    SparsityAttr encoding =
+        sparsityAttrFor(op->getContext(), pattern, density, 1);
+    op->setAttr("sparq.sparsity", encoding);
+    llvm::raw_string_ostream os(reason);
+    os << llvm::format("1x4 block density %.3f ", density)
+       << (sparse ? "<=" : ">")
+       << llvm::format(" break-even %.2f at %ld rows", breakEven, (long)rows)
+       << (mode == "force" ? " (forced)" : "");
+    if (!sparse) {
+      op->setAttr("sparq.format", builder.getStringAttr("dense"));
+      op->setAttr("sparq.format_reason",
+                  builder.getStringAttr("int8 kernel (dense): " + reason));
+      return std::nullopt;
+    }
+    return encoding;
+  }
+
+  /// Moves op's annotations to its sparse replacement and erases op.
+  void replace(Operation *op, Operation *replacement, const std::string &reason,
+               size_t blobBytes) {
+    OpBuilder builder(op->getContext());
+    for (NamedAttribute attr : op->getDiscardableAttrs())
+      if (attr.getName().getValue().starts_with("sparq."))
+        replacement->setAttr(attr.getName(), attr.getValue());
+    replacement->setAttr("sparq.format",
+                         builder.getStringAttr("block 1x4 int8"));
+    replacement->setAttr(
+        "sparq.format_reason",
+        builder.getStringAttr("sparse int8 kernel: " + reason));
+    replacement->setAttr("sparq.packed_bytes",
+                         builder.getI64IntegerAttr(blobBytes));
+    op->replaceAllUsesWith(replacement);
+    op->erase();
+  }
+
+  template <typename OpTy>
+  bool readOrExplain(OpTy op, std::optional<Int8Weight> &w) {
+    std::string why;
+    w = readInt8Weight(op, why);
+    if (!w)
+      op->setAttr(
+          "sparq.format_reason",
+          StringAttr::get(op->getContext(), "int8 kernel (dense): " + why));
+    return w.has_value();
+  }
 
   void runOnOperation() override {
     if (mode != "auto" && mode != "off" && mode != "force") {
@@ -218,74 +335,53 @@ struct SparqSparseInt8Pass
     }
     if (mode == "off")
       return;
-    MLIRContext *context = &getContext();
-    OpBuilder builder(context);
-    SmallVector<QMatMulOp> ops;
-    getOperation().walk([&](QMatMulOp op) { ops.push_back(op); });
-    const SparsePattern pattern{SparseFormat::Block, 0, 0, 1, 4};
-    for (QMatMulOp op : ops) {
-      std::string why;
-      std::optional<Int8Weight> w = readInt8Weight(op, why);
-      if (!w) {
-        op->setAttr("sparq.format_reason",
-                    builder.getStringAttr("int8 kernel (dense): " + why));
-        continue;
-      }
-      int64_t blocks = 0;
-      for (int64_t r = 0; r < w->rows; ++r)
-        for (int64_t b = 0; b < w->cols / 4; ++b)
-          blocks += blockNonZero(*w, r, b);
-      const double density = static_cast<double>(blocks) /
-                             static_cast<double>(w->rows * w->cols / 4);
-      auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
-      const int64_t rows = lhsType.getNumElements() / w->cols;
-      const double breakEven = sparseInt8BreakEven(rows);
-      const bool sparse =
-          mode == "force" ? density < 1.0 : density <= breakEven;
-      SparsityAttr encoding = sparsityAttrFor(context, pattern, density, 1);
-      op->setAttr("sparq.sparsity", encoding);
+    OpBuilder builder(&getContext());
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<QMatMulOp, QConvOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      std::optional<Int8Weight> w;
       std::string reason;
-      llvm::raw_string_ostream os(reason);
-      os << llvm::format("1x4 block density %.3f ", density)
-         << (sparse ? "<=" : ">")
-         << llvm::format(" break-even %.2f at %ld rows", breakEven, (long)rows)
-         << (mode == "force" ? " (forced)" : "");
-      if (!sparse) {
-        op->setAttr("sparq.format", builder.getStringAttr("dense"));
-        op->setAttr("sparq.format_reason",
-                    builder.getStringAttr("int8 kernel (dense): " + reason));
+      if (auto mm = dyn_cast<QMatMulOp>(op)) {
+        if (!readOrExplain(mm, w))
+          continue;
+        auto lhsType = cast<RankedTensorType>(mm.getLhs().getType());
+        std::optional<SparsityAttr> encoding =
+            decide(op, *w, lhsType.getNumElements() / w->cols, reason);
+        if (!encoding)
+          continue;
+        std::vector<char> blob = packBlockI8(*w);
+        Value packed = createBlobConstant(builder, op, blob);
+        auto replacement = SparseQMatMulOp::create(
+            builder, op->getLoc(), mm.getType(), mm.getLhs(), packed,
+            mm.getLhsZeroPoint(), mm.getScale(), mm.getBias(), mm.getBiasF32(),
+            *encoding, builder.getI64IntegerAttr(w->rows),
+            builder.getI64IntegerAttr(w->cols), mm.getOutZeroPointAttr(),
+            mm.getQminAttr(), mm.getQmaxAttr(), mm.getActivationAttr(),
+            mm.getActAlphaAttr(), mm.getActBetaAttr());
+        replace(op, replacement, reason, blob.size());
         continue;
       }
+      auto conv = cast<QConvOp>(op);
+      if (!readOrExplain(conv, w))
+        continue;
+      auto outType = cast<RankedTensorType>(conv.getType());
+      std::optional<SparsityAttr> encoding =
+          decide(op, *w, outType.getDimSize(2) * outType.getDimSize(3), reason);
+      if (!encoding)
+        continue;
       std::vector<char> blob = packBlockI8(*w);
-      builder.setInsertionPoint(op);
-      Location loc = op.getLoc();
-      auto blobType =
-          RankedTensorType::get({(int64_t)blob.size()}, builder.getI8Type());
-      auto packed =
-          ConstantOp::create(builder, loc,
-                             DenseResourceElementsAttr::get(
-                                 blobType, "sparse_int8_weight",
-                                 HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                                     ArrayRef<char>(blob), /*align=*/64)));
-      auto replacement = SparseQMatMulOp::create(
-          builder, loc, op.getType(), op.getLhs(), packed, op.getLhsZeroPoint(),
-          op.getScale(), op.getBias(), op.getBiasF32(), encoding,
-          builder.getI64IntegerAttr(w->rows),
-          builder.getI64IntegerAttr(w->cols), op.getOutZeroPointAttr(),
-          op.getQminAttr(), op.getQmaxAttr(), op.getActivationAttr(),
-          op.getActAlphaAttr(), op.getActBetaAttr());
-      for (NamedAttribute attr : op->getDiscardableAttrs())
-        if (attr.getName().getValue().starts_with("sparq."))
-          replacement->setAttr(attr.getName(), attr.getValue());
-      replacement->setAttr("sparq.format",
-                           builder.getStringAttr("block 1x4 int8"));
-      replacement->setAttr(
-          "sparq.format_reason",
-          builder.getStringAttr("sparse int8 kernel: " + reason));
-      replacement->setAttr("sparq.packed_bytes",
-                           builder.getI64IntegerAttr(blob.size()));
-      op->replaceAllUsesWith(replacement);
-      op->erase();
+      Value packed = createBlobConstant(builder, op, blob);
+      auto replacement = SparseQConvOp::create(
+          builder, op->getLoc(), conv.getType(), conv.getInput(), packed,
+          conv.getInputZeroPoint(), conv.getScale(), conv.getBias(),
+          conv.getBiasF32(), *encoding, builder.getI64IntegerAttr(w->rows),
+          conv.getStridesAttr(), conv.getOutZeroPointAttr(), conv.getQminAttr(),
+          conv.getQmaxAttr(), conv.getActivationAttr(), conv.getActAlphaAttr(),
+          conv.getActBetaAttr());
+      replace(op, replacement, reason, blob.size());
     }
   }
 };

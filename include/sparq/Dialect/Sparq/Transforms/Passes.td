@@ -104,17 +104,19 @@ def SparqPackSparseWeightsPass
 }
 
 def SparqSparseInt8Pass : Pass<"sparq-sparse-int8", "::mlir::func::FuncOp"> {
-  let summary = "Pack sparse int8 matmul weights and form sparse_qmatmul";
+  let summary = "Pack sparse int8 weights: sparse_qmatmul, sparse_qconv";
   let description = [{
     For every sparq.qmatmul (from sparq-qdq-to-integer) whose weight is a
     2-d constant i8 tensor with zero point 0 (symmetric, per-tensor or
-    per-column scales: what onnxruntime's quantize_static writes) and whose
+    per-column scales: what onnxruntime's quantize_static writes), and every
+    1x1 sparq.qconv without groups or padding with such a weight, whose
     reduction dim is a multiple of 4, measures the density of its non-zero
     1 x 4 blocks along the reduction dim and records it as `sparq.sparsity`.
     When the density is at most the measured break-even of the sparse int8
     kernel against the dense one for the call's activation rows, the weight
     is packed as SPARQ_SPARSE_BLOCK_I8 (sparq_sparse_format.h) into an i8
-    constant and the op becomes sparq.sparse_qmatmul. `mode=off` changes
+    constant and the op becomes sparq.sparse_qmatmul / sparq.sparse_qconv
+    (a convolution's rows are its output pixels per image). `mode=off` changes
     nothing; `mode=force` packs every eligible weight with an empty block.
   }];
   let options = [
