@@ -178,21 +178,25 @@ SPARQ_SQVNNI inline __m512i sqBroadcastQuad(const int8_t *s) {
   return _mm512_set1_epi32(q);
 }
 
+/// acc += u (64 u8) times the s8 quad broadcast: vpdpbusd with a {1to16}
+/// memory broadcast. Inline assembly: GCC 12 copies the accumulators of
+/// _mm512_dpbusd_epi32 around unrolled loops (three extra moves per four
+/// blocks), which costs more than the dot products here.
+SPARQ_SQVNNI inline __attribute__((always_inline)) __m512i
+sqDpbusdQuad(__m512i acc, __m512i u, const int8_t *quad) {
+  asm("vpdpbusd %2%{1to16%}, %1, %0"
+      : "+v"(acc)
+      : "v"(u), "m"(*reinterpret_cast<const int32_t *>(quad)));
+  return acc;
+}
+
 /// acc += the panel group of block i times its broadcast quad.
 template <typename IdxT>
 SPARQ_SQVNNI inline __attribute__((always_inline)) __m512i
 sqPanelStepVnni(const SparseMatrixI8 &w, const uint8_t *panel, __m512i acc,
                 int64_t i) {
   const uint8_t *g = panel + 64 * sqBlockCol<IdxT>(w.col, i);
-  // vpdpbusd with the quad as a {1to16} memory broadcast. Inline assembly:
-  // GCC 12 copies the accumulators of _mm512_dpbusd_epi32 around unrolled
-  // loops (three extra moves per four blocks), which costs more than the
-  // dot products here.
-  __m512i u = _mm512_load_si512(g);
-  asm("vpdpbusd %2%{1to16%}, %1, %0"
-      : "+v"(acc)
-      : "v"(u), "m"(*reinterpret_cast<const int32_t *>(w.values + 4 * i)));
-  return acc;
+  return sqDpbusdQuad(acc, _mm512_load_si512(g), w.values + 4 * i);
 }
 
 template <typename IdxT>
@@ -216,6 +220,36 @@ SPARQ_SQVNNI void sqPanelVnni(const SparseMatrixI8 &w, const uint8_t *panel,
     acc0 = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1),
                             _mm512_add_epi32(acc2, acc3));
     _mm512_store_si512(colTile + j * kSqPanelRows, acc0);
+  }
+}
+
+/// Four consecutive panels (panelBytes apart, 64 rows) per output column:
+/// tile[j * 64 + r] for rows r and columns j of [n0, n0 + nc). Each block
+/// is four loads and four vpdpbusd, four independent chains.
+template <typename IdxT>
+SPARQ_SQVNNI void sqPanel4Vnni(const SparseMatrixI8 &w, const uint8_t *panel,
+                               int64_t panelBytes, int64_t n0, int64_t nc,
+                               int32_t *tile) {
+  const IdxT *col = static_cast<const IdxT *>(w.col);
+  const uint8_t *p1 = panel + panelBytes, *p2 = p1 + panelBytes,
+                *p3 = p2 + panelBytes;
+  for (int64_t j = 0; j < nc; ++j) {
+    const int64_t n = n0 + j;
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    __m512i acc2 = _mm512_setzero_si512(), acc3 = _mm512_setzero_si512();
+    for (int64_t b = w.rowPtr[n]; b < w.rowPtr[n + 1]; ++b) {
+      const int64_t g = 64 * int64_t(col[b]);
+      const int8_t *quad = w.values + 4 * b;
+      acc0 = sqDpbusdQuad(acc0, _mm512_load_si512(panel + g), quad);
+      acc1 = sqDpbusdQuad(acc1, _mm512_load_si512(p1 + g), quad);
+      acc2 = sqDpbusdQuad(acc2, _mm512_load_si512(p2 + g), quad);
+      acc3 = sqDpbusdQuad(acc3, _mm512_load_si512(p3 + g), quad);
+    }
+    int32_t *t = tile + j * 4 * kSqPanelRows;
+    _mm512_store_si512(t, acc0);
+    _mm512_store_si512(t + 16, acc1);
+    _mm512_store_si512(t + 32, acc2);
+    _mm512_store_si512(t + 48, acc3);
   }
 }
 
@@ -387,22 +421,32 @@ SPARQ_SQAVX2 void sqRowAvx2(const SparseMatrixI8 &w, const uint8_t *x,
 
 #endif // SPARQ_HAVE_SQ_X86
 
+/// Four consecutive panels, panelBytes apart: tile[j * 64 + r] (the
+/// sqPanel4Vnni layout; 64-byte aligned).
+using SqPanel4Fn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
+                            int64_t panelBytes, int64_t n0, int64_t nc,
+                            int32_t *tile);
+
 /// The kernels of one ISA and index width.
 struct SqKernels {
   SqRowFn row;
   SqPanelFn panel;
   SqTransposeFn transpose;
-  bool panelI16; ///< AVX2 panels are widened to i16
+  SqPanel4Fn panel4; ///< null: four calls of panel
+  bool panelI16;     ///< AVX2 panels are widened to i16
 };
 
 template <typename IdxT> SqKernels sqKernelsFor(QIsa isa) {
 #ifdef SPARQ_HAVE_SQ_X86
   if (isa == QIsa::Avx512Vnni)
-    return {sqRowVnni<IdxT>, sqPanelVnni<IdxT>, sqTransposeVnni, false};
+    return {sqRowVnni<IdxT>, sqPanelVnni<IdxT>, sqTransposeVnni,
+            sqPanel4Vnni<IdxT>, false};
   if (isa == QIsa::Avx2)
-    return {sqRowAvx2<IdxT>, sqPanelAvx2<IdxT>, sqTransposeGeneric, true};
+    return {sqRowAvx2<IdxT>, sqPanelAvx2<IdxT>, sqTransposeGeneric, nullptr,
+            true};
 #endif
-  return {sqRowGeneric<IdxT>, sqPanelGeneric<IdxT>, sqTransposeGeneric, false};
+  return {sqRowGeneric<IdxT>, sqPanelGeneric<IdxT>, sqTransposeGeneric, nullptr,
+          false};
 }
 
 /// Packs rows [p * 16, p * 16 + 16) of A (canonical u8; i16 when wide) as
@@ -631,7 +675,10 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
   const QKernelSet &ks = *qkernelSet(isa);
   const SqKernels kern = wm.indexBytes == 2 ? sqKernelsFor<uint16_t>(isa)
                                             : sqKernelsFor<uint32_t>(isa);
-  const int64_t panels = qDivCeil(P, kSqPanelRows);
+  // Super-panels of four panels (64 pixels): one output-stage call per
+  // output channel and 64 pixels; the panels past P are packed as zeros.
+  constexpr int64_t kSub = 4, kPix = kSub * kSqPanelRows;
+  const int64_t supers = qDivCeil(P, kPix), panels = supers * kSub;
   const int64_t panelBytes = (C / 4) * 64 * (kern.panelI16 ? 2 : 1);
   float *scratch =
       context.scratch(ScratchSlot::QuantA, qDivCeil(panels * panelBytes, 4));
@@ -639,14 +686,14 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
     return;
   uint8_t *packed = reinterpret_cast<uint8_t *>(scratch);
   const int64_t chunks = qDivCeil(K, kSqChunk);
-  const int64_t units = panels * chunks;
+  const int64_t units = supers * chunks;
   const int threads = context.numThreads();
   const double macs = double(P) * double(wm.blocks) * 4;
   const int64_t grain = threads <= 1 || macs < 64.0 * 1024
                             ? units
                             : std::max<int64_t>(1, units / (4 * threads));
   const int64_t es = qOutElementSize(static_cast<int>(outKind));
-  static const int32_t zeros[kSqPanelRows] = {};
+  static const int32_t zeros[kPix] = {};
   const uint8_t *x8 = static_cast<const uint8_t *>(X);
 
   for (int64_t n = 0; n < N; ++n) {
@@ -661,8 +708,9 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
     char *yn = static_cast<char *>(Y) + n * K * P * es;
     context.threads().parallelFor(
         units, grain, [&](int64_t begin, int64_t end) {
+          alignas(64) int32_t tile[kSqChunk * kPix];
           alignas(64) int32_t colTile[kSqChunk * kSqPanelRows];
-          int32_t colAdj[kSqPanelRows];
+          int32_t colAdj[kPix];
           QOutRow row;
           row.rowSum = 0;
           row.aZero = za;
@@ -674,19 +722,29 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
           row.qmin = g.qmin;
           row.qmax = g.qmax;
           for (int64_t t = begin; t < end; ++t) {
-            const int64_t chunk = t / panels, p = t % panels;
+            const int64_t chunk = t / supers, sp = t % supers;
             const int64_t k0 = chunk * kSqChunk;
             const int64_t kc = std::min(kSqChunk, K - k0);
-            const int64_t p0 = p * kSqPanelRows;
-            const int64_t np = std::min(kSqPanelRows, P - p0);
-            kern.panel(wm, packed + p * panelBytes, k0, kc, colTile);
+            const int64_t p0 = sp * kPix;
+            const int64_t np = std::min(kPix, P - p0);
+            const uint8_t *panel = packed + sp * kSub * panelBytes;
+            if (kern.panel4) {
+              kern.panel4(wm, panel, panelBytes, k0, kc, tile);
+            } else {
+              for (int64_t s = 0; s < kSub; ++s) {
+                kern.panel(wm, panel + s * panelBytes, k0, kc, colTile);
+                for (int64_t j = 0; j < kc; ++j)
+                  std::memcpy(tile + j * kPix + s * kSqPanelRows,
+                              colTile + j * kSqPanelRows, 4 * kSqPanelRows);
+              }
+            }
             for (int64_t j = 0; j < kc; ++j) {
               const int64_t k = k0 + j;
-              std::fill(colAdj, colAdj + kSqPanelRows, wm.rowSums[k]);
+              std::fill(colAdj, colAdj + np, wm.rowSums[k]);
               row.biasI32 = g.biasI32 + k;
               row.scale = g.scale ? g.scale + k : nullptr;
               char *dst = yn + (k * P + p0) * es;
-              ks.outputRow(colTile + j * kSqPanelRows, np, row, dst);
+              ks.outputRow(tile + j * kPix, np, row, dst);
               if (g.outKind == SPARQ_QOUT_F32)
                 qApplyF32Epilogue(g, reinterpret_cast<float *>(dst), k, p0, np);
             }

@@ -18,8 +18,10 @@ build/sparse-quant-models. Then, with seeded random inputs
 Pass criteria per case:
   - the report lists exactly `sparse_layers` layers of kind sparse_qmatmul
     (the cost rule's choice: 80 % pruned layers go sparse, 40 % pruned ones
-    stay dense unless --sparsity=force), each with format "block 1x4 int8",
-    a density and packed bytes;
+    stay dense unless --sparsity=force), or for MobileNetV2 one sparse_qconv
+    per 1x1 ungrouped convolution of the ONNX graph that the conv rule
+    (input channels, block density measured with numpy) takes, each with format
+    "block 1x4 int8", a density and packed bytes;
   - every output is within one quantization step (the outputs are
     DequantizeLinear results; steps as quant_models.py measures them) of
     onnxruntime's, either with ORT_ENABLE_ALL (its fused integer kernels) or
@@ -54,6 +56,7 @@ from sparq_models import prune_onnx  # noqa: E402
 import numpy as np  # noqa: E402
 
 STEP_TOL = 1.0 + 1e-3
+ALL_1X1 = -1  # sparse_layers: the 1x1 convs the conv rule makes sparse
 
 
 @dataclasses.dataclass
@@ -77,6 +80,12 @@ CASES = [
     Case("mlp_b1x4_40_qdq_pc_u8", "mlp", "block1x4_40", "QUInt8", 0),
     Case("mlp_b1x4_40_qdq_pc_u8_force", "mlp", "block1x4_40", "QUInt8", 3,
          mode="force"),
+    # The 1x1 convolutions with enough input channels go sparse (ALL_1X1:
+    # counted from the ONNX graph with the pass's rule); the 3x3 depthwise,
+    # the 1x1 ones with few input channels and the batch-1 classifier
+    # (20 % > the 7 % break-even at one row) stay dense.
+    Case("mobilenet_v2_b1x4_80_qdq_pc_u8", "mobilenet_v2", "block1x4_80",
+         "QUInt8", ALL_1X1),
 ]
 
 
@@ -103,6 +112,11 @@ def ensure_model(case, out_dir):
     logging.getLogger().setLevel(logging.ERROR)
     pruned = dst + ".pruned.onnx"
     prune_onnx.prune_model(src, pruned, case.pattern)
+    if case.base in qm.PREPROCESSED_BASES:
+        # As make_quant_models.py does for the CNNs (shared bias tensors).
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+        quant_pre_process(pruned, pruned + ".pre.onnx")
+        os.replace(pruned + ".pre.onnx", pruned)
     tmp = dst + ".tmp.onnx"
     quantize_static(pruned, tmp, qm._calibration_reader(pruned),
                     quant_format=QuantFormat.QDQ, per_channel=True,
@@ -111,6 +125,43 @@ def ensure_model(case, out_dir):
     os.replace(tmp, dst)
     os.remove(pruned)
     return dst
+
+
+def conv_break_even(channels):
+    """sparq-sparse-int8's conv rule (sparseInt8ConvBreakEven)."""
+    return 0.0 if channels < 128 else (0.20 if channels < 256 else 0.40)
+
+
+def count_1x1_convs(model_path):
+    """Conv nodes with a 1x1 [K, C, 1, 1] int8 weight, C % 4 == 0, one
+    group and no padding whose 1x4 block density (measured here with numpy)
+    is within the conv rule: what sparq-sparse-int8 should turn into
+    sparse_qconv."""
+    import onnx
+    from onnx import numpy_helper
+    model = onnx.load(model_path)
+    inits = {t.name: t for t in model.graph.initializer}
+    producers = {o: n for n in model.graph.node for o in n.output}
+    count = 0
+    for node in model.graph.node:
+        if node.op_type != "Conv":
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        weight = node.input[1]
+        dq = producers.get(weight)
+        if dq is not None and dq.op_type == "DequantizeLinear":
+            weight = dq.input[0]
+        if weight not in inits:
+            continue
+        w = numpy_helper.to_array(inits[weight])
+        if (w.ndim != 4 or w.shape[2:] != (1, 1) or w.shape[1] % 4 or
+                attrs.get("group", 1) != 1 or any(attrs.get("pads", []))):
+            continue
+        blocks = w.reshape(w.shape[0], w.shape[1] // 4, 4)
+        density = float(np.mean(np.any(blocks != 0, axis=2)))
+        if density <= conv_break_even(w.shape[1]):
+            count += 1
+    return count
 
 
 def compile_and_run(model_path, feeds, work, tag, mode, threads, report=None):
@@ -164,12 +215,17 @@ def check_case(case, work, args):
         layers = json.load(f)["layers"]
     sparse = [l for l in layers if l["kind"] == "sparse_qmatmul"]
     problems = []
-    if len(sparse) != case.sparse_layers:
-        problems.append("%d sparse_qmatmul layers, expected %d" %
-                        (len(sparse), case.sparse_layers))
+    expected = case.sparse_layers
+    if expected == ALL_1X1:
+        expected = count_1x1_convs(model_path)
+        sparse = [l for l in layers if l["kind"] == "sparse_qconv"]
+        if expected == 0:
+            problems.append("the model has no 1x1 convolution")
+    if len(sparse) != expected:
+        problems.append("%d sparse layers, expected %d" % (len(sparse), expected))
     for l in sparse:
         if (l["format"] != "block 1x4 int8" or not l["weight_bytes"] or
-                l["kernel"] != "sparq_uk_sparse_qmatmul_i8" or
+                not l["kernel"].startswith("sparq_uk_sparse_q") or
                 not 0 < l["density"] < 1):
             problems.append("report layer %s: %s" % (l["name"], l))
             break

@@ -11,8 +11,10 @@
 // interpolation between the measured densities, plus 70/100 %): the
 // constants of the compiler's sparse-int8 cost rule. Not part of the tests.
 // With one thread the calling thread's CPU time is measured.
+// --conv times the 1x1 convolutions of MobileNetV2 instead
+// (sparq_uk_sparse_qconv2d_i8 vs sparq_uk_qconv2d_i8).
 // Usage: sparq-sparseq-bench [threads] [--isa=generic|avx2|avx512vnni]
-//          [--batches=1,16,128] [--dens=0.5,0.3,...]
+//          [--batches=1,16,128] [--dens=0.5,0.3,...] [--conv]
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,10 +91,66 @@ uint32_t sqbRand() {
   return static_cast<uint32_t>(sqbState >> 33);
 }
 
+/// 1x1 convolutions of MobileNetV2 (C, K, H, stride): the sparse int8
+/// kernel against the dense int8 one (constant weight), u8 in and out.
+int benchConvs(int threads, const std::vector<double> &dens) {
+  sqbCpuClock = threads == 1;
+  sparq_model *model = nullptr;
+  sparq::rt::createModel("sparq-signature 1\narena 0\n", nullptr, threads,
+                         &model);
+  std::printf("isa %s, %d thread(s), 1x1 convs; ms (medians)\n",
+              sparq::rt::qIsaName(sparq::rt::activeQIsa()), threads);
+  std::printf("%-18s %5s %10s %10s %9s\n", "CxK@HxW", "dens", "sp-int8",
+              "dense-int8", "dense/sp");
+  const int64_t shapes[][4] = {
+      {32, 16, 112, 1}, {16, 96, 112, 1}, {96, 24, 56, 1},  {24, 144, 56, 1},
+      {144, 24, 56, 1}, {192, 32, 28, 1}, {384, 64, 14, 1}, {576, 96, 14, 1},
+      {960, 160, 7, 1}, {320, 1280, 7, 1}};
+  for (auto &sh : shapes) {
+    const int64_t C = sh[0], K = sh[1], H = sh[2];
+    std::vector<uint8_t> X(C * H * H), Y(K * H * H);
+    for (auto &x : X)
+      x = static_cast<uint8_t>(sqbRand());
+    std::vector<float> scale(K, 0.001f);
+    std::vector<int32_t> bias(K, 7);
+    uint8_t xZero = 100;
+    int8_t wZero = 0;
+    for (double d : dens) {
+      std::vector<int8_t> w(K * C, 0);
+      for (int64_t r = 0; r < K; ++r)
+        for (int64_t b = 0; b < C / 4; ++b)
+          if (sqbRand() % 10000 < d * 10000)
+            for (int t = 0; t < 4; ++t)
+              w[r * C + 4 * b + t] =
+                  static_cast<int8_t>(sqbRand() % 255 - 127) | 1;
+      std::vector<uint8_t> blob = sparq::rt::packSparseBlockI8(w.data(), K, C);
+      double tSparse = sqbMedian([&] {
+        sparq_uk_sparse_qconv2d_i8(model, blob.data(), X.data(), Y.data(), 1, C,
+                                   H, H, H, H, 1, 1, SPARQ_QTYPE_U8, &xZero,
+                                   SPARQ_QOUT_U8, bias.data(), scale.data(), 1,
+                                   nullptr, 3, 0, 255, 0, 0.f, 0.f);
+      });
+      double tDense = sqbMedian([&] {
+        sparq_uk_qconv2d_i8(model, X.data(), w.data(), Y.data(), 1, C, H, H, K,
+                            H, H, 1, 1, 1, 1, 0, 0, 1, 1, 1, SPARQ_QTYPE_U8,
+                            SPARQ_QTYPE_S8, &xZero, &wZero, 0, SPARQ_QOUT_U8,
+                            bias.data(), scale.data(), 1, nullptr, 3, 0, 255, 0,
+                            0.f, 0.f, SPARQ_UK_CONST_WEIGHTS);
+      });
+      std::printf("%4ldx%-4ld@%3ldx%-3ld %4.0f%% %10.4f %10.4f %9.2f\n",
+                  (long)C, (long)K, (long)H, (long)H, d * 100, tSparse * 1e3,
+                  tDense * 1e3, tDense / tSparse);
+    }
+  }
+  sparq_model_destroy(model);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   int threads = 1;
+  bool convMode = false;
   std::vector<double> batches = {1, 16, 128};
   std::vector<double> dens = {0.5, 0.3, 0.2, 0.1};
   for (int i = 1; i < argc; ++i) {
@@ -103,12 +161,16 @@ int main(int argc, char **argv) {
           sparq::rt::setQIsaOverride(q);
     } else if (a.rfind("--batches=", 0) == 0) {
       batches = sqbList(a.c_str() + 10);
+    } else if (a == "--conv") {
+      convMode = true;
     } else if (a.rfind("--dens=", 0) == 0) {
       dens = sqbList(a.c_str() + 7);
     } else {
       threads = std::atoi(a.c_str());
     }
   }
+  if (convMode)
+    return benchConvs(threads, dens);
   sqbCpuClock = threads == 1;
   sparq_model *model = nullptr;
   sparq::rt::createModel("sparq-signature 1\narena 0\n", nullptr, threads,

@@ -9,8 +9,8 @@
 // block values, 16/32-bit block columns, row sums for the zero-point
 // compensation) and turned into sparq.sparse_qmatmul / sparq.sparse_qconv,
 // which lower to sparq_uk_sparse_qmatmul_i8 / sparq_uk_sparse_qconv2d_i8.
-// The cost rule is sparseInt8BreakEven; everything else stays on the dense
-// int8 kernels.
+// The cost rules are sparseInt8BreakEven / sparseInt8ConvBreakEven;
+// everything else stays on the dense int8 kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,13 +47,25 @@ namespace {
 /// near 8 % and at 1 row near 9 %: the dense GEMV is fast enough that only
 /// very sparse weights win.
 double sparseInt8BreakEven(int64_t rows) {
-  if (rows <= 1)
-    return 0.07;
   if (rows <= 3)
     return 0.07;
   if (rows <= 8)
     return 0.05 * static_cast<double>(rows);
   return 0.45;
+}
+
+/// The same for a 1x1 convolution with `channels` input channels, against
+/// the dense int8 convolution (sparq-sparseq-bench --conv, MobileNetV2's
+/// 1x1 layers, one thread, VNNI): every output channel pays an output
+/// stage per 64 pixels, so convolutions with few input channels stay dense
+/// (C = 16..96: 0.5-1.06x at 10-20 % density); C = 144 and 192 break even
+/// near 25 %; from C = 320 near 40-50 %.
+double sparseInt8ConvBreakEven(int64_t channels) {
+  if (channels < 128)
+    return 0.0;
+  if (channels < 256)
+    return 0.20;
+  return 0.40;
 }
 
 /// The int8 values of a constant (dense or dense resource), row-major.
@@ -265,11 +277,12 @@ struct SparqSparseInt8Pass
     : sparq::impl::SparqSparseInt8PassBase<SparqSparseInt8Pass> {
   using SparqSparseInt8PassBase::SparqSparseInt8PassBase;
 
-  /// Measures w, records the measurement and the decision on op, and
-  /// returns the encoding when op should go sparse (its weight is `w`,
-  /// called with `rows` activation rows, or output pixels per image).
+  /// Measures w, records the measurement and the decision on op (against
+  /// `breakEven`, described by `where` in the reason), and returns the
+  /// encoding when op should go sparse.
   std::optional<SparsityAttr> decide(Operation *op, const Int8Weight &w,
-                                     int64_t rows, std::string &reason) {
+                                     double breakEven, llvm::StringRef where,
+                                     std::string &reason) {
     OpBuilder builder(op->getContext());
     int64_t blocks = 0;
     for (int64_t r = 0; r < w.rows; ++r)
@@ -277,7 +290,6 @@ struct SparqSparseInt8Pass
         blocks += blockNonZero(w, r, b);
     const double density =
         static_cast<double>(blocks) / static_cast<double>(w.rows * w.cols / 4);
-    const double breakEven = sparseInt8BreakEven(rows);
     const bool sparse = mode == "force" ? density < 1.0 : density <= breakEven;
     const SparsePattern pattern{SparseFormat::Block, 0, 0, 1, 4};
     SparsityAttr encoding =
@@ -285,9 +297,8 @@ struct SparqSparseInt8Pass
     op->setAttr("sparq.sparsity", encoding);
     llvm::raw_string_ostream os(reason);
     os << llvm::format("1x4 block density %.3f ", density)
-       << (sparse ? "<=" : ">")
-       << llvm::format(" break-even %.2f at %ld rows", breakEven, (long)rows)
-       << (mode == "force" ? " (forced)" : "");
+       << (sparse ? "<=" : ">") << llvm::format(" break-even %.2f ", breakEven)
+       << where << (mode == "force" ? " (forced)" : "");
     if (!sparse) {
       op->setAttr("sparq.format", builder.getStringAttr("dense"));
       op->setAttr("sparq.format_reason",
@@ -348,8 +359,10 @@ struct SparqSparseInt8Pass
         if (!readOrExplain(mm, w))
           continue;
         auto lhsType = cast<RankedTensorType>(mm.getLhs().getType());
+        const int64_t rows = lhsType.getNumElements() / w->cols;
         std::optional<SparsityAttr> encoding =
-            decide(op, *w, lhsType.getNumElements() / w->cols, reason);
+            decide(op, *w, sparseInt8BreakEven(rows),
+                   "at " + std::to_string(rows) + " rows", reason);
         if (!encoding)
           continue;
         std::vector<char> blob = packBlockI8(*w);
@@ -367,9 +380,9 @@ struct SparqSparseInt8Pass
       auto conv = cast<QConvOp>(op);
       if (!readOrExplain(conv, w))
         continue;
-      auto outType = cast<RankedTensorType>(conv.getType());
       std::optional<SparsityAttr> encoding =
-          decide(op, *w, outType.getDimSize(2) * outType.getDimSize(3), reason);
+          decide(op, *w, sparseInt8ConvBreakEven(w->cols),
+                 "with " + std::to_string(w->cols) + " input channels", reason);
       if (!encoding)
         continue;
       std::vector<char> blob = packBlockI8(*w);

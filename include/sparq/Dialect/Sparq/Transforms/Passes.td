@@ -116,7 +116,8 @@ def SparqSparseInt8Pass : Pass<"sparq-sparse-int8", "::mlir::func::FuncOp"> {
     kernel against the dense one for the call's activation rows, the weight
     is packed as SPARQ_SPARSE_BLOCK_I8 (sparq_sparse_format.h) into an i8
     constant and the op becomes sparq.sparse_qmatmul / sparq.sparse_qconv
-    (a convolution's rows are its output pixels per image). `mode=off` changes
+    (a convolution's break-even depends on its input channels instead of
+    the activation rows). `mode=off` changes
     nothing; `mode=force` packs every eligible weight with an empty block.
   }];
   let options = [
