@@ -1,4 +1,4 @@
-//===- SparseQKernels.cpp - int8 matmul over 1x4-block sparse weights -----===//
+//===- SparseQKernels.cpp - int8 matmul/conv over 1x4-block sparse weights ===//
 //
 // sparq_uk_sparse_qmatmul_i8: C[M,N] = out(sum_k (a - aZero) * w[n][k]) with
 // the weight packed as SPARQ_SPARSE_BLOCK_I8 (1 x 4 int8 blocks along k,
@@ -22,6 +22,11 @@
 //    each output as a difference of prefix sums, AVX2 sums per output.
 // The generic path is the scalar loop. Tasks are (rows, 64-column chunk)
 // pairs spread over the context's pool.
+//
+// sparq_uk_sparse_qconv2d_i8 (1x1, NCHW) runs the same panel kernels with
+// output pixels as panel rows (packed from the channel planes), four
+// panels at a time, and no transpose: an output channel's 64 pixels are
+// contiguous in Y, so its output stage is one call per 64 pixels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -171,12 +176,6 @@ void sqPanelGeneric(const SparseMatrixI8 &w, const uint8_t *panel, int64_t n0,
 #define SPARQ_SQVNNI                                                           \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define SPARQ_SQAVX2 __attribute__((target("avx2,fma")))
-
-SPARQ_SQVNNI inline __m512i sqBroadcastQuad(const int8_t *s) {
-  int32_t q;
-  std::memcpy(&q, s, 4);
-  return _mm512_set1_epi32(q);
-}
 
 /// acc += u (64 u8) times the s8 quad broadcast: vpdpbusd with a {1to16}
 /// memory broadcast. Inline assembly: GCC 12 copies the accumulators of
