@@ -414,6 +414,36 @@ void sparsePackIm2colTile(const float *x, const SparseConvGeometry &g,
   }
 }
 
+/// How a sparse convolution splits into parallel units: every (image,
+/// position tile, output-channel range), with the channels split too when
+/// images x tiles are fewer than a few per thread.
+struct SparseConvUnits {
+  int64_t tiles, groupRows, groupsPerSplit, channelSplits = 1, K;
+
+  SparseConvUnits(int64_t N, int64_t tiles, const SparseMatrix &w,
+                  int threads)
+      : tiles(tiles), groupRows(sparseGroupRows(w)), K(w.rows) {
+    const int64_t groups = sparseDivCeil(K, groupRows);
+    while (N * tiles * channelSplits < 4 * threads &&
+           channelSplits * 2 <= groups)
+      channelSplits *= 2;
+    groupsPerSplit = sparseDivCeil(groups, channelSplits);
+  }
+  int64_t count(int64_t N) const { return N * tiles * channelSplits; }
+  /// Rows of the raw-product buffer one unit fills.
+  int64_t maxRows() const { return groupsPerSplit * groupRows; }
+
+  struct Unit {
+    int64_t img, tile, r0, r1; ///< output channels [r0, r1); may be empty
+  };
+  Unit unit(int64_t u) const {
+    const int64_t split = u % channelSplits;
+    const int64_t r0 = split * maxRows();
+    return {u / (channelSplits * tiles), (u / channelSplits) % tiles, r0,
+            std::min(K, r0 + maxRows())};
+  }
+};
+
 /// SPARQ_SPARSE_CONV_DIRECT=0 sends every convolution through im2col
 /// (benchmarks and tests compare the two paths).
 bool sparseDirectEnabled() {
@@ -513,28 +543,18 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
       });
   std::fill(xpad + N * imageFloats, xpad + N * imageFloats + maxTile, 0.f);
 
-  const int64_t groupRows = sparseGroupRows(wm);
-  const int64_t groups = sparseDivCeil(K, groupRows);
-  int64_t channelSplits = 1;
-  while (N * qTiles * channelSplits < 4 * threads && channelSplits * 2 <= groups)
-    channelSplits *= 2;
-  const int64_t groupsPerSplit = sparseDivCeil(groups, channelSplits);
-  const int64_t units = N * qTiles * channelSplits;
+  const SparseConvUnits work(N, qTiles, wm, threads);
+  const int64_t groupRows = work.groupRows, units = work.count(N);
   const double macs = double(wm.nnz) * double(P) * double(N);
   const EpilogueRowFn epilogueRow = kernels().epilogueRow;
   context.threads().parallelFor(
       units, sparseGrain(units, threads, macs), [&](int64_t u0, int64_t u1) {
         float *out = context.scratch(
-            ScratchSlot::PackA,
-            static_cast<size_t>(groupsPerSplit * groupRows * maxTile));
+            ScratchSlot::PackA, static_cast<size_t>(work.maxRows() * maxTile));
         if (!out)
           return;
         for (int64_t u = u0; u < u1; ++u) {
-          const int64_t split = u % channelSplits;
-          const int64_t tile = (u / channelSplits) % qTiles;
-          const int64_t img = u / (channelSplits * qTiles);
-          const int64_t r0 = split * groupsPerSplit * groupRows;
-          const int64_t r1 = std::min(K, r0 + groupsPerSplit * groupRows);
+          const auto [img, tile, r0, r1] = work.unit(u);
           if (r0 >= r1)
             continue;
           const int64_t q0 = tile * maxTile;
@@ -662,16 +682,9 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
   const int64_t P = OH * OW, CKK = wm.cols;
   const int64_t maxTile = ks.maxTile(wm);
   const int64_t pixelTiles = sparseDivCeil(P, maxTile);
-  const int64_t groupRows = sparseGroupRows(wm);
-  const int64_t groups = sparseDivCeil(K, groupRows);
   const int threads = context.numThreads();
-  // Split output channels too when images x pixel tiles are too few.
-  int64_t channelSplits = 1;
-  while (N * pixelTiles * channelSplits < 4 * threads &&
-         channelSplits * 2 <= groups)
-    channelSplits *= 2;
-  const int64_t groupsPerSplit = sparseDivCeil(groups, channelSplits);
-  const int64_t units = N * pixelTiles * channelSplits;
+  const SparseConvUnits work(N, pixelTiles, wm, threads);
+  const int64_t groupRows = work.groupRows, units = work.count(N);
   const double macs = double(wm.nnz) * double(P) * double(N);
   const EpilogueRowFn epilogueRow = kernels().epilogueRow;
 
@@ -686,16 +699,11 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
                                     static_cast<size_t>(CKK * maxTile));
         // Raw products of one channel range for one pixel tile.
         float *out = context.scratch(
-            ScratchSlot::PackA,
-            static_cast<size_t>(groupsPerSplit * groupRows * maxTile));
+            ScratchSlot::PackA, static_cast<size_t>(work.maxRows() * maxTile));
         if (!xt || !out)
           return;
         for (int64_t u = u0; u < u1; ++u) {
-          const int64_t split = u % channelSplits;
-          const int64_t tile = (u / channelSplits) % pixelTiles;
-          const int64_t img = u / (channelSplits * pixelTiles);
-          const int64_t r0 = split * groupsPerSplit * groupRows;
-          const int64_t r1 = std::min(K, r0 + groupsPerSplit * groupRows);
+          const auto [img, tile, r0, r1] = work.unit(u);
           if (r0 >= r1)
             continue;
           const int64_t p0 = tile * maxTile;

@@ -17,12 +17,13 @@
 #ifndef SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
 #define SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
 
+#include "SparsePack.h"
+
 #include <cstdint>
 
 namespace sparq {
 namespace rt {
 
-struct SparseMatrix;
 
 /// Widest activation tile any kernel set uses (floats).
 constexpr int64_t kSparseMaxTile = 32;
@@ -38,6 +39,19 @@ struct SparseKRange {
   /// NM: the column range, multiples of M (k1 == 0: all columns).
   int64_t k0 = 0, k1 = 0;
 };
+
+/// The stored blocks [b0, b1) of CSR/BLOCK block row br inside `range`.
+inline void sparseBlockBounds(const SparseMatrix &w, const SparseKRange &range,
+                              int64_t br, int64_t &b0, int64_t &b1) {
+  if (range.blockPtr) {
+    const uint32_t *p = range.blockPtr + br * (range.chunks + 1) + range.chunk;
+    b0 = p[0];
+    b1 = p[1];
+  } else {
+    b0 = w.rowPtr[br];
+    b1 = w.rowPtr[br + 1];
+  }
+}
 
 /// out[(r - row0) * ldo + j] (+)= sum_{k in range} W[r, k] * xt[k * T + j]
 /// for weight rows r in [row0, row0 + rows) and j < T; accumulate adds to

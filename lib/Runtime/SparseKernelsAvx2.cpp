@@ -43,27 +43,42 @@ namespace {
 // Tile kernels
 //===----------------------------------------------------------------------===//
 
+/// acc[r] += v[r * C + c] * xk[c * 8V ..] over the C columns of one stored
+/// block (its RB rows of values v).
+template <int RB, int V>
+SPARQ_SPARSE_AVX2_INLINE void sparseAddBlockAvx2(__m256 (&acc)[RB][V],
+                                                 const float *xk,
+                                                 const float *v, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) {
+    __m256 x[V];
+#pragma GCC unroll 4
+    for (int i = 0; i < V; ++i)
+      x[i] = _mm256_loadu_ps(xk + c * 8 * V + 8 * i);
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; ++r) {
+      const __m256 wv = _mm256_broadcast_ss(v + r * C + c);
+#pragma GCC unroll 4
+      for (int i = 0; i < V; ++i)
+        acc[r][i] = _mm256_fmadd_ps(wv, x[i], acc[r][i]);
+    }
+  }
+}
+
 /// CSR (R = C = 1) and R x C blocks. RB weight rows of a block are
 /// accumulated together (RB divides R), V = T / 8 vectors per row, SETS
 /// accumulator sets rotated over consecutive blocks. CF is C when fixed at
-/// compile time, 0 for a run-time C.
-template <int RB, int V, int SETS, int CF, typename IndexT>
-SPARQ_SPARSE_AVX2 void
-sparseBlockTileAvx2(const SparseMatrix &w, const float *xt, int64_t row0,
-                    int64_t rows, const SparseKRange &range, float *out,
-                    int64_t ldo, bool accumulate) {
-  constexpr int64_t T = 8 * V;
+/// compile time, 0 for a run-time C. src(b) is where the activations of
+/// stored block b start; column c of the block reads src(b) + c * T.
+template <int RB, int V, int SETS, int CF, typename Src>
+SPARQ_SPARSE_AVX2_INLINE void
+sparseBlockTileCoreAvx2(const SparseMatrix &w, Src src, int64_t row0,
+                        int64_t rows, const SparseKRange &range, float *out,
+                        int64_t ldo, bool accumulate) {
   const int64_t R = w.blockRows, C = CF ? CF : w.blockCols;
   const int64_t blockSize = R * C;
-  const IndexT *col = static_cast<const IndexT *>(w.col);
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
-    if (range.blockPtr) {
-      const uint32_t *p =
-          range.blockPtr + br * (range.chunks + 1) + range.chunk;
-      b0 = p[0];
-      b1 = p[1];
-    }
+    int64_t b0, b1;
+    sparseBlockBounds(w, range, br, b0, b1);
     for (int64_t sub = 0; sub < R; sub += RB) {
       __m256 acc[SETS][RB][V];
 #pragma GCC unroll 8
@@ -81,41 +96,13 @@ sparseBlockTileAvx2(const SparseMatrix &w, const float *xt, int64_t row0,
       int64_t b = b0;
       for (; b + SETS <= b1; b += SETS) {
 #pragma GCC unroll 8
-        for (int s = 0; s < SETS; ++s) {
-          const float *xk = xt + int64_t(col[b + s]) * C * T;
-          const float *v = vals + (b - b0 + s) * blockSize;
-          for (int64_t c = 0; c < C; ++c) {
-            __m256 x[V];
-#pragma GCC unroll 4
-            for (int i = 0; i < V; ++i)
-              x[i] = _mm256_loadu_ps(xk + c * T + 8 * i);
-#pragma GCC unroll 8
-            for (int r = 0; r < RB; ++r) {
-              const __m256 wv = _mm256_broadcast_ss(v + r * C + c);
-#pragma GCC unroll 4
-              for (int i = 0; i < V; ++i)
-                acc[s][r][i] = _mm256_fmadd_ps(wv, x[i], acc[s][r][i]);
-            }
-          }
-        }
+        for (int s = 0; s < SETS; ++s)
+          sparseAddBlockAvx2<RB, V>(acc[s], src(b + s),
+                                    vals + (b - b0 + s) * blockSize, C);
       }
-      for (; b < b1; ++b) {
-        const float *xk = xt + int64_t(col[b]) * C * T;
-        const float *v = vals + (b - b0) * blockSize;
-        for (int64_t c = 0; c < C; ++c) {
-          __m256 x[V];
-#pragma GCC unroll 4
-          for (int i = 0; i < V; ++i)
-            x[i] = _mm256_loadu_ps(xk + c * T + 8 * i);
-#pragma GCC unroll 8
-          for (int r = 0; r < RB; ++r) {
-            const __m256 wv = _mm256_broadcast_ss(v + r * C + c);
-#pragma GCC unroll 4
-            for (int i = 0; i < V; ++i)
-              acc[0][r][i] = _mm256_fmadd_ps(wv, x[i], acc[0][r][i]);
-          }
-        }
-      }
+      for (; b < b1; ++b)
+        sparseAddBlockAvx2<RB, V>(acc[0], src(b), vals + (b - b0) * blockSize,
+                                  C);
 #pragma GCC unroll 8
       for (int s = 1; s < SETS; ++s)
 #pragma GCC unroll 8
@@ -132,6 +119,19 @@ sparseBlockTileAvx2(const SparseMatrix &w, const float *xt, int64_t row0,
       }
     }
   }
+}
+
+/// Tile kernel (SparseTileFn) over a K-major activation tile.
+template <int RB, int V, int SETS, int CF, typename IndexT>
+SPARQ_SPARSE_AVX2 void
+sparseBlockTileAvx2(const SparseMatrix &w, const float *xt, int64_t row0,
+                    int64_t rows, const SparseKRange &range, float *out,
+                    int64_t ldo, bool accumulate) {
+  const IndexT *col = static_cast<const IndexT *>(w.col);
+  const int64_t step = (CF ? CF : w.blockCols) * 8 * V;
+  sparseBlockTileCoreAvx2<RB, V, SETS, CF>(
+      w, [&](int64_t b) { return xt + int64_t(col[b]) * step; }, row0, rows,
+      range, out, ldo, accumulate);
 }
 
 /// Adds the products of one N:M slot: acc += value * xt[k].
@@ -240,88 +240,16 @@ SparseTileFn sparseBlockTileFor(const SparseMatrix &w) {
             : sparseBlockTileAvx2<RB, V, SETS, 0, uint32_t>;
 }
 
-/// Direct convolution tile (SparseDirectTileFn): CSR or R x 1 blocks, RB
-/// rows of a block accumulated together, V = T / 8 vectors per row, SETS
-/// accumulator sets rotated over consecutive stored blocks. Each stored
-/// block reads its T input elements at x + off[b].
+/// Direct convolution tile (SparseDirectTileFn): CSR or R x 1 blocks read
+/// their T input elements at x + off[b].
 template <int RB, int V, int SETS>
 SPARQ_SPARSE_AVX2 void
 sparseDirectTileAvx2(const SparseMatrix &w, const int32_t *off, const float *x,
                      int64_t row0, int64_t rows, const SparseKRange &range,
                      float *out, int64_t ldo, bool accumulate) {
-  const int64_t R = w.blockRows;
-  for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
-    if (range.blockPtr) {
-      const uint32_t *p =
-          range.blockPtr + br * (range.chunks + 1) + range.chunk;
-      b0 = p[0];
-      b1 = p[1];
-    }
-    for (int64_t sub = 0; sub < R; sub += RB) {
-      __m256 acc[SETS][RB][V];
-#pragma GCC unroll 8
-      for (int s = 0; s < SETS; ++s)
-#pragma GCC unroll 8
-        for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 4
-          for (int i = 0; i < V; ++i)
-            acc[s][r][i] =
-                s == 0 && accumulate
-                    ? _mm256_loadu_ps(out + (br * R + sub + r - row0) * ldo +
-                                      8 * i)
-                    : _mm256_setzero_ps();
-      const float *vals = w.values + b0 * R + sub;
-      int64_t b = b0;
-      for (; b + SETS <= b1; b += SETS) {
-#pragma GCC unroll 8
-        for (int s = 0; s < SETS; ++s) {
-          const float *xk = x + off[b + s];
-          const float *v = vals + (b - b0 + s) * R;
-          __m256 xv[V];
-#pragma GCC unroll 4
-          for (int i = 0; i < V; ++i)
-            xv[i] = _mm256_loadu_ps(xk + 8 * i);
-#pragma GCC unroll 8
-          for (int r = 0; r < RB; ++r) {
-            const __m256 wv = _mm256_broadcast_ss(v + r);
-#pragma GCC unroll 4
-            for (int i = 0; i < V; ++i)
-              acc[s][r][i] = _mm256_fmadd_ps(wv, xv[i], acc[s][r][i]);
-          }
-        }
-      }
-      for (; b < b1; ++b) {
-        const float *xk = x + off[b];
-        const float *v = vals + (b - b0) * R;
-        __m256 xv[V];
-#pragma GCC unroll 4
-        for (int i = 0; i < V; ++i)
-          xv[i] = _mm256_loadu_ps(xk + 8 * i);
-#pragma GCC unroll 8
-        for (int r = 0; r < RB; ++r) {
-          const __m256 wv = _mm256_broadcast_ss(v + r);
-#pragma GCC unroll 4
-          for (int i = 0; i < V; ++i)
-            acc[0][r][i] = _mm256_fmadd_ps(wv, xv[i], acc[0][r][i]);
-        }
-      }
-#pragma GCC unroll 8
-      for (int s = 1; s < SETS; ++s)
-#pragma GCC unroll 8
-        for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 4
-          for (int i = 0; i < V; ++i)
-            acc[0][r][i] = _mm256_add_ps(acc[0][r][i], acc[s][r][i]);
-#pragma GCC unroll 8
-      for (int r = 0; r < RB; ++r) {
-        float *o = out + (br * R + sub + r - row0) * ldo;
-#pragma GCC unroll 4
-        for (int i = 0; i < V; ++i)
-          _mm256_storeu_ps(o + 8 * i, acc[0][r][i]);
-      }
-    }
-  }
+  sparseBlockTileCoreAvx2<RB, V, SETS, 1>(
+      w, [&](int64_t b) { return x + off[b]; }, row0, rows, range, out, ldo,
+      accumulate);
 }
 
 SparseDirectTileFn sparseSelectDirectAvx2(const SparseMatrix &w, int64_t T) {

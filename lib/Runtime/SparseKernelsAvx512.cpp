@@ -68,13 +68,8 @@ sparseBlockTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
   const int64_t blockSize = R * C;
   const IndexT *col = static_cast<const IndexT *>(w.col);
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
-    if (range.blockPtr) {
-      const uint32_t *p =
-          range.blockPtr + br * (range.chunks + 1) + range.chunk;
-      b0 = p[0];
-      b1 = p[1];
-    }
+    int64_t b0, b1;
+    sparseBlockBounds(w, range, br, b0, b1);
     for (int64_t sub = 0; sub < R; sub += RB) {
       __m512 acc[SETS][RB][V];
 #pragma GCC unroll 8
@@ -311,12 +306,8 @@ sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
   constexpr int kShift = V == 1 ? 6 : 7; // log2 of a tile row's bytes
   const IndexT *col = static_cast<const IndexT *>(w.col);
   for (int64_t r = row0; r < row0 + rows; ++r) {
-    int64_t b = w.rowPtr[r], b1 = w.rowPtr[r + 1];
-    if (range.blockPtr) {
-      const uint32_t *p = range.blockPtr + r * (range.chunks + 1) + range.chunk;
-      b = p[0];
-      b1 = p[1];
-    }
+    int64_t b, b1;
+    sparseBlockBounds(w, range, r, b, b1);
     float *o = out + (r - row0) * ldo;
     __m512 acc[4][V];
 #pragma GCC unroll 4
@@ -550,20 +541,6 @@ SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
 // Direct convolution tiles
 //===----------------------------------------------------------------------===//
 
-/// Stored weights [b0, b1) of row (or block row) br in the chunk `range`.
-SPARQ_SPARSE_AVX512_INLINE void sparseChunkBounds(const SparseMatrix &w,
-                                                  const SparseKRange &range,
-                                                  int64_t br, int64_t &b0,
-                                                  int64_t &b1) {
-  b0 = w.rowPtr[br];
-  b1 = w.rowPtr[br + 1];
-  if (range.blockPtr) {
-    const uint32_t *p = range.blockPtr + br * (range.chunks + 1) + range.chunk;
-    b0 = p[0];
-    b1 = p[1];
-  }
-}
-
 /// CSR direct tile (SparseDirectTileFn): the CSR tile above with the input
 /// read at x + off[b] (an element offset, so rows of 4 bytes) instead of a
 /// K-major tile row.
@@ -576,7 +553,7 @@ sparseCsrDirectAvx512(const SparseMatrix &w, const int32_t *off,
   const uint32_t *uoff = reinterpret_cast<const uint32_t *>(off);
   for (int64_t r = row0; r < row0 + rows; ++r) {
     int64_t b, b1;
-    sparseChunkBounds(w, range, r, b, b1);
+    sparseBlockBounds(w, range, r, b, b1);
     float *o = out + (r - row0) * ldo;
     __m512 acc[4][V];
 #pragma GCC unroll 4
@@ -641,7 +618,7 @@ sparseBlockDirectAvx512(const SparseMatrix &w, const int32_t *off,
   const int64_t R = w.blockRows;
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
     int64_t b0, b1;
-    sparseChunkBounds(w, range, br, b0, b1);
+    sparseBlockBounds(w, range, br, b0, b1);
     for (int64_t sub = 0; sub < R; sub += RB) {
       __m512 acc[SETS][RB][V];
 #pragma GCC unroll 4

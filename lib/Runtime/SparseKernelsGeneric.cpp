@@ -17,21 +17,16 @@ using namespace sparq::rt;
 
 namespace {
 
-template <int T, typename IndexT>
-void sparseBlockTileGeneric(const SparseMatrix &w, const float *xt,
-                            int64_t row0, int64_t rows,
-                            const SparseKRange &range, float *out, int64_t ldo,
-                            bool accumulate) {
+/// CSR and R x C blocks; src(b) is where the activations of stored block b
+/// start, column c of the block reading src(b) + c * T.
+template <int T, typename Src>
+void sparseBlockTileCoreGeneric(const SparseMatrix &w, Src src, int64_t row0,
+                                int64_t rows, const SparseKRange &range,
+                                float *out, int64_t ldo, bool accumulate) {
   const int64_t R = w.blockRows, C = w.blockCols;
-  const IndexT *col = static_cast<const IndexT *>(w.col);
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
-    if (range.blockPtr) {
-      const uint32_t *p =
-          range.blockPtr + br * (range.chunks + 1) + range.chunk;
-      b0 = p[0];
-      b1 = p[1];
-    }
+    int64_t b0, b1;
+    sparseBlockBounds(w, range, br, b0, b1);
     for (int64_t r = 0; r < R; ++r) {
       float *o = out + (br * R + r - row0) * ldo;
       float acc[T];
@@ -39,7 +34,7 @@ void sparseBlockTileGeneric(const SparseMatrix &w, const float *xt,
         acc[j] = accumulate ? o[j] : 0.f;
       for (int64_t b = b0; b < b1; ++b) {
         const float *v = w.values + b * R * C + r * C;
-        const float *xk = xt + int64_t(col[b]) * C * T;
+        const float *xk = src(b);
         for (int64_t c = 0; c < C; ++c) {
           const float wv = v[c];
           for (int j = 0; j < T; ++j)
@@ -50,6 +45,17 @@ void sparseBlockTileGeneric(const SparseMatrix &w, const float *xt,
         o[j] = acc[j];
     }
   }
+}
+
+template <int T, typename IndexT>
+void sparseBlockTileGeneric(const SparseMatrix &w, const float *xt,
+                            int64_t row0, int64_t rows,
+                            const SparseKRange &range, float *out, int64_t ldo,
+                            bool accumulate) {
+  const IndexT *col = static_cast<const IndexT *>(w.col);
+  sparseBlockTileCoreGeneric<T>(
+      w, [&](int64_t b) { return xt + int64_t(col[b]) * w.blockCols * T; },
+      row0, rows, range, out, ldo, accumulate);
 }
 
 template <int T>
@@ -98,30 +104,9 @@ void sparseDirectTileGeneric(const SparseMatrix &w, const int32_t *off,
                              const float *x, int64_t row0, int64_t rows,
                              const SparseKRange &range, float *out,
                              int64_t ldo, bool accumulate) {
-  const int64_t R = w.blockRows;
-  for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0 = w.rowPtr[br], b1 = w.rowPtr[br + 1];
-    if (range.blockPtr) {
-      const uint32_t *p =
-          range.blockPtr + br * (range.chunks + 1) + range.chunk;
-      b0 = p[0];
-      b1 = p[1];
-    }
-    for (int64_t r = 0; r < R; ++r) {
-      float *o = out + (br * R + r - row0) * ldo;
-      float acc[T];
-      for (int j = 0; j < T; ++j)
-        acc[j] = accumulate ? o[j] : 0.f;
-      for (int64_t b = b0; b < b1; ++b) {
-        const float wv = w.values[b * R + r];
-        const float *xk = x + off[b];
-        for (int j = 0; j < T; ++j)
-          acc[j] += wv * xk[j];
-      }
-      for (int j = 0; j < T; ++j)
-        o[j] = acc[j];
-    }
-  }
+  sparseBlockTileCoreGeneric<T>(
+      w, [&](int64_t b) { return x + off[b]; }, row0, rows, range, out, ldo,
+      accumulate);
 }
 
 SparseDirectTileFn sparseSelectDirectGeneric(const SparseMatrix &w,
