@@ -185,16 +185,19 @@ EpiloguePointers epiloguePointers(KernelCallBuilder &kb, const Epilogue &e) {
   return {biasI32, scale, kb.optionalPointer(e.biasF32)};
 }
 
-/// The trailing arguments that sparq_uk_qmatmul_i8 and sparq_uk_qconv2d_i8
-/// share: out_kind, bias_i32, scale, scale_per_channel, bias_f32, out_zero,
-/// qmin, qmax, act, act_a, act_b, flags.
+/// The trailing arguments every integer kernel call shares: out_kind,
+/// bias_i32, scale, scale_per_channel, bias_f32, out_zero, qmin, qmax, act,
+/// act_a, act_b, then flags for sparq_uk_qmatmul_i8 / sparq_uk_qconv2d_i8
+/// (the sparse int8 kernels take none).
 void appendEpilogue(KernelCallBuilder &kb, SmallVectorImpl<Value> &args,
                     const Epilogue &e, const EpiloguePointers &p,
-                    int64_t scalePerChannel, int64_t flags) {
+                    int64_t scalePerChannel,
+                    std::optional<int64_t> flags = std::nullopt) {
   args.append({kb.i64(e.outKind), p.biasI32, p.scale, kb.i64(scalePerChannel),
                p.biasF32, kb.i64(e.outZero), kb.i64(e.qmin), kb.i64(e.qmax),
-               kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB),
-               kb.i64(flags)});
+               kb.i64((int64_t)e.act), kb.f32(e.actA), kb.f32(e.actB)});
+  if (flags)
+    args.push_back(kb.i64(*flags));
 }
 
 /// Operands of one integer matmul call.
@@ -430,18 +433,8 @@ struct SparseQMatMulCall : OpConversionPattern<SparseQMatMulOp> {
                             pc,
                             kb.i64(type.getNumElements() / n),
                             kb.i64(byteTypeOf(op.getLhs())),
-                            pza,
-                            kb.i64(e.outKind),
-                            pe.biasI32,
-                            pe.scale,
-                            kb.i64(scalePerCol),
-                            pe.biasF32,
-                            kb.i64(e.outZero),
-                            kb.i64(e.qmin),
-                            kb.i64(e.qmax),
-                            kb.i64((int64_t)e.act),
-                            kb.f32(e.actA),
-                            kb.f32(e.actB)};
+                            pza};
+    appendEpilogue(kb, args, e, pe, scalePerCol);
     kb.call(kSparseQMatmulFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();
@@ -482,18 +475,8 @@ struct SparseQConvCall : OpConversionPattern<SparseQConvOp> {
                             kb.i64(op.getStrides()[0]),
                             kb.i64(op.getStrides()[1]),
                             kb.i64(byteTypeOf(op.getInput())),
-                            pzx,
-                            kb.i64(e.outKind),
-                            pe.biasI32,
-                            pe.scale,
-                            kb.i64(scalePerChannel),
-                            pe.biasF32,
-                            kb.i64(e.outZero),
-                            kb.i64(e.qmin),
-                            kb.i64(e.qmax),
-                            kb.i64((int64_t)e.act),
-                            kb.f32(e.actA),
-                            kb.f32(e.actB)};
+                            pzx};
+    appendEpilogue(kb, args, e, pe, scalePerChannel);
     kb.call(kSparseQConvFn, args);
     rewriter.replaceOp(op, kb.toTensor(out, type));
     return success();

@@ -72,7 +72,7 @@ func.func @one_row(%x: tensor<1x8xi8>) -> tensor<1x4xi32> {
 // AUTO-LABEL: func @not_eligible
 // AUTO: sparq.qmatmul {{.*}}sparq.format_reason = "int8 kernel (dense): the weight is not symmetric int8 (zero point 0)"
 // AUTO: sparq.qmatmul {{.*}}sparq.format_reason = "int8 kernel (dense): the reduction dim is not a multiple of 4"
-// AUTO: sparq.qmatmul {{.*}}sparq.format_reason = "int8 kernel (dense): the weight is not a 2-d constant"
+// AUTO: sparq.qmatmul {{.*}}sparq.format_reason = "int8 kernel (dense): the weight is not a constant"
 // AUTO-NOT: sparq.sparse_qmatmul
 // FORCE-LABEL: func @not_eligible
 // FORCE-NOT: sparq.sparse_qmatmul

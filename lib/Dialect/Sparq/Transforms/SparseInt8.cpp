@@ -108,28 +108,46 @@ struct Int8Weight {
   std::vector<int8_t> values;
 };
 
-std::optional<Int8Weight> readInt8Weight(QMatMulOp op, std::string &why) {
-  auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
-  auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
+/// The values of a constant, symmetric (zero point 0) i8 weight of a kernel
+/// with static input and result shapes; none, with `why` set, otherwise.
+std::optional<std::vector<int8_t>> symmetricInt8Values(Value weight,
+                                                       Value zeroPoint,
+                                                       Value input,
+                                                       Value result,
+                                                       std::string &why) {
   Attribute attr;
-  if (rhsType.getRank() != 2 || !matchPattern(op.getRhs(), m_Constant(&attr))) {
-    why = "the weight is not a 2-d constant";
+  if (!matchPattern(weight, m_Constant(&attr))) {
+    why = "the weight is not a constant";
     return std::nullopt;
   }
-  if (!rhsType.getElementType().isSignlessInteger(8) ||
-      !isZeroConstant(op.getRhsZeroPoint())) {
+  if (!cast<RankedTensorType>(weight.getType())
+           .getElementType()
+           .isSignlessInteger(8) ||
+      !isZeroConstant(zeroPoint)) {
     why = "the weight is not symmetric int8 (zero point 0)";
     return std::nullopt;
   }
-  if (!lhsType.hasStaticShape() || !op.getType().hasStaticShape()) {
+  if (!cast<RankedTensorType>(input.getType()).hasStaticShape() ||
+      !cast<RankedTensorType>(result.getType()).hasStaticShape()) {
     why = "dynamic shapes";
     return std::nullopt;
   }
   std::optional<std::vector<int8_t>> values = readI8Values(attr);
-  if (!values) {
+  if (!values)
     why = "the weight's data is not available";
+  return values;
+}
+
+std::optional<Int8Weight> readInt8Weight(QMatMulOp op, std::string &why) {
+  auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
+  if (rhsType.getRank() != 2) {
+    why = "the weight is not a 2-d constant";
     return std::nullopt;
   }
+  std::optional<std::vector<int8_t>> values = symmetricInt8Values(
+      op.getRhs(), op.getRhsZeroPoint(), op.getLhs(), op.getResult(), why);
+  if (!values)
+    return std::nullopt;
   int64_t d0 = rhsType.getDimSize(0), d1 = rhsType.getDimSize(1);
   Int8Weight w;
   if (op.getTransB()) {
@@ -159,32 +177,17 @@ std::optional<Int8Weight> readInt8Weight(QMatMulOp op, std::string &why) {
 /// The [K, C, 1, 1] weight of a 1x1, ungrouped, unpadded qconv as W[k][c].
 std::optional<Int8Weight> readInt8Weight(QConvOp op, std::string &why) {
   auto wType = cast<RankedTensorType>(op.getWeight().getType());
-  auto xType = cast<RankedTensorType>(op.getInput().getType());
-  Attribute attr;
   if (op.getGroup() != 1 || wType.getRank() != 4 || wType.getDimSize(2) != 1 ||
       wType.getDimSize(3) != 1 ||
       llvm::any_of(op.getPads(), [](int64_t p) { return p != 0; })) {
     why = "only 1x1 convolutions without groups or padding go sparse";
     return std::nullopt;
   }
-  if (!matchPattern(op.getWeight(), m_Constant(&attr))) {
-    why = "the weight is not a constant";
+  std::optional<std::vector<int8_t>> values =
+      symmetricInt8Values(op.getWeight(), op.getWeightZeroPoint(),
+                          op.getInput(), op.getResult(), why);
+  if (!values)
     return std::nullopt;
-  }
-  if (!wType.getElementType().isSignlessInteger(8) ||
-      !isZeroConstant(op.getWeightZeroPoint())) {
-    why = "the weight is not symmetric int8 (zero point 0)";
-    return std::nullopt;
-  }
-  if (!xType.hasStaticShape() || !op.getType().hasStaticShape()) {
-    why = "dynamic shapes";
-    return std::nullopt;
-  }
-  std::optional<std::vector<int8_t>> values = readI8Values(attr);
-  if (!values) {
-    why = "the weight's data is not available";
-    return std::nullopt;
-  }
   Int8Weight w;
   w.rows = wType.getDimSize(0);
   w.cols = wType.getDimSize(1);
