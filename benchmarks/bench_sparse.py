@@ -157,10 +157,14 @@ def bench_layers(name, path, args, work):
         compile_model(lp, dso, ["--sparsity=off"], args.compile_timeout)
         with open(sso + ".json") as f:
             got = json.load(f)["layers"][0]["format"]
+        # One layer runs in microseconds: many runs per round, or the median
+        # lands on the first runs' page faults and thread wake-ups.
+        layer_args = argparse.Namespace(**vars(args))
+        layer_args.runs = max(args.runs, args.layer_runs)
         sparse, dense = [], []
         for _ in range(args.rounds):
-            dense.append(sparq_median(dso, args, []))
-            sparse.append(sparq_median(sso, args, []))
+            dense.append(sparq_median(dso, layer_args, []))
+            sparse.append(sparq_median(sso, layer_args, []))
         rows.append({"model": name, "layer": layer["name"],
                      "format": got if args.all_layers else
                      layer["format"] if got == layer["format"]
@@ -183,6 +187,8 @@ def main(argv=None):
                         help="skip the kernel-level sparq-sparse-bench table")
     parser.add_argument("--no-layers", action="store_true",
                         help="skip the per-layer sparse-vs-dense table")
+    parser.add_argument("--layer-runs", type=int, default=300,
+                        help="runs per round in the per-layer table")
     parser.add_argument("--all-layers", action="store_true",
                         help="per-layer table over every layer with zeros, "
                         "sparse forced (checks the cost model's choices)")
@@ -211,7 +217,7 @@ def main(argv=None):
               "(--sparsity=%s vs off), medians of %d rounds x %d runs\n" % (
                   "pruned" if args.all_layers else "sparse",
                   "force" if args.all_layers else "auto",
-                  args.rounds, args.runs))
+                  args.rounds, max(args.runs, args.layer_runs)))
         print("| model | layer | format | cost model chose | sparq dense ms "
               "| sparq sparse ms | dense/sparse |")
         print("|---|---|---|---|---:|---:|---:|")
