@@ -54,19 +54,43 @@ namespace {
 // Tile kernels
 //===----------------------------------------------------------------------===//
 
+/// acc[r] += v[r * C + c] * xk[c * 16V ..] over the C columns of one stored
+/// block (its RB rows of values v).
+template <int RB, int V>
+SPARQ_SPARSE_AVX512_INLINE void sparseAddBlockAvx512(__m512 (&acc)[RB][V],
+                                                     const float *xk,
+                                                     const float *v,
+                                                     int64_t C) {
+#pragma GCC unroll 4
+  for (int64_t c = 0; c < C; ++c) {
+    __m512 x[V];
+#pragma GCC unroll 2
+    for (int i = 0; i < V; ++i)
+      x[i] = _mm512_loadu_ps(xk + c * 16 * V + 16 * i);
+#pragma GCC unroll 16
+    for (int r = 0; r < RB; ++r) {
+      const __m512 wv = _mm512_set1_ps(v[r * C + c]);
+#pragma GCC unroll 2
+      for (int i = 0; i < V; ++i)
+        acc[r][i] = _mm512_fmadd_ps(wv, x[i], acc[r][i]);
+    }
+  }
+}
+
 /// CSR (R = C = 1) and R x C blocks. RB weight rows of a block are
 /// accumulated together (RB divides R), V = T / 16 zmm per row, SETS
 /// accumulator sets rotated over consecutive blocks. CF is C when fixed at
-/// compile time, 0 for a run-time C.
-template <int RB, int V, int SETS, int CF, typename IndexT>
-SPARQ_SPARSE_AVX512 void
-sparseBlockTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
-                      int64_t rows, const SparseKRange &range, float *out,
-                      int64_t ldo, bool accumulate) {
-  constexpr int64_t T = 16 * V;
+/// compile time, 0 for a run-time C. src(b) is where the activations of
+/// stored block b start; column c of the block reads src(b) + c * T. The
+/// weights are broadcast from memory: with R > 1 the kernel is FMA bound,
+/// and shuffles would take FMA pipe slots.
+template <int RB, int V, int SETS, int CF, typename Src>
+SPARQ_SPARSE_AVX512_INLINE void
+sparseBlockTileCoreAvx512(const SparseMatrix &w, Src src, int64_t row0,
+                          int64_t rows, const SparseKRange &range, float *out,
+                          int64_t ldo, bool accumulate) {
   const int64_t R = w.blockRows, C = CF ? CF : w.blockCols;
   const int64_t blockSize = R * C;
-  const IndexT *col = static_cast<const IndexT *>(w.col);
   for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
     int64_t b0, b1;
     sparseBlockBounds(w, range, br, b0, b1);
@@ -87,42 +111,13 @@ sparseBlockTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
       int64_t b = b0;
       for (; b + SETS <= b1; b += SETS) {
 #pragma GCC unroll 8
-        for (int s = 0; s < SETS; ++s) {
-          const float *xk = xt + int64_t(col[b + s]) * C * T;
-          const float *v = vals + (b - b0 + s) * blockSize;
-#pragma GCC unroll 4
-          for (int64_t c = 0; c < C; ++c) {
-            __m512 x[V];
-#pragma GCC unroll 2
-            for (int i = 0; i < V; ++i)
-              x[i] = _mm512_loadu_ps(xk + c * T + 16 * i);
-#pragma GCC unroll 16
-            for (int r = 0; r < RB; ++r) {
-              const __m512 wv = _mm512_set1_ps(v[r * C + c]);
-#pragma GCC unroll 2
-              for (int i = 0; i < V; ++i)
-                acc[s][r][i] = _mm512_fmadd_ps(wv, x[i], acc[s][r][i]);
-            }
-          }
-        }
+        for (int s = 0; s < SETS; ++s)
+          sparseAddBlockAvx512<RB, V>(acc[s], src(b + s),
+                                      vals + (b - b0 + s) * blockSize, C);
       }
-      for (; b < b1; ++b) {
-        const float *xk = xt + int64_t(col[b]) * C * T;
-        const float *v = vals + (b - b0) * blockSize;
-        for (int64_t c = 0; c < C; ++c) {
-          __m512 x[V];
-#pragma GCC unroll 2
-          for (int i = 0; i < V; ++i)
-            x[i] = _mm512_loadu_ps(xk + c * T + 16 * i);
-#pragma GCC unroll 16
-          for (int r = 0; r < RB; ++r) {
-            const __m512 wv = _mm512_set1_ps(v[r * C + c]);
-#pragma GCC unroll 2
-            for (int i = 0; i < V; ++i)
-              acc[0][r][i] = _mm512_fmadd_ps(wv, x[i], acc[0][r][i]);
-          }
-        }
-      }
+      for (; b < b1; ++b)
+        sparseAddBlockAvx512<RB, V>(acc[0], src(b),
+                                    vals + (b - b0) * blockSize, C);
 #pragma GCC unroll 8
       for (int s = 1; s < SETS; ++s)
 #pragma GCC unroll 16
@@ -139,6 +134,19 @@ sparseBlockTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
       }
     }
   }
+}
+
+/// Tile kernel (SparseTileFn) over a K-major activation tile.
+template <int RB, int V, int SETS, int CF, typename IndexT>
+SPARQ_SPARSE_AVX512 void
+sparseBlockTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
+                      int64_t rows, const SparseKRange &range, float *out,
+                      int64_t ldo, bool accumulate) {
+  const IndexT *col = static_cast<const IndexT *>(w.col);
+  const int64_t step = (CF ? CF : w.blockCols) * 16 * V;
+  sparseBlockTileCoreAvx512<RB, V, SETS, CF>(
+      w, [&](int64_t b) { return xt + int64_t(col[b]) * step; }, row0, rows,
+      range, out, ldo, accumulate);
 }
 
 /// Four values loaded into every 128-bit lane of a zmm (one load).
@@ -606,70 +614,16 @@ sparseCsrDirectAvx512(const SparseMatrix &w, const int32_t *off,
 }
 
 /// R x 1 block direct tile: RB rows of a block accumulated together (RB
-/// divides R), each loaded input vector reused RB times; the weights are
-/// broadcast from memory (the kernel is FMA bound, and shuffles would take
-/// FMA pipe slots).
+/// divides R), each loaded input vector reused RB times.
 template <int RB, int V, int SETS>
 SPARQ_SPARSE_AVX512 void
 sparseBlockDirectAvx512(const SparseMatrix &w, const int32_t *off,
                         const float *x, int64_t row0, int64_t rows,
                         const SparseKRange &range, float *out, int64_t ldo,
                         bool accumulate) {
-  const int64_t R = w.blockRows;
-  for (int64_t br = row0 / R; br < (row0 + rows) / R; ++br) {
-    int64_t b0, b1;
-    sparseBlockBounds(w, range, br, b0, b1);
-    for (int64_t sub = 0; sub < R; sub += RB) {
-      __m512 acc[SETS][RB][V];
-#pragma GCC unroll 4
-      for (int s = 0; s < SETS; ++s)
-#pragma GCC unroll 8
-        for (int r = 0; r < RB; ++r)
-#pragma GCC unroll 2
-          for (int i = 0; i < V; ++i)
-            acc[s][r][i] =
-                s == 0 && accumulate
-                    ? _mm512_loadu_ps(out + (br * R + sub + r - row0) * ldo +
-                                      16 * i)
-                    : _mm512_setzero_ps();
-      const float *vals = w.values + b0 * R + sub;
-      auto block = [&](int64_t b, auto setTag) __attribute__((
-                       target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),
-                       always_inline)) {
-        constexpr int S = decltype(setTag)::value;
-        const float *xk = x + off[b];
-        const float *v = vals + (b - b0) * R;
-        __m512 xv[V];
-#pragma GCC unroll 2
-        for (int i = 0; i < V; ++i)
-          xv[i] = _mm512_loadu_ps(xk + 16 * i);
-#pragma GCC unroll 8
-        for (int r = 0; r < RB; ++r) {
-          const __m512 wv = _mm512_set1_ps(v[r]);
-#pragma GCC unroll 2
-          for (int i = 0; i < V; ++i)
-            acc[S][r][i] = _mm512_fmadd_ps(wv, xv[i], acc[S][r][i]);
-        }
-      };
-      int64_t b = b0;
-      for (; b + 2 <= b1; b += 2) {
-        block(b, std::integral_constant<int, 0>());
-        block(b + 1, std::integral_constant<int, SETS - 1>());
-      }
-      if (b < b1)
-        block(b, std::integral_constant<int, 0>());
-#pragma GCC unroll 8
-      for (int r = 0; r < RB; ++r) {
-        float *o = out + (br * R + sub + r - row0) * ldo;
-#pragma GCC unroll 2
-        for (int i = 0; i < V; ++i)
-          _mm512_storeu_ps(o + 16 * i,
-                           SETS == 2 ? _mm512_add_ps(acc[0][r][i],
-                                                     acc[SETS - 1][r][i])
-                                     : acc[0][r][i]);
-      }
-    }
-  }
+  sparseBlockTileCoreAvx512<RB, V, SETS, 1>(
+      w, [&](int64_t b) { return x + off[b]; }, row0, rows, range, out, ldo,
+      accumulate);
 }
 
 /// T <= 8 (a short last tile) keeps the AVX2 kernels.
