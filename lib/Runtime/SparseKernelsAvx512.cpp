@@ -306,13 +306,14 @@ template <typename IndexT> struct SparseIndex4 {
 /// (shuffled into broadcasts), into four accumulator sets. The last 1-4
 /// weights of a row are one masked step, so that a row costs one
 /// data-dependent branch (the loop exit) instead of one per tail length.
-template <int V, typename IndexT>
-SPARQ_SPARSE_AVX512 void
-sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
-                    int64_t rows, const SparseKRange &range, float *out,
-                    int64_t ldo, bool accumulate) {
-  constexpr int kShift = V == 1 ? 6 : 7; // log2 of a tile row's bytes
-  const IndexT *col = static_cast<const IndexT *>(w.col);
+/// Stored weight b reads its activations at xt + (col[b] << Shift) bytes:
+/// a K-major tile row (Shift = log2 of its bytes) or, with element offsets
+/// (Shift = 2), a position of a padded image.
+template <int V, int Shift, typename IndexT>
+SPARQ_SPARSE_AVX512_INLINE void
+sparseCsrCoreAvx512(const SparseMatrix &w, const IndexT *col, const float *xt,
+                    int64_t row0, int64_t rows, const SparseKRange &range,
+                    float *out, int64_t ldo, bool accumulate) {
   for (int64_t r = row0; r < row0 + rows; ++r) {
     int64_t b, b1;
     sparseBlockBounds(w, range, r, b, b1);
@@ -329,13 +330,13 @@ sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
         const SparseIndex4<IndexT> idx(col + b);
         const __m512 vv = sparseLoad4x512(w.values + b);
         sparseFmaRow512<V>(acc[0], sparseLane512<0>(vv),
-                           sparseTileRow<kShift>(xt, idx.template get<0>()));
+                           sparseTileRow<Shift>(xt, idx.template get<0>()));
         sparseFmaRow512<V>(acc[1], sparseLane512<1>(vv),
-                           sparseTileRow<kShift>(xt, idx.template get<1>()));
+                           sparseTileRow<Shift>(xt, idx.template get<1>()));
         sparseFmaRow512<V>(acc[2], sparseLane512<2>(vv),
-                           sparseTileRow<kShift>(xt, idx.template get<2>()));
+                           sparseTileRow<Shift>(xt, idx.template get<2>()));
         sparseFmaRow512<V>(acc[3], sparseLane512<3>(vv),
-                           sparseTileRow<kShift>(xt, idx.template get<3>()));
+                           sparseTileRow<Shift>(xt, idx.template get<3>()));
       }
       // The last 1-4 weights: masked-off lanes read index 0 (a valid tile
       // row) and value 0, and their FMAs are masked off as well, so that
@@ -349,7 +350,7 @@ sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
           __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),
                          always_inline)) {
             const __mmask16 k = __mmask16(-int(j < live));
-            const float *xk = sparseTileRow<kShift>(xt, index);
+            const float *xk = sparseTileRow<Shift>(xt, index);
 #pragma GCC unroll 2
             for (int i = 0; i < V; ++i)
               a[i] = _mm512_mask3_fmadd_ps(
@@ -366,6 +367,17 @@ sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
                        _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
                                      _mm512_add_ps(acc[2][i], acc[3][i])));
   }
+}
+
+/// CSR tile kernel (SparseTileFn).
+template <int V, typename IndexT>
+SPARQ_SPARSE_AVX512 void
+sparseCsrTileAvx512(const SparseMatrix &w, const float *xt, int64_t row0,
+                    int64_t rows, const SparseKRange &range, float *out,
+                    int64_t ldo, bool accumulate) {
+  constexpr int kShift = V == 1 ? 6 : 7; // log2 of a tile row's bytes
+  sparseCsrCoreAvx512<V, kShift>(w, static_cast<const IndexT *>(w.col), xt,
+                                 row0, rows, range, out, ldo, accumulate);
 }
 
 /// N:M with any N: one slot at a time, group base advanced by a counter.
@@ -549,68 +561,16 @@ SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
 // Direct convolution tiles
 //===----------------------------------------------------------------------===//
 
-/// CSR direct tile (SparseDirectTileFn): the CSR tile above with the input
-/// read at x + off[b] (an element offset, so rows of 4 bytes) instead of a
-/// K-major tile row.
+/// CSR direct tile (SparseDirectTileFn): the CSR core with the input read at
+/// x + off[b] (element offsets) instead of a K-major tile row.
 template <int V>
 SPARQ_SPARSE_AVX512 void
 sparseCsrDirectAvx512(const SparseMatrix &w, const int32_t *off,
                       const float *x, int64_t row0, int64_t rows,
                       const SparseKRange &range, float *out, int64_t ldo,
                       bool accumulate) {
-  const uint32_t *uoff = reinterpret_cast<const uint32_t *>(off);
-  for (int64_t r = row0; r < row0 + rows; ++r) {
-    int64_t b, b1;
-    sparseBlockBounds(w, range, r, b, b1);
-    float *o = out + (r - row0) * ldo;
-    __m512 acc[4][V];
-#pragma GCC unroll 4
-    for (int s = 0; s < 4; ++s)
-#pragma GCC unroll 2
-      for (int i = 0; i < V; ++i)
-        acc[s][i] = s == 0 && accumulate ? _mm512_loadu_ps(o + 16 * i)
-                                         : _mm512_setzero_ps();
-    if (b < b1) {
-      for (; b + 4 < b1; b += 4) {
-        const SparseIndex4<uint32_t> idx(uoff + b);
-        const __m512 vv = sparseLoad4x512(w.values + b);
-        sparseFmaRow512<V>(acc[0], sparseLane512<0>(vv),
-                           sparseTileRow<2>(x, idx.template get<0>()));
-        sparseFmaRow512<V>(acc[1], sparseLane512<1>(vv),
-                           sparseTileRow<2>(x, idx.template get<1>()));
-        sparseFmaRow512<V>(acc[2], sparseLane512<2>(vv),
-                           sparseTileRow<2>(x, idx.template get<2>()));
-        sparseFmaRow512<V>(acc[3], sparseLane512<3>(vv),
-                           sparseTileRow<2>(x, idx.template get<3>()));
-      }
-      // The last 1-4 weights, masked as in sparseCsrTileAvx512 (offset 0
-      // is a valid input position).
-      const int live = int(b1 - b);
-      const __mmask8 lanes = __mmask8((1u << live) - 1);
-      const SparseIndex4<uint32_t> idx(uoff + b, lanes);
-      const __m512 vv =
-          _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(lanes, w.values + b));
-      auto last = [&](__m512(&a)[V], __m512 wv, uint64_t index, int j)
-          __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),
-                         always_inline)) {
-            const __mmask16 k = __mmask16(-int(j < live));
-            const float *xk = sparseTileRow<2>(x, index);
-#pragma GCC unroll 2
-            for (int i = 0; i < V; ++i)
-              a[i] = _mm512_mask3_fmadd_ps(
-                  wv, _mm512_maskz_loadu_ps(k, xk + 16 * i), a[i], k);
-          };
-      last(acc[0], sparseLane512<0>(vv), idx.template get<0>(), 0);
-      last(acc[1], sparseLane512<1>(vv), idx.template get<1>(), 1);
-      last(acc[2], sparseLane512<2>(vv), idx.template get<2>(), 2);
-      last(acc[3], sparseLane512<3>(vv), idx.template get<3>(), 3);
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < V; ++i)
-      _mm512_storeu_ps(o + 16 * i,
-                       _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
-                                     _mm512_add_ps(acc[2][i], acc[3][i])));
-  }
+  sparseCsrCoreAvx512<V, 2>(w, reinterpret_cast<const uint32_t *>(off), x,
+                            row0, rows, range, out, ldo, accumulate);
 }
 
 /// R x 1 block direct tile: RB rows of a block accumulated together (RB
