@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchClock.h"
 #include "Model.h"
 #include "SparseKernels.h"
 #include "SparsePack.h"
@@ -34,42 +35,12 @@
 
 namespace {
 
-/// Seconds on a clock: wall time, or with one thread the calling thread's
-/// CPU time, which other processes on a busy machine do not inflate.
+/// With one thread the calling thread's CPU time (see BenchClock.h).
 bool benchUseCpuClock = false;
-double benchNow() {
-  if (benchUseCpuClock) {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-  }
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
-/// Median per-call time over 15 samples of >= 1 ms each, after a warm-up
-/// call that fills the weight caches.
+/// Median per-call time over 15 samples of >= 1 ms each.
 double medianSeconds(const std::function<void()> &fn) {
-  fn();
-  int reps = 1;
-  for (;;) {
-    double t0 = benchNow();
-    for (int i = 0; i < reps; ++i)
-      fn();
-    if (benchNow() - t0 >= 1e-3)
-      break;
-    reps *= 2;
-  }
-  std::vector<double> samples;
-  for (int i = 0; i < 15; ++i) {
-    double t0 = benchNow();
-    for (int r = 0; r < reps; ++r)
-      fn();
-    samples.push_back((benchNow() - t0) / reps);
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
+  return sparq::bench::medianSeconds(fn, benchUseCpuClock, 1e-3, 15);
 }
 
 std::vector<float> benchRandom(size_t n, uint32_t seed) {

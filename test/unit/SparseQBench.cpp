@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchClock.h"
 #include "Model.h"
 #include "QGemm.h"
 #include "SparsePack.h"
@@ -36,41 +37,12 @@
 
 namespace {
 
-/// With one thread, the calling thread's CPU time (other processes on a
-/// shared machine do not inflate it); else wall time.
+/// With one thread, the calling thread's CPU time (see BenchClock.h).
 bool sqbCpuClock = false;
-double sqbNow() {
-  if (sqbCpuClock) {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-  }
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
-/// Median per-call seconds over 11 samples of >= 2 ms, after a warm-up.
+/// Median per-call seconds over 11 samples of >= 2 ms.
 double sqbMedian(const std::function<void()> &fn) {
-  fn();
-  int reps = 1;
-  for (;;) {
-    double t0 = sqbNow();
-    for (int i = 0; i < reps; ++i)
-      fn();
-    if (sqbNow() - t0 >= 2e-3)
-      break;
-    reps *= 2;
-  }
-  std::vector<double> t;
-  for (int s = 0; s < 11; ++s) {
-    double t0 = sqbNow();
-    for (int i = 0; i < reps; ++i)
-      fn();
-    t.push_back((sqbNow() - t0) / reps);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return sparq::bench::medianSeconds(fn, sqbCpuClock, 2e-3, 11);
 }
 
 std::vector<double> sqbList(const char *s) {
