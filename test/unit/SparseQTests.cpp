@@ -94,6 +94,21 @@ void referenceOut(int64_t acc, int outKind, int n, const int32_t *bias,
     *ref = static_cast<uint8_t>(static_cast<int8_t>(q));
 }
 
+
+/// One check: out equals ref element by element (es bytes each), naming the
+/// first element that differs.
+void checkSameElements(const std::vector<uint8_t> &ref,
+                       const std::vector<uint8_t> &out, int64_t es,
+                       const std::string &what) {
+  for (size_t i = 0; i < ref.size(); i += es)
+    if (std::memcmp(ref.data() + i, out.data() + i, es) != 0) {
+      check(false, what + ": element " + std::to_string(i / es) +
+                       " differs from the reference");
+      return;
+    }
+  check(true, what);
+}
+
 void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
               SqRng &rng, const std::string &tag) {
   std::vector<int8_t> w = makeWeightI8(c.N, c.K, c.density, rng);
@@ -160,13 +175,7 @@ void testCase(sparq_model *model, const SqCase &c, int aType, int outKind,
       outKind == SPARQ_QOUT_I32 ? nullptr : scale.data(), perCol ? 1 : 0,
       useBias && outKind == SPARQ_QOUT_F32 ? biasF32.data() : nullptr, outZero,
       qmin, qmax, act, 0.f, 0.f);
-  for (size_t i = 0; i < ref.size(); i += es)
-    if (std::memcmp(ref.data() + i, out.data() + i, es) != 0) {
-      check(false, what + ": element " + std::to_string(i / es) +
-                       " differs from the reference");
-      return;
-    }
-  check(true, what);
+  checkSameElements(ref, out, es, what);
 }
 
 struct SqConvCase {
@@ -243,13 +252,7 @@ void testConvCase(sparq_model *model, const SqConvCase &c, int xType,
       outKind == SPARQ_QOUT_I32 ? nullptr : scale.data(), perChannel ? 1 : 0,
       outKind == SPARQ_QOUT_F32 ? biasF32.data() : nullptr, outZero, qmin, qmax,
       act, 0.f, 0.f);
-  for (size_t i = 0; i < ref.size(); i += es)
-    if (std::memcmp(ref.data() + i, out.data() + i, es) != 0) {
-      check(false, what + ": element " + std::to_string(i / es) +
-                       " differs from the reference");
-      return;
-    }
-  check(true, what);
+  checkSameElements(ref, out, es, what);
 }
 
 /// Corrupted blobs (each field broken in turn) are rejected: C unwritten.
