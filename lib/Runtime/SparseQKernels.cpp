@@ -427,6 +427,22 @@ using SqPanel4Fn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
                             int32_t *tile);
 
 /// The kernels of one ISA and index width.
+/// The output-stage fields every row of a sparse int8 call shares (zero
+/// weight zero points, activation zero point za); the callers set colAdj,
+/// biasI32 and scale per chunk.
+QOutRow sqOutRow(const QGemmArgs &g, int32_t za, const int32_t *zeros,
+                 bool chanPerCol) {
+  QOutRow row;
+  row.aZero = za;
+  row.bZero = zeros;
+  row.chanPerCol = chanPerCol;
+  row.outKind = g.outKind;
+  row.outZero = g.outZero;
+  row.qmin = g.qmin;
+  row.qmax = g.qmax;
+  return row;
+}
+
 struct SqKernels {
   SqRowFn row;
   SqPanelFn panel;
@@ -557,15 +573,7 @@ sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
       if (!work)
         return;
     }
-    QOutRow row;
-    row.rowSum = 0;
-    row.aZero = za;
-    row.bZero = zeros;
-    row.chanPerCol = true;
-    row.outKind = g.outKind;
-    row.outZero = g.outZero;
-    row.qmin = g.qmin;
-    row.qmax = g.qmax;
+    QOutRow row = sqOutRow(g, za, zeros, /*chanPerCol=*/true);
     for (int64_t t = begin; t < end; ++t) {
       const int64_t chunk = t / rowUnits, unit = t % rowUnits;
       const int64_t n0 = chunk * kSqChunk;
@@ -710,16 +718,8 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
           alignas(64) int32_t tile[kSqChunk * kPix];
           alignas(64) int32_t colTile[kSqChunk * kSqPanelRows];
           int32_t colAdj[kPix];
-          QOutRow row;
-          row.rowSum = 0;
-          row.aZero = za;
+          QOutRow row = sqOutRow(g, za, zeros, /*chanPerCol=*/false);
           row.colAdj = colAdj;
-          row.bZero = zeros;
-          row.chanPerCol = false;
-          row.outKind = g.outKind;
-          row.outZero = g.outZero;
-          row.qmin = g.qmin;
-          row.qmax = g.qmax;
           for (int64_t t = begin; t < end; ++t) {
             const int64_t chunk = t / supers, sp = t % supers;
             const int64_t k0 = chunk * kSqChunk;
