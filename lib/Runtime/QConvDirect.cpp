@@ -29,6 +29,22 @@ namespace {
 /// Tag of weights packed for the direct (channels-interleaved) path.
 constexpr int64_t kQConvDirectTag = 13;
 
+/// A grid of nBlocks x mBlocks tasks over `tiles` column tiles and `panels`
+/// row panels: blocks of 8 tiles and 16 panels, refined until there are at
+/// least 8 tasks per thread (the pool hands tasks out dynamically).
+void qTaskGrid(int64_t tiles, int64_t panels, int threads, int64_t &nBlocks,
+               int64_t &mBlocks) {
+  nBlocks = qDivCeil(tiles, 8);
+  mBlocks = qDivCeil(panels, 16);
+  while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
+         (nBlocks < tiles || mBlocks < panels)) {
+    if (nBlocks < tiles)
+      ++nBlocks;
+    else
+      ++mBlocks;
+  }
+}
+
 /// Direct convolution on the channels-interleaved image (QConvKernels.h),
 /// one group. The image is split into sH x sW phases so that unit steps of
 /// an output row are unit steps in memory: plane (cq, rp, cp) holds padded
@@ -189,14 +205,8 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
   // A grid of row blocks x tile blocks, at least 8 tasks per thread and a
   // multiple of the thread count where there are enough tiles (the pool
   // hands out tasks dynamically; a last, lone task idles the others).
-  int64_t nBlocks = qDivCeil(tiles, 8), mBlocks = qDivCeil(panels, 16);
-  while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
-         (nBlocks < tiles || mBlocks < panels)) {
-    if (nBlocks < tiles)
-      ++nBlocks;
-    else
-      ++mBlocks;
-  }
+  int64_t nBlocks, mBlocks;
+  qTaskGrid(tiles, panels, threads, nBlocks, mBlocks);
   while (threads > 1 && (nBlocks * mBlocks) % threads != 0 && nBlocks < tiles)
     ++nBlocks;
   const QKernelSet &ks = *qkernelSet(activeQIsa());
@@ -315,14 +325,8 @@ void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
   // split by channels first: a task sweeps its pixel panels over each of
   // its weight tiles (up to 32 x 4608 bytes), which then comes from memory
   // once per pixel block; the image is small next to the weights.
-  int64_t nBlocks = qDivCeil(tiles, 8), mBlocks = qDivCeil(panels, 16);
-  while (threads > 1 && nBlocks * mBlocks < 8 * threads &&
-         (nBlocks < tiles || mBlocks < panels)) {
-    if (nBlocks < tiles)
-      ++nBlocks;
-    else
-      ++mBlocks;
-  }
+  int64_t nBlocks, mBlocks;
+  qTaskGrid(tiles, panels, threads, nBlocks, mBlocks);
   const QKernelSet &ks = *qkernelSet(activeQIsa());
   const uint32_t Kd32 = static_cast<uint32_t>(Kd);
   QGemmArgs epi = proto;

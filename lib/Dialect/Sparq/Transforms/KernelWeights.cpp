@@ -47,20 +47,8 @@ std::optional<WeightMatrix> sparq::readKernelWeight(Operation *kernel) {
   }
   if (type.getRank() != 2)
     return std::nullopt;
-  int64_t d0 = type.getDimSize(0), d1 = type.getDimSize(1);
-  if (transposed) {
-    w.rows = d0;
-    w.cols = d1;
-    w.values.assign(values->begin(), values->end());
-    return w;
-  }
-  // B is [K, N]: W[n][k] = B[k][n].
-  w.rows = d1;
-  w.cols = d0;
-  w.values.resize(d0 * d1);
-  for (int64_t k = 0; k < d0; ++k)
-    for (int64_t n = 0; n < d1; ++n)
-      w.values[n * d0 + k] = (*values)[k * d1 + n];
+  outputMajorWeight<float>(*values, type.getDimSize(0), type.getDimSize(1),
+                           transposed, w.rows, w.cols, w.values);
   return w;
 }
 

@@ -148,21 +148,10 @@ std::optional<Int8Weight> readInt8Weight(QMatMulOp op, std::string &why) {
       op.getRhs(), op.getRhsZeroPoint(), op.getLhs(), op.getResult(), why);
   if (!values)
     return std::nullopt;
-  int64_t d0 = rhsType.getDimSize(0), d1 = rhsType.getDimSize(1);
   Int8Weight w;
-  if (op.getTransB()) {
-    w.rows = d0;
-    w.cols = d1;
-    w.values = std::move(*values);
-  } else {
-    // B is [K, N]: W[n][k] = B[k][n].
-    w.rows = d1;
-    w.cols = d0;
-    w.values.resize(d0 * d1);
-    for (int64_t k = 0; k < d0; ++k)
-      for (int64_t n = 0; n < d1; ++n)
-        w.values[n * d0 + k] = (*values)[k * d1 + n];
-  }
+  outputMajorWeight<int8_t>(*values, rhsType.getDimSize(0),
+                            rhsType.getDimSize(1), op.getTransB(), w.rows,
+                            w.cols, w.values);
   if (w.cols % 4 != 0) {
     why = "the reduction dim is not a multiple of 4";
     return std::nullopt;
