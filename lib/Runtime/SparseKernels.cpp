@@ -27,6 +27,7 @@
 
 #include "Kernels.h"
 #include "Model.h"
+#include "SparseCache.h"
 #include "SparseKernels.h"
 #include "SparsePack.h"
 
@@ -49,51 +50,11 @@ constexpr int64_t kSparseDirectOffTag = 0x53505105;
 
 std::atomic<const SparseKernelSet *> sparseForcedSet{nullptr};
 
-/// The validated view of a blob, as stored in the packed-weight cache.
-struct SparseCachedView {
-  uint32_t valid;
-  SparseMatrix matrix;
-};
-
 /// Looks up (validating on first use) the view of the blob at w; null when
 /// the blob is malformed or memory ran out.
 const SparseMatrix *sparseLookup(Context &context, const void *w) {
-  sparq_sparse_header h;
-  std::memcpy(&h, w, sizeof(h));
-  if (h.magic != SPARQ_SPARSE_MAGIC || h.version != SPARQ_SPARSE_VERSION ||
-      h.total_bytes < sizeof(h) || h.total_bytes > (uint64_t(1) << 40))
-    return nullptr;
-  // The header is part of the key so that a different blob later placed at
-  // the same address (tests) is not mistaken for the cached one.
-  std::vector<int64_t> key = {kSparseViewTag,
-                              reinterpret_cast<int64_t>(w),
-                              int64_t(h.format) << 32 | h.index_bytes,
-                              int64_t(h.rows) << 32 | h.cols,
-                              int64_t(h.block_rows) << 32 | h.block_cols,
-                              int64_t(h.n) << 32 | h.m,
-                              int64_t(h.nnz),
-                              int64_t(h.total_bytes)};
-  const void *blob = w;
-  if (reinterpret_cast<uintptr_t>(w) % 4 != 0) {
-    // Blobs are emitted aligned; copy a misaligned one once.
-    key[0] = kSparseCopyTag;
-    size_t bytes = static_cast<size_t>(h.total_bytes);
-    blob = context.cachedPack(key, (bytes + 3) / 4,
-                              [&](float *dst) { std::memcpy(dst, w, bytes); });
-    if (!blob)
-      return nullptr;
-    key[0] = kSparseViewTag;
-  }
-  constexpr size_t viewFloats = (sizeof(SparseCachedView) + 3) / 4;
-  const float *cached = context.cachedPack(key, viewFloats, [&](float *dst) {
-    SparseCachedView view;
-    view.valid = readSparseBlob(blob, view.matrix) ? 1 : 0;
-    std::memcpy(dst, &view, sizeof(view));
-  });
-  if (!cached)
-    return nullptr;
-  const auto *view = reinterpret_cast<const SparseCachedView *>(cached);
-  return view->valid ? &view->matrix : nullptr;
+  return cachedSparseView<SparseMatrix>(context, w, kSparseViewTag,
+                                        kSparseCopyTag, readSparseBlob);
 }
 
 int64_t sparseDivCeil(int64_t a, int64_t b) { return (a + b - 1) / b; }

@@ -33,6 +33,7 @@
 #include "Context.h"
 #include "Model.h"
 #include "QGemm.h"
+#include "SparseCache.h"
 #include "SparsePack.h"
 
 #include "sparq/Runtime/sparq_runtime.h"
@@ -65,50 +66,11 @@ constexpr int64_t kSqChunk = 64;
 constexpr int64_t kSqRowPathMaxMVnni = 1;
 constexpr int64_t kSqRowPathMaxMAvx2 = 3;
 
-struct SqCachedView {
-  uint32_t valid;
-  SparseMatrixI8 matrix;
-};
-
 /// The validated view of the blob at w (checked on first use, then cached);
 /// null when it is malformed or memory ran out.
 const SparseMatrixI8 *sqLookup(Context &context, const void *w) {
-  sparq_sparse_header h;
-  std::memcpy(&h, w, sizeof(h));
-  if (h.magic != SPARQ_SPARSE_MAGIC || h.version != SPARQ_SPARSE_VERSION ||
-      h.format != SPARQ_SPARSE_BLOCK_I8 || h.total_bytes < sizeof(h) ||
-      h.total_bytes > (uint64_t(1) << 40))
-    return nullptr;
-  // The header is part of the key so that another blob later placed at the
-  // same address (tests) is not mistaken for the cached one.
-  std::vector<int64_t> key = {kSqViewTag,
-                              reinterpret_cast<int64_t>(w),
-                              int64_t(h.index_bytes),
-                              int64_t(h.rows) << 32 | h.cols,
-                              int64_t(h.nnz),
-                              int64_t(h.row_ptr_offset),
-                              int64_t(h.col_offset) << 32 | h.values_offset,
-                              int64_t(h.total_bytes)};
-  const void *blob = w;
-  if (reinterpret_cast<uintptr_t>(w) % 4 != 0) {
-    key[0] = kSqCopyTag;
-    size_t bytes = static_cast<size_t>(h.total_bytes);
-    blob = context.cachedPack(key, (bytes + 3) / 4,
-                              [&](float *dst) { std::memcpy(dst, w, bytes); });
-    if (!blob)
-      return nullptr;
-    key[0] = kSqViewTag;
-  }
-  constexpr size_t viewFloats = (sizeof(SqCachedView) + 3) / 4;
-  const float *cached = context.cachedPack(key, viewFloats, [&](float *dst) {
-    SqCachedView view;
-    view.valid = readSparseBlobI8(blob, view.matrix) ? 1 : 0;
-    std::memcpy(dst, &view, sizeof(view));
-  });
-  if (!cached)
-    return nullptr;
-  const auto *view = reinterpret_cast<const SqCachedView *>(cached);
-  return view->valid ? &view->matrix : nullptr;
+  return cachedSparseView<SparseMatrixI8>(context, w, kSqViewTag, kSqCopyTag,
+                                          readSparseBlobI8);
 }
 
 template <typename IdxT> int64_t sqBlockCol(const void *col, int64_t b) {
