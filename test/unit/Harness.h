@@ -40,6 +40,7 @@ void runConvTests(int numThreads);
 void runSparseTests(int numThreads);
 void runQuantKernelTests(int numThreads);
 void runSparseQTests(int numThreads);
+void runPoolTests(int numThreads);
 void runAbiTests();
 
 } // namespace unit

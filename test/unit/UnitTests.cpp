@@ -22,6 +22,7 @@ int main() {
     runSparseTests(threads);
     runQuantKernelTests(threads);
     runSparseQTests(threads);
+    runPoolTests(threads);
   }
   runAbiTests();
   std::printf("unit: %ld passed, %ld failed\n", counters().passed,

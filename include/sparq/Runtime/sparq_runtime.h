@@ -381,6 +381,22 @@ SPARQ_API void sparq_rt_parallel_for(void *ctx, int64_t n,
                                                 int64_t end),
                                      void *closure);
 
+/* 2-D max pooling, NCHW: X is [N,C,H,Wd], Y is [N,C,OH,OW], both of
+ * elemType (SPARQ_DTYPE_F32, SPARQ_DTYPE_U8 or SPARQ_DTYPE_I8; any other
+ * type leaves Y unwritten). Y[n,c,oh,ow] is the max of X[n,c,ih,iw] over
+ * ih = oh*strideH - padTop + kh*dilH, iw = ow*strideW - padLeft + kw*dilW
+ * (kh < KH, kw < KW) inside the input: padding never wins, and a window
+ * entirely in padding yields -inf (f32) or the type's lowest value. NaN
+ * propagates. Bottom/right padding (ceil_mode included) is implied by
+ * OH/OW. */
+SPARQ_API void sparq_uk_max_pool2d(void *ctx, const void *X, void *Y,
+                                   int64_t elemType, int64_t N, int64_t C,
+                                   int64_t H, int64_t Wd, int64_t OH,
+                                   int64_t OW, int64_t KH, int64_t KW,
+                                   int64_t strideH, int64_t strideW,
+                                   int64_t padTop, int64_t padLeft,
+                                   int64_t dilH, int64_t dilW);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,14 +1,17 @@
 //===- Pooling.cpp - Lower sparq max_pool and average_pool ----------------===//
 //
-// N-d windowed pooling over NC[spatial...] inputs. The input is padded
-// (-inf / lowest for max, 0 for average) up to what the last window reads,
-// which covers ceil_mode; the window loops range over an empty tensor of the
-// kernel's shape. Average divisors depend only on the output position and
-// the static shapes, so they are folded into a constant tensor.
+// N-d windowed pooling over NC[spatial...] inputs. A 2-d max pool over f32,
+// u8 or s8 becomes a call of the runtime's vectorized, threaded
+// sparq_uk_max_pool2d (which clips windows at the input's borders, so
+// nothing is padded; OH/OW carry ceil_mode). Every other pool is linalg: the
+// input is padded (-inf / lowest for max, 0 for average) up to what the last
+// window reads, which covers ceil_mode; the window loops range over an empty
+// tensor of the kernel's shape. Average divisors depend only on the output
+// position and the static shapes, so they are folded into a constant tensor.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Patterns.h"
+#include "KernelCallBuilder.h"
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -89,6 +92,54 @@ Value buildWindowGeneric(
   return generic.getResult(0);
 }
 
+constexpr StringLiteral kMaxPoolFn = "sparq_uk_max_pool2d";
+
+// sparq_runtime.h: sparq_dtype codes of the max-pool kernel's types.
+constexpr int64_t kDtypeF32 = 1, kDtypeI8 = 5, kDtypeU8 = 9;
+
+/// The sparq_dtype code sparq_uk_max_pool2d takes for `element` (a sparq,
+/// not converted, element type), or -1 where it has no kernel.
+int64_t maxPoolKernelType(Type element) {
+  if (element.isF32())
+    return kDtypeF32;
+  if (!element.isInteger(8))
+    return -1;
+  return isUnsignedInteger(element) ? kDtypeU8 : kDtypeI8;
+}
+
+/// sparq_uk_max_pool2d(ctx, X, Y, elemType, N, C, H, W, OH, OW, KH, KW,
+/// strides, pads (top, left), dilations) into a fresh aligned buffer.
+Value emitMaxPoolCall(MaxPoolOp op, Value input, RankedTensorType type,
+                      int64_t elemType, ConversionPatternRewriter &rewriter) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                    pads = op.getPads(), dilations = op.getDilations();
+  KernelCallBuilder kb(rewriter, op);
+  Value ctx = kb.context();
+  Value px = kb.pointerTo(input);
+  Value out = kb.allocResult(type);
+  Value py = kb.pointerToBuffer(out);
+  kb.call(kMaxPoolFn, {ctx,
+                       px,
+                       py,
+                       kb.i64(elemType),
+                       kb.i64(inputType.getDimSize(0)),
+                       kb.i64(inputType.getDimSize(1)),
+                       kb.i64(inputType.getDimSize(2)),
+                       kb.i64(inputType.getDimSize(3)),
+                       kb.i64(type.getDimSize(2)),
+                       kb.i64(type.getDimSize(3)),
+                       kb.i64(kernel[0]),
+                       kb.i64(kernel[1]),
+                       kb.i64(strides[0]),
+                       kb.i64(strides[1]),
+                       kb.i64(pads[0]),
+                       kb.i64(pads[1]),
+                       kb.i64(dilations[0]),
+                       kb.i64(dilations[1])});
+  return kb.toTensor(out, type);
+}
+
 struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -102,6 +153,14 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     Type element = type.getElementType();
     if (element.isInteger(1))
       return op.emitOpError("max_pool over bool is not supported");
+    int64_t kernelType = maxPoolKernelType(
+        cast<RankedTensorType>(op.getInput().getType()).getElementType());
+    if (inputType.getRank() == 4 && kernelType >= 0 &&
+        inputType.hasStaticShape() && type.hasStaticShape()) {
+      rewriter.replaceOp(
+          op, emitMaxPoolCall(op, input, type, kernelType, rewriter));
+      return success();
+    }
     bool isUnsigned = isUnsignedInteger(op.getInput().getType());
     Window w = getWindow(op, inputType, type);
     Value lowest = createLowestValue(rewriter, loc, element, isUnsigned);
