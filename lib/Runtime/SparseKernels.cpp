@@ -8,14 +8,17 @@
 //  - matmul, CSR/BLOCK (and N:M without a row kernel): X is transposed once
 //    per call into K-major tiles of 8, 16 or 32 rows (model scratch); threads
 //    split the weight rows; each group of >= 8 rows is computed per tile in
-//    registers and stored transposed into Y, and the bias/residual/activation
-//    epilogue runs over Y's rows. Long rows are split into reduction chunks
+//    registers and stored transposed into Y, the store applying the
+//    bias/residual/activation epilogue, so Y is written once, final (the
+//    same arithmetic as the dense kernels' epilogueRow, bit for bit). Long
+//    rows are split into reduction chunks
 //    whose tile rows fit in L1 (a per-row table of chunk starts is derived
 //    once and cached; it needs sorted columns). With M == 1 a vector kernel
 //    (gather-dot, or R x 1 column blocks) is used where one fits.
 //  - matmul, N:M with M = 4 or 8 (AVX2): an interleaved copy of the weights
 //    (cached) feeds a kernel vectorized over 8 output rows that picks the
-//    activations with permutes; X and Y are used in place.
+//    activations with permutes; X and Y are used in place and the kernel
+//    applies the epilogue as it stores.
 //  - conv: threads split (image, pixel tile, channel range); each packs its
 //    pixel tile of the im2col matrix K-major (a plain copy for 1x1 convs)
 //    and runs the same tile kernels.
@@ -84,10 +87,26 @@ struct SparseEpilogue {
   int act;
   float actA, actB;
   bool trivial() const { return !bias && !residual && act == 0; }
+
+  /// The epilogue of a store of features [r, ...) of Y [M, N] starting at
+  /// activation row m, or null when there is nothing to apply.
+  const SparseStoreEpilogue *at(SparseStoreEpilogue &storage, int64_t m,
+                                int64_t N, int64_t r) const {
+    if (trivial())
+      return nullptr;
+    storage.bias = bias ? bias + r : nullptr;
+    storage.residual = residual ? residual + m * N + r : nullptr;
+    storage.act = act;
+    storage.actA = actA;
+    storage.actB = actB;
+    storage.epilogueRow = kernels().epilogueRow;
+    return &storage;
+  }
 };
 
 /// Applies bias, residual and activation to output columns [r0, r1) of
-/// every row of Y [M, N] (the output features one task produced).
+/// every row of Y [M, N] (the output features one task produced); the
+/// batch-1 vector path's epilogue, over the segment it just wrote.
 void sparseEpilogueColumns(EpilogueRowFn epilogueRow,
                            const SparseEpilogue &epi, float *Y, int64_t M,
                            int64_t N, int64_t r0, int64_t r1) {
@@ -237,17 +256,17 @@ void sparseMatmulNmRows(Context &context, SparseNmRowsFn fn,
   const int64_t N = w.rows, K = w.cols, groups = K / w.m;
   const int64_t rowBlocks = sparseDivCeil(N, 8);
   const int64_t blockFloats = groups * w.n * 16;
-  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
   context.threads().parallelFor(
       rowBlocks,
       sparseRowGrain(rowBlocks, 8, context.numThreads(),
                      double(w.nnz) * double(M)),
       [&](int64_t b0, int64_t b1) {
-        const int64_t r0 = b0 * 8, r1 = std::min(N, b1 * 8);
+        // The kernel applies the epilogue as it stores each row block.
+        SparseStoreEpilogue storeEpi;
         for (int64_t rb = b0; rb < b1; ++rb)
           fn(panel + rb * blockFloats, groups, w.n, X, K, M, Y + rb * 8, N,
-             std::min<int64_t>(8, N - rb * 8));
-        sparseEpilogueColumns(epilogueRow, epi, Y, M, N, r0, r1);
+             std::min<int64_t>(8, N - rb * 8),
+             epi.at(storeEpi, /*m=*/0, N, rb * 8));
       });
 }
 
@@ -290,10 +309,10 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
   const SparseTileFn tileLast = ks.selectTile(w, lastWidth);
   const int64_t groupRows = sparseGroupRows(w);
   const int64_t groups = sparseDivCeil(N, groupRows);
-  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
   context.threads().parallelFor(
       groups, sparseRowGrain(groups, groupRows, threads, macs),
       [&](int64_t g0, int64_t g1) {
+        SparseStoreEpilogue storeEpi;
         const int64_t r0 = g0 * groupRows;
         const int64_t r1 = std::min(N, g1 * groupRows);
         // Raw products of rows [r0, r1) for one tile, [row][width].
@@ -313,12 +332,11 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
               tile(w, xt + m0 * K, r, std::min(groupRows, r1 - r), range,
                    out + (r - r0) * width, width, c > 0);
           }
-          for (int64_t r = r0; r < r1; r += groupRows)
-            ks.storeTransposed(out + (r - r0) * width, width,
-                               std::min(groupRows, r1 - r),
-                               last ? lastCount : maxTile, Y + m0 * N + r, N);
+          // The final values of rows [r0, r1) (out holds them
+          // contiguously): the store applies the epilogue.
+          ks.storeTransposed(out, width, r1 - r0, last ? lastCount : maxTile,
+                             Y + m0 * N + r0, N, epi.at(storeEpi, m0, N, r0));
         }
-        sparseEpilogueColumns(epilogueRow, epi, Y, M, N, r0, r1);
       });
 }
 

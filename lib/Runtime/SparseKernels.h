@@ -17,6 +17,7 @@
 #ifndef SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
 #define SPARQ_LIB_RUNTIME_SPARSEKERNELS_H
 
+#include "Kernels.h"
 #include "SparsePack.h"
 
 #include <cstdint>
@@ -70,10 +71,31 @@ using SparseVecFn = void (*)(const SparseMatrix &w, const float *x,
 using SparsePackRowsFn = void (*)(const float *x, int64_t ld, int64_t cnt,
                                   int64_t kc, int64_t T, float *dst);
 
-/// y[j * ldy + r] = out[r * T + j] for r < rows, j < cnt.
+/// The epilogue a store applies to the values it writes: for every output
+/// feature r it stores act(((v + 0) + bias[r]) + residual[..]), the same
+/// operations in the same order as the dense kernels' EpilogueRowFn (so the
+/// results match a raw store followed by epilogueRow bit for bit).
+struct SparseStoreEpilogue {
+  /// Per output feature, already offset to the store's first feature, or
+  /// null.
+  const float *bias = nullptr;
+  /// Same layout and leading dimension as y and offset like it, or null;
+  /// must not alias y.
+  const float *residual = nullptr;
+  int act = 0;
+  float actA = 0.f, actB = 0.f;
+  /// The dense kernel set's row epilogue (kernels().epilogueRow), which the
+  /// portable stores and the vector stores' tails apply after storing.
+  EpilogueRowFn epilogueRow = nullptr;
+};
+
+/// y[j * ldy + r] = out[r * T + j] for r < rows, j < cnt; with a non-null
+/// epi, each stored row segment y[j * ldy + 0..rows) goes through the
+/// epilogue first.
 using SparseStoreTransposedFn = void (*)(const float *out, int64_t T,
                                          int64_t rows, int64_t cnt, float *y,
-                                         int64_t ldy);
+                                         int64_t ldy,
+                                         const SparseStoreEpilogue *epi);
 
 /// N:M with M = 4 or 8, vectorized over blocks of 8 output rows instead of
 /// activations, on an interleaved panel (see sparseNmRowPanelFloats): for
@@ -82,10 +104,13 @@ using SparseStoreTransposedFn = void (*)(const float *out, int64_t T,
 /// for activation rows x[m * ldx + k], m < mCount, i < liveRows, for the
 /// row block whose panel starts at `panel`. Selects activation elements
 /// with in-register permutes, so X stays row-major and Y is stored directly.
+/// A non-null epi (bias offset to the block's first row, residual offset
+/// like y) is applied to each stored row segment y[m * ldy + 0..liveRows).
 using SparseNmRowsFn = void (*)(const float *panel, int64_t groups,
                                 int64_t n, const float *x, int64_t ldx,
                                 int64_t mCount, float *y, int64_t ldy,
-                                int64_t liveRows);
+                                int64_t liveRows,
+                                const SparseStoreEpilogue *epi);
 
 /// Direct convolution tile (stride-1 k x k convolutions without im2col):
 /// out[(r - row0) * ldo + j] (+)= sum over the stored weights b of rows

@@ -27,6 +27,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ActivationsAvx2.h"
 #include "Kernels.h"
 
 using namespace sparq::rt;
@@ -38,6 +39,24 @@ using namespace sparq::rt;
   __attribute__((target("avx2,fma"), always_inline)) inline
 
 namespace {
+
+//===----------------------------------------------------------------------===//
+// Fused store epilogue
+//===----------------------------------------------------------------------===//
+
+/// The epilogue of 8 consecutive output features of one activation row, in
+/// the order of epilogueRowAvx2 (whose row bias is 0 here): v + 0, then
+/// + bias, then + residual, then the activation.
+SPARQ_SPARSE_AVX2_INLINE __m256 sparseEpilogue8(__m256 v, __m256 bias,
+                                                const float *residual,
+                                                const SparseStoreEpilogue &epi) {
+  v = _mm256_add_ps(v, _mm256_setzero_ps());
+  if (epi.bias)
+    v = _mm256_add_ps(v, bias);
+  if (residual)
+    v = _mm256_add_ps(v, _mm256_loadu_ps(residual));
+  return activateAvx2(v, epi.act, epi.actA, epi.actB);
+}
 
 //===----------------------------------------------------------------------===//
 // Tile kernels
@@ -539,7 +558,8 @@ template <int GM, int NT, int MM>
 SPARQ_SPARSE_AVX2 void sparseNmRowsAvx2(const float *panel, int64_t groups,
                                         int64_t n, const float *x,
                                         int64_t ldx, float *y, int64_t ldy,
-                                        int64_t liveRows) {
+                                        int64_t liveRows,
+                                        const SparseStoreEpilogue *epi) {
   constexpr int SETS = MM >= 8 ? 1 : (MM >= 4 ? 2 : 4);
   const int64_t N = NT ? NT : n;
   __m256 acc[MM][SETS];
@@ -592,6 +612,9 @@ SPARQ_SPARSE_AVX2 void sparseNmRowsAvx2(const float *panel, int64_t groups,
       }
     }
   }
+  const __m256 bias = epi && epi->bias && liveRows == 8
+                          ? _mm256_loadu_ps(epi->bias)
+                          : _mm256_setzero_ps();
 #pragma GCC unroll 8
   for (int i = 0; i < MM; ++i) {
     __m256 sum = acc[i][0];
@@ -599,40 +622,58 @@ SPARQ_SPARSE_AVX2 void sparseNmRowsAvx2(const float *panel, int64_t groups,
     for (int s = 1; s < SETS; ++s)
       sum = _mm256_add_ps(sum, acc[i][s]);
     if (liveRows == 8) {
+      if (epi)
+        sum = sparseEpilogue8(
+            sum, bias, epi->residual ? epi->residual + i * ldy : nullptr,
+            *epi);
       _mm256_storeu_ps(y + i * ldy, sum);
     } else {
       alignas(32) float tmp[8];
       _mm256_store_ps(tmp, sum);
       for (int64_t r = 0; r < liveRows; ++r)
         y[i * ldy + r] = tmp[r];
+      if (epi)
+        epi->epilogueRow(y + i * ldy, 0.f, epi->bias,
+                         epi->residual ? epi->residual + i * ldy : nullptr,
+                         liveRows, epi->act, epi->actA, epi->actB);
     }
   }
 }
 
 /// Splits mCount activation rows into register tiles of 8, 4, 2 and 1.
 template <int GM, int NT>
-SPARQ_SPARSE_AVX2 void sparseNmRowsDispatchAvx2(const float *panel,
-                                                int64_t groups, int64_t n,
-                                                const float *x, int64_t ldx,
-                                                int64_t mCount, float *y,
-                                                int64_t ldy, int64_t liveRows) {
+SPARQ_SPARSE_AVX2 void
+sparseNmRowsDispatchAvx2(const float *panel, int64_t groups, int64_t n,
+                         const float *x, int64_t ldx, int64_t mCount, float *y,
+                         int64_t ldy, int64_t liveRows,
+                         const SparseStoreEpilogue *epi) {
+  // The epilogue of activation rows [m, ...): its residual moves with y.
+  SparseStoreEpilogue at;
+  auto epiAt = [&](int64_t m) -> const SparseStoreEpilogue * {
+    if (!epi)
+      return nullptr;
+    at = *epi;
+    if (at.residual)
+      at.residual += m * ldy;
+    return &at;
+  };
   int64_t m = 0;
   for (; m + 8 <= mCount; m += 8)
     sparseNmRowsAvx2<GM, NT, 8>(panel, groups, n, x + m * ldx, ldx,
-                                y + m * ldy, ldy, liveRows);
+                                y + m * ldy, ldy, liveRows, epiAt(m));
   if (m + 4 <= mCount) {
     sparseNmRowsAvx2<GM, NT, 4>(panel, groups, n, x + m * ldx, ldx,
-                                y + m * ldy, ldy, liveRows);
+                                y + m * ldy, ldy, liveRows, epiAt(m));
     m += 4;
   }
   if (m + 2 <= mCount) {
     sparseNmRowsAvx2<GM, NT, 2>(panel, groups, n, x + m * ldx, ldx,
-                                y + m * ldy, ldy, liveRows);
+                                y + m * ldy, ldy, liveRows, epiAt(m));
     m += 2;
   }
   if (m < mCount)
     sparseNmRowsAvx2<GM, NT, 1>(panel, groups, n, x + m * ldx, ldx,
-                                y + m * ldy, ldy, liveRows);
+                                y + m * ldy, ldy, liveRows, epiAt(m));
 }
 
 SparseNmRowsFn sparseSelectNmRowsAvx2(const SparseMatrix &w) {
@@ -694,24 +735,90 @@ SPARQ_SPARSE_AVX2 void sparsePackRowsAvx2(const float *x, int64_t ld,
   }
 }
 
-SPARQ_SPARSE_AVX2 void sparseStoreTransposedAvx2(const float *out, int64_t T,
-                                                 int64_t rows, int64_t cnt,
-                                                 float *y, int64_t ldy) {
-  if (rows != 8) {
-    for (int64_t j = 0; j < cnt; ++j)
-      for (int64_t r = 0; r < rows; ++r)
-        y[j * ldy + r] = out[r * T + j];
-    return;
-  }
+/// Stores features [0, rows8) of out (rows8 a multiple of 8) transposed
+/// into y, cnt activation rows, through 8 x 8 register transposes: for each
+/// block of 8 activation rows, the feature blocks left to right, so that
+/// consecutive stores fill whole cache lines of y (and read the residual
+/// in order). ACT < 0 is a plain store; otherwise the epilogue with
+/// activation code ACT is applied in registers. ACT is a template parameter
+/// so that the activation's switch folds away and the eight independent
+/// vectors of a transpose interleave (a switch per vector serializes them).
+template <int ACT>
+SPARQ_SPARSE_AVX2 void sparseStoreRowsAvx2(const float *out, int64_t T,
+                                           int64_t rows8, int64_t cnt,
+                                           float *y, int64_t ldy,
+                                           const SparseStoreEpilogue *epi) {
+  const float *biasRow = ACT >= 0 ? epi->bias : nullptr;
+  const float *residual = ACT >= 0 ? epi->residual : nullptr;
+  // The final value of activation row j, features f0..f0 + 8.
+  auto finish = [&](__m256 v, __m256 bias, int64_t j, int64_t f0)
+      __attribute__((target("avx2,fma"), always_inline)) {
+        if (ACT < 0)
+          return v;
+        v = _mm256_add_ps(v, _mm256_setzero_ps());
+        if (biasRow)
+          v = _mm256_add_ps(v, bias);
+        if (residual)
+          v = _mm256_add_ps(v, _mm256_loadu_ps(residual + j * ldy + f0));
+        return activateAvx2(v, ACT < 0 ? 0 : ACT, epi->actA, epi->actB);
+      };
   for (int64_t j0 = 0; j0 < cnt; j0 += 8) {
-    __m256 r[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i)
-      r[i] = _mm256_loadu_ps(out + i * T + j0);
-    sparseTranspose8x8(r);
     const int64_t live = cnt - j0 > 8 ? 8 : cnt - j0;
-    for (int64_t i = 0; i < live; ++i)
-      _mm256_storeu_ps(y + (j0 + i) * ldy, r[i]);
+    for (int64_t f0 = 0; f0 < rows8; f0 += 8) {
+      const __m256 bias = biasRow ? _mm256_loadu_ps(biasRow + f0)
+                                  : _mm256_setzero_ps();
+      __m256 r[8];
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i)
+        r[i] = _mm256_loadu_ps(out + (f0 + i) * T + j0);
+      sparseTranspose8x8(r);
+      if (live == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i)
+          _mm256_storeu_ps(y + (j0 + i) * ldy + f0,
+                           finish(r[i], bias, j0 + i, f0));
+      } else {
+        for (int64_t i = 0; i < live; ++i)
+          _mm256_storeu_ps(y + (j0 + i) * ldy + f0,
+                           finish(r[i], bias, j0 + i, f0));
+      }
+    }
+  }
+}
+
+SPARQ_SPARSE_AVX2 void
+sparseStoreTransposedAvx2(const float *out, int64_t T, int64_t rows,
+                          int64_t cnt, float *y, int64_t ldy,
+                          const SparseStoreEpilogue *epi) {
+  // Whole groups of 8 features through 8 x 8 transposes.
+  const int64_t rows8 = rows / 8 * 8;
+  if (rows8 > 0) {
+    using StoreFn = void (*)(const float *, int64_t, int64_t, int64_t,
+                             float *, int64_t, const SparseStoreEpilogue *);
+    static constexpr StoreFn byAct[11] = {
+        sparseStoreRowsAvx2<-1>, sparseStoreRowsAvx2<0>,
+        sparseStoreRowsAvx2<1>,  sparseStoreRowsAvx2<2>,
+        sparseStoreRowsAvx2<3>,  sparseStoreRowsAvx2<4>,
+        sparseStoreRowsAvx2<5>,  sparseStoreRowsAvx2<6>,
+        sparseStoreRowsAvx2<7>,  sparseStoreRowsAvx2<8>,
+        sparseStoreRowsAvx2<9>};
+    // Unknown codes store v + bias + residual, as activateAvx2 does.
+    const int act = epi ? (epi->act >= 0 && epi->act <= 9 ? epi->act : 0) : -1;
+    byAct[act + 1](out, T, rows8, cnt, y, ldy, epi);
+  }
+  if (rows8 == rows)
+    return;
+  // The last < 8 features (a row count that is not a multiple of 8).
+  const int64_t rem = rows - rows8;
+  for (int64_t j = 0; j < cnt; ++j) {
+    float *yj = y + j * ldy + rows8;
+    for (int64_t r = 0; r < rem; ++r)
+      yj[r] = out[(rows8 + r) * T + j];
+    if (epi)
+      epi->epilogueRow(yj, 0.f, epi->bias ? epi->bias + rows8 : nullptr,
+                       epi->residual ? epi->residual + j * ldy + rows8
+                                     : nullptr,
+                       rem, epi->act, epi->actA, epi->actB);
   }
 }
 

@@ -629,8 +629,9 @@ void sparsePackRowsAvx512(const float *x, int64_t ld, int64_t cnt, int64_t kc,
 }
 
 void sparseStoreTransposedAvx512(const float *out, int64_t T, int64_t rows,
-                                 int64_t cnt, float *y, int64_t ldy) {
-  avx2SparseKernelSet()->storeTransposed(out, T, rows, cnt, y, ldy);
+                                 int64_t cnt, float *y, int64_t ldy,
+                                 const SparseStoreEpilogue *epi) {
+  avx2SparseKernelSet()->storeTransposed(out, T, rows, cnt, y, ldy, epi);
 }
 
 bool sparseCpuHasAvx512() {

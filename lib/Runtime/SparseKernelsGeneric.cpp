@@ -136,10 +136,18 @@ void sparsePackRowsGeneric(const float *x, int64_t ld, int64_t cnt, int64_t kc,
 }
 
 void sparseStoreTransposedGeneric(const float *out, int64_t T, int64_t rows,
-                                  int64_t cnt, float *y, int64_t ldy) {
-  for (int64_t j = 0; j < cnt; ++j)
+                                  int64_t cnt, float *y, int64_t ldy,
+                                  const SparseStoreEpilogue *epi) {
+  for (int64_t j = 0; j < cnt; ++j) {
+    float *yj = y + j * ldy;
     for (int64_t r = 0; r < rows; ++r)
-      y[j * ldy + r] = out[r * T + j];
+      yj[r] = out[r * T + j];
+    // The row segment is still in L1: one epilogue pass over it.
+    if (epi)
+      epi->epilogueRow(yj, 0.f, epi->bias,
+                       epi->residual ? epi->residual + j * ldy : nullptr, rows,
+                       epi->act, epi->actA, epi->actB);
+  }
 }
 
 } // namespace

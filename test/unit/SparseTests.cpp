@@ -7,13 +7,16 @@
 // epilogue, conv geometries (1x1, 3x3 padded, strided, dilated, batched)
 // and the edge shapes of the tile kernels (T = 16 and 32 tiles, N:M and CSR
 // step tails), with every kernel set the CPU runs (AVX-512, AVX2,
-// portable); and that malformed blobs are rejected without writing the
+// portable); that the epilogue fused into the tile stores matches a scalar
+// reference and, bit for bit, the raw products followed by the dense row
+// epilogue; and that malformed blobs are rejected without writing the
 // output or crashing.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TestUtil.h"
 
+#include "Kernels.h"
 #include "Model.h"
 #include "SparseKernels.h"
 #include "SparsePack.h"
@@ -562,6 +565,153 @@ void testSparseCache() {
   sparq_model_destroy(model);
 }
 
+/// The epilogue the sparse matmul fuses into its tile stores: every
+/// activation code (GELU in its erf and tanh forms included) with and
+/// without bias and residual, for shapes whose batch M and feature count N
+/// are not multiples of the tiles (N = 8 k + 3 leaves a last group of 3
+/// features; M leaves a partial last tile), on the tile path (CSR, R x 1
+/// blocks of 8 and 16 rows), the N:M tile or row kernels and the batch-1
+/// vector kernels. Each result is compared with a double-precision scalar
+/// reference, and bit for bit with the unfused computation it replaces: the
+/// raw products (a call without epilogue) followed by the dense kernels'
+/// row epilogue over each output row.
+void testSparseFusedEpilogue(int threads, const std::string &setName) {
+  const SparseFormatSpec formats[] = {
+      {SparseKind::Csr, 1, 1, 2},   {SparseKind::Block, 8, 1, 2},
+      {SparseKind::Block, 16, 1, 4}, {SparseKind::Block, 4, 1, 2},
+      {SparseKind::NM, 2, 4},       {SparseKind::NM, 4, 8},
+      {SparseKind::NM, 1, 4}};
+  const sparq::rt::EpilogueRowFn epilogueRow =
+      sparq::rt::kernels().epilogueRow;
+  uint64_t seed = 900;
+  for (const SparseFormatSpec &f : formats) {
+    const int64_t rowUnit = f.kind == SparseKind::Block ? f.r : 1;
+    // 67 = 8 * 8 + 3 features (blocks: rounded up to whole blocks, 80 for
+    // 16-row blocks, which leaves a partial last thread chunk instead).
+    const int64_t rows = (67 + rowUnit - 1) / rowUnit * rowUnit;
+    const int64_t cols = f.kind == SparseKind::NM ? 96 : 90;
+    SparseWeight w = makeWeight(f, rows, cols, 0.35, ++seed);
+    if (!check(!w.blob.empty(), "pack " + w.what))
+      continue;
+    std::vector<float> bias(rows);
+    fillRandom(bias, seed + 1);
+    for (int64_t M : {1, 5, 16, 21, 37}) {
+      std::vector<float> X(M * cols), residual(M * rows);
+      fillRandom(X, seed + 2 + M);
+      fillRandom(residual, seed + 3 + M);
+      // Raw products in double (reference) and from the kernels.
+      std::vector<double> acc(M * rows), mag(M * rows);
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < rows; ++n) {
+          double a = 0, g = 0;
+          for (int64_t k = 0; k < cols; ++k) {
+            const double p = double(X[m * cols + k]) * w.dense[n * cols + k];
+            a += p;
+            g += std::fabs(p);
+          }
+          acc[m * rows + n] = a;
+          mag[m * rows + n] = g;
+        }
+      sparq_model *model = createBareModel(threads);
+      std::vector<float> raw(M * rows, -777.f);
+      sparq_uk_sparse_matmul_f32(model, w.blob.data(), X.data(), nullptr,
+                                 nullptr, raw.data(), M, 0, 0.f, 0.f);
+      for (int act = 0; act <= 9; ++act)
+        for (int variant = 0; variant < 4; ++variant) {
+          const bool useBias = variant & 1, useResidual = variant & 2;
+          if (act == 0 && variant == 0)
+            continue; // no epilogue: the raw call above
+          const float *b = useBias ? bias.data() : nullptr;
+          const float *res = useResidual ? residual.data() : nullptr;
+          std::vector<float> Y(M * rows, -777.f);
+          sparq_uk_sparse_matmul_f32(model, w.blob.data(), X.data(), b, res,
+                                     Y.data(), M, act, kActA[act],
+                                     kActB[act]);
+          const std::string what =
+              "sparse fused epilogue " + setName + " " + w.what + " M=" +
+              std::to_string(M) + " bias=" + std::to_string(useBias) +
+              " res=" + std::to_string(useResidual) + " act=" +
+              std::to_string(act) + " threads=" + std::to_string(threads);
+          std::vector<double> ref(M * rows), scale(M * rows);
+          for (int64_t i = 0; i < M * rows; ++i) {
+            const int64_t n = i % rows;
+            double v = acc[i], g = mag[i];
+            if (useBias)
+              v += bias[n], g += std::fabs(bias[n]);
+            if (useResidual)
+              v += residual[i], g += std::fabs(residual[i]);
+            ref[i] = referenceActivation(v, act, kActA[act], kActB[act]);
+            scale[i] = g;
+          }
+          checkClose(Y, ref, scale, what);
+          // The unfused order: raw store, then the row epilogue.
+          std::vector<float> unfused = raw;
+          for (int64_t m = 0; m < M; ++m)
+            epilogueRow(unfused.data() + m * rows, 0.f, b,
+                        res ? res + m * rows : nullptr, rows, act, kActA[act],
+                        kActB[act]);
+          check(std::memcmp(Y.data(), unfused.data(),
+                            Y.size() * sizeof(float)) == 0,
+                what + ": bit-identical to raw store + epilogueRow");
+        }
+      sparq_model_destroy(model);
+    }
+  }
+}
+
+/// The kernel set's transposed store on its own: every row count 1..24
+/// (whole 8 x 8 transposes plus a remainder) and live count 1..T, with and
+/// without an epilogue, against a scalar loop; untouched parts of y keep
+/// their sentinel.
+void testSparseStoreTransposed(const SparseKernelSet &ks,
+                               const std::string &setName) {
+  const int64_t T = 16, ldy = 29;
+  std::vector<float> out(24 * T), bias(24), residual(T * ldy);
+  fillRandom(out, 41);
+  fillRandom(bias, 42);
+  fillRandom(residual, 43);
+  for (float &v : out)
+    v *= 4.f; // reach the saturating parts of the activations
+  int failures = 0;
+  for (int64_t rows = 1; rows <= 24; ++rows)
+    for (int64_t cnt = 1; cnt <= T; ++cnt)
+      for (int act : {0, 1, 6, 7}) {
+        const bool withEpi = act != 0 || rows % 2 == 0;
+        sparq::rt::SparseStoreEpilogue epi;
+        epi.bias = rows % 3 != 0 ? bias.data() : nullptr;
+        epi.residual = rows % 4 != 1 ? residual.data() : nullptr;
+        epi.act = act;
+        epi.epilogueRow = sparq::rt::kernels().epilogueRow;
+        std::vector<float> y(T * ldy, -777.f);
+        ks.storeTransposed(out.data(), T, rows, cnt, y.data(), ldy,
+                           withEpi ? &epi : nullptr);
+        bool ok = true;
+        for (int64_t j = 0; j < T; ++j)
+          for (int64_t r = 0; r < ldy; ++r) {
+            const float got = y[j * ldy + r];
+            if (j >= cnt || r >= rows) {
+              ok = ok && got == -777.f;
+              continue;
+            }
+            double v = out[r * T + j];
+            if (withEpi) {
+              if (epi.bias)
+                v += bias[r];
+              if (epi.residual)
+                v += residual[j * ldy + r];
+              v = referenceActivation(v, act, 0, 0);
+            }
+            ok = ok && std::fabs(got - v) <= 1e-5 * (std::fabs(v) + 1.0);
+          }
+        if (!ok && ++failures <= 3)
+          check(false, "sparse store transposed " + setName + " rows=" +
+                           std::to_string(rows) + " cnt=" +
+                           std::to_string(cnt) + " act=" + std::to_string(act));
+      }
+  check(failures == 0, "sparse store transposed " + setName +
+                           " (rows 1..24, cnt 1..16, with/without epilogue)");
+}
+
 } // namespace
 
 void sparq::unit::runSparseTests(int numThreads) {
@@ -579,6 +729,9 @@ void sparq::unit::runSparseTests(int numThreads) {
     testSparseTileEdges(numThreads, set->name);
     testSparseConv(numThreads, set->name);
     testSparseSplitReduction(numThreads, set->name);
+    testSparseFusedEpilogue(numThreads, set->name);
+    if (numThreads == 1)
+      testSparseStoreTransposed(*set, set->name);
   }
   sparq::rt::setSparseKernelsForTesting(nullptr);
   if (numThreads == 1) {
