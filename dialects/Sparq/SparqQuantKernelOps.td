@@ -157,4 +157,36 @@ def Sparq_SparseQConvOp : Sparq_QuantKernelOp<"sparse_qconv"> {
                        "functional-type(operands, results)";
 }
 
+def Sparq_QAddOp : Sparq_Op<"qadd", [Pure]> {
+  let summary = "elementwise add of two 8-bit tensors, requantized";
+  let description = [{
+    The dequantize -> add -> quantize group of QDQ models (a residual add)
+    on 8-bit values, with per-tensor parameters: for each element,
+      a = f32(lhs - lhs_zero_point) * lhs_scale,
+      b = f32(rhs - rhs_zero_point) * rhs_scale,
+      result = clamp(round_half_to_even((a + b) / out_scale)
+                     + out_zero_point, qmin, qmax),
+    each step in f32 as written, i.e. exactly what the three ops compute.
+    `lhs`, `rhs` and the result have the same static shape and the same
+    8-bit element type; qmin/qmax default to the storage range (a fused
+    Relu/Clip narrows them). Formed by sparq-qdq-to-integer, lowered to
+    sparq_uk_qadd_i8.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       F32Attr:$lhs_scale, I64Attr:$lhs_zero_point,
+                       F32Attr:$rhs_scale, I64Attr:$rhs_zero_point,
+                       F32Attr:$out_scale, I64Attr:$out_zero_point,
+                       OptionalAttr<I64Attr>:$qmin,
+                       OptionalAttr<I64Attr>:$qmax);
+  let results = (outs AnyRankedTensor:$result);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// qmin / qmax, defaulted to the storage range of the result type.
+    int64_t getQMinOrDefault();
+    int64_t getQMaxOrDefault();
+  }];
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 #endif // SPARQ_QUANT_KERNEL_OPS_TD

@@ -61,8 +61,14 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
 
+  // No CSE before bufferization: it would merge the to_buffer ops through
+  // which runtime calls read their tensor operands (and the tensor.empty
+  // destinations of the generics), so a call reading a tensor that an
+  // earlier call also read would take its pointer from that earlier
+  // to_buffer, and One-Shot Bufferize, which sees no later read, could let
+  // a generic write over the buffer in place before the call runs. After
+  // bufferization buffers are explicit and PlanMemory follows every pointer.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -73,6 +79,7 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 
   SparqPlanMemoryPassOptions plan;
   plan.entryName = options.entry;

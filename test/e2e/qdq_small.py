@@ -117,6 +117,30 @@ def mlp(rng, gemm=True):
     return graph, {"x": (4, 32)}, 3
 
 
+def residual(rng):
+    """x + (bias + x W1), then MatMul: the transformer shape whose residual
+    add becomes sparq.qadd. x is read by the first matmul's kernel call,
+    the bias add (kept apart by its own quantize) runs as a generic, and the
+    qadd then reads x again: its buffer must still hold x."""
+    inits = [
+        _init("w1", rng.standard_normal((32, 32)) * 0.2),
+        _init("b1", rng.standard_normal(32) * 0.1),
+        _init("w2", rng.standard_normal((32, 16)) * 0.2),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["m1"]),
+        helper.make_node("Add", ["b1", "m1"], ["a1"]),
+        helper.make_node("Add", ["x", "a1"], ["r1"]),
+        helper.make_node("MatMul", ["r1", "w2"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "residual",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 16])],
+        inits)
+    return graph, {"x": (8, 32)}, 2
+
+
 def save_float(graph, path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -184,6 +208,8 @@ CASES = [
     ("mlp_qdq_pt_u8", mlp, "qdq", False, "u8"),
     ("mlp_qdq_pc_s8", mlp, "qdq", True, "s8"),
     ("mlp_qdq_pc_s8sym", mlp, "qdq", True, "s8sym"),
+    ("residual_qdq_pc_u8", residual, "qdq", True, "u8"),
+    ("residual_qdq_pt_s8", residual, "qdq", False, "s8"),
     ("conv_qop_pc_u8", conv_net, "qop", True, "u8"),
     ("conv_qop_pt_u8", conv_net, "qop", False, "u8"),
     ("mlp_qop_pt_u8", lambda rng: mlp(rng, gemm=False), "qop", False, "u8"),

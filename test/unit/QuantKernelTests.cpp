@@ -596,6 +596,59 @@ void testDynamicQuantize(uint64_t seed) {
   }
 }
 
+/// sparq_uk_qadd_i8 against the dequantize -> add -> quantize steps written
+/// here as scalar f32 code: (float)(q - z) * s for each side, their f32 sum,
+/// a true f32 division by the output scale, round half to even, the zero
+/// point, then the clamp.
+void runQAddCase(void *ctx, int64_t n, int64_t type, QRng &r,
+                 const std::string &tag) {
+  const bool isSigned = type == SPARQ_QTYPE_S8;
+  const int64_t lo = isSigned ? -128 : 0, hi = isSigned ? 127 : 255;
+  // Every fourth case uses scales that make (a + b) / sy land on exact
+  // halves, so the rounding ties are exercised.
+  const bool ties = r.range(0, 3) == 0;
+  const float sa = ties ? 0.5f : r.uniform(0.001f, 0.1f);
+  const float sb = ties ? 0.5f : r.uniform(0.001f, 0.1f);
+  const float sy = ties ? 1.0f : r.uniform(0.002f, 0.1f);
+  const int64_t za = r.range(lo, hi), zb = r.range(lo, hi);
+  const int64_t zy = r.range(lo, hi);
+  int64_t qmin = lo, qmax = hi;
+  if (r.range(0, 2) == 0)
+    qmin = zy; // a fused Relu
+  if (r.range(0, 3) == 0)
+    qmax = std::max(qmin, hi - 20);
+  std::vector<uint8_t> a(n), b(n), y(n, 0xAB), ref(n);
+  for (int64_t i = 0; i < n; ++i) {
+    a[i] = static_cast<uint8_t>(r.range(0, 255));
+    b[i] = static_cast<uint8_t>(r.range(0, 255));
+    float fa = static_cast<float>(elemValue(a.data(), type, i) - za) * sa;
+    float fb = static_cast<float>(elemValue(b.data(), type, i) - zb) * sb;
+    float sum = fa + fb;
+    float q = std::nearbyint(sum / sy) + static_cast<float>(zy);
+    q = std::min(std::max(q, static_cast<float>(qmin)),
+                 static_cast<float>(qmax));
+    ref[i] = static_cast<uint8_t>(static_cast<int32_t>(q));
+  }
+  sparq_uk_qadd_i8(ctx, a.data(), b.data(), y.data(), n, type, sa, za, sb, zb,
+                   sy, zy, qmin, qmax);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i)
+    bad += y[i] != ref[i];
+  check(bad == 0, tag + " qadd " + (isSigned ? "s8" : "u8") +
+                      (ties ? " ties" : "") + " n=" + std::to_string(n) +
+                      " (" + std::to_string(bad) + " differ)");
+}
+
+void testQAdd(int threads, const std::string &tag, uint64_t seed) {
+  QRng r(seed);
+  sparq_model *model = createBareModel(threads);
+  for (int64_t n : {1, 7, 31, 32, 33, 100, 1000, 8192, 8193, 40000})
+    for (int64_t type : {SPARQ_QTYPE_U8, SPARQ_QTYPE_S8})
+      for (int rep = 0; rep < 2; ++rep)
+        runQAddCase(model, n, type, r, tag);
+  sparq_model_destroy(model);
+}
+
 /// Layers of the direct conv path's kinds: ResNet-like 3x3 (a 44-wide map,
 /// which its default choice takes), a stem-like 7x7 stride 2 over 3
 /// channels, dilation, batch 2 and f32/i32 outputs (via the random output
@@ -702,6 +755,7 @@ void sparq::unit::runQuantKernelTests(int numThreads) {
     sparq::rt::setQConvDirect(-1);
     testQConvSmallMaps(numThreads, tag);
     testNBits(numThreads, tag, seed + 13);
+    testQAdd(numThreads, tag, seed + 23);
   }
   sparq::rt::setQIsaOverride(-1);
   testDynamicQuantize(977);

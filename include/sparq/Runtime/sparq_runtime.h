@@ -343,6 +343,20 @@ SPARQ_API void sparq_uk_qconv2d_i8(
     int64_t outZero, int64_t qmin, int64_t qmax, int64_t act, float actA,
     float actB, int64_t flags);
 
+/* Requantizing add of two 8-bit tensors of n elements with per-tensor
+ * parameters (QDQ's dequantize -> add -> quantize): A, B and Y all of
+ * `type` (SPARQ_QTYPE_*), and for each i, in f32 exactly as written,
+ *   y[i] = min(qmax, max(qmin, rne(((float)(a[i] - aZero) * aScale
+ *                              + (float)(b[i] - bZero) * bScale) / yScale)
+ *                              + yZero))
+ * (a true division; rne = round half to even). qmin/qmax are the storage
+ * range, narrowed by a fused Relu/Clip. */
+SPARQ_API void sparq_uk_qadd_i8(void *ctx, const void *A, const void *B,
+                                void *Y, int64_t n, int64_t type, float aScale,
+                                int64_t aZero, float bScale, int64_t bZero,
+                                float yScale, int64_t yZero, int64_t qmin,
+                                int64_t qmax);
+
 /* Weight-only low-bit matmul (com.microsoft MatMulNBits layout):
  * Y[M,N] = act(X[M,K] * dequant(W)^T + bias). bits is 4 or 8. blockSize is
  * any positive even number (blockSize >= K: one block per row, i.e.

@@ -5,8 +5,8 @@
 // become calls of the runtime's int8 kernels sparq_uk_qmatmul_i8 and
 // sparq_uk_qconv2d_i8; sparq.sparse_qmatmul / sparq.sparse_qconv (a packed
 // sparse int8 weight) become sparq_uk_sparse_qmatmul_i8 /
-// sparq_uk_sparse_qconv2d_i8; sparq.matmul_nbits becomes
-// sparq_uk_matmul_nbits_f32.
+// sparq_uk_sparse_qconv2d_i8; sparq.qadd becomes sparq_uk_qadd_i8;
+// sparq.matmul_nbits becomes sparq_uk_matmul_nbits_f32.
 // The ONNX ops' patterns take precedence over the generic linalg lowering in
 // Quantization.cpp, which stays the fallback for what the kernels do not
 // take (other ranks, non-f32 scales, a runtime output zero point).
@@ -34,6 +34,7 @@ constexpr StringLiteral kQConvFn = "sparq_uk_qconv2d_i8";
 constexpr StringLiteral kNBitsFn = "sparq_uk_matmul_nbits_f32";
 constexpr StringLiteral kSparseQMatmulFn = "sparq_uk_sparse_qmatmul_i8";
 constexpr StringLiteral kSparseQConvFn = "sparq_uk_sparse_qconv2d_i8";
+constexpr StringLiteral kQAddFn = "sparq_uk_qadd_i8";
 
 // sparq_runtime.h: SPARQ_QTYPE_* and SPARQ_QOUT_*.
 constexpr int64_t kTypeU8 = 0, kTypeS8 = 1;
@@ -496,6 +497,33 @@ struct QConvCall : OpConversionPattern<QConvOp> {
   }
 };
 
+struct QAddCall : OpConversionPattern<QAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QAddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value pa = kb.pointerTo(adaptor.getLhs());
+    Value pb = kb.pointerTo(adaptor.getRhs());
+    Value out = kb.allocResult(type);
+    kb.call(kQAddFn,
+            {ctx, pa, pb, kb.pointerToBuffer(out),
+             kb.i64(type.getNumElements()), kb.i64(byteTypeOf(op.getLhs())),
+             kb.f32(op.getLhsScale().convertToFloat()),
+             kb.i64(op.getLhsZeroPoint()),
+             kb.f32(op.getRhsScale().convertToFloat()),
+             kb.i64(op.getRhsZeroPoint()),
+             kb.f32(op.getOutScale().convertToFloat()),
+             kb.i64(op.getOutZeroPoint()), kb.i64(op.getQMinOrDefault()),
+             kb.i64(op.getQMaxOrDefault())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // ONNX's integer ops (preferred over Quantization.cpp's generic lowering)
 //===----------------------------------------------------------------------===//
@@ -669,7 +697,7 @@ struct DynamicQuantizeLinearCall
 void lowering::populateQuantKernelCallPatterns(TypeConverter &typeConverter,
                                                RewritePatternSet &patterns) {
   patterns.add<QMatMulCall, SparseQMatMulCall, SparseQConvCall, QConvCall,
-               MatMulIntegerCall,
+               QAddCall, MatMulIntegerCall,
                ConvIntegerCall,
                QLinearMatMulCall, QLinearConvCall, MatMulNBitsCall,
                DynamicQuantizeLinearCall>(typeConverter, patterns.getContext());

@@ -251,3 +251,28 @@ func.func @dynamic_quantize(%x: tensor<4x6xf32>) -> (tensor<4x6xui8>, tensor<f32
   %y, %s, %z = sparq.dynamic_quantize_linear %x : (tensor<4x6xf32>) -> (tensor<4x6xui8>, tensor<f32>, tensor<ui8>)
   return %y, %s, %z : tensor<4x6xui8>, tensor<f32>, tensor<ui8>
 }
+
+// A qadd becomes one sparq_uk_qadd_i8 call on the two 8-bit buffers: n,
+// type (s8), then each scale and zero point, qmin and qmax.
+// CHECK-LABEL: func.func @qadd_s8
+// CHECK: %[[A:.+]] = bufferization.to_buffer %arg0 read_only
+// CHECK: %[[B:.+]] = bufferization.to_buffer %arg1 read_only
+// CHECK: %[[ALLOC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xi8>
+// CHECK: llvm.inttoptr
+// CHECK-NEXT: arith.constant 30 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant 5.000000e-01 : f32
+// CHECK-NEXT: arith.constant -3 : i64
+// CHECK-NEXT: arith.constant 2.500000e-01 : f32
+// CHECK-NEXT: arith.constant 4 : i64
+// CHECK-NEXT: arith.constant 7.500000e-01 : f32
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant 127 : i64
+// CHECK-NEXT: call @sparq_uk_qadd_i8(
+// CHECK-SAME: (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, f32, i64, f32, i64, f32, i64, i64, i64) -> ()
+// CHECK-NEXT: bufferization.to_tensor %[[ALLOC]] restrict writable : memref<2x3x5xi8> to tensor<2x3x5xi8>
+func.func @qadd_s8(%a: tensor<2x3x5xi8>, %b: tensor<2x3x5xi8>) -> tensor<2x3x5xi8> {
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = -3 : i64, rhs_scale = 0.25 : f32, rhs_zero_point = 4 : i64, out_scale = 0.75 : f32, out_zero_point = 1 : i64, qmin = 1 : i64} : (tensor<2x3x5xi8>, tensor<2x3x5xi8>) -> tensor<2x3x5xi8>
+  return %0 : tensor<2x3x5xi8>
+}

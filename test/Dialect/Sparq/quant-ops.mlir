@@ -150,3 +150,52 @@ func.func @qlinear_conv_bias_type(%x: tensor<1x1x3x3xui8>, %w: tensor<2x1x3x3xui
   %0 = sparq.qlinear_conv %x, %s, %z, %w, %s, %z, %s, %z bias %bias {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x3x3xui8>, tensor<f32>, tensor<ui8>, tensor<2x1x3x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>, tensor<2xf32>) -> tensor<1x2x1x1xui8>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @qadd
+// CHECK: sparq.qadd %{{.+}}, %{{.+}} {lhs_scale = 5.000000e-01 : f32, lhs_zero_point = 3 : i64, out_scale = 2.500000e-01 : f32, out_zero_point = 0 : i64, qmin = 0 : i64, rhs_scale = 1.000000e+00 : f32, rhs_zero_point = 7 : i64} : (tensor<2x3xui8>, tensor<2x3xui8>) -> tensor<2x3xui8>
+func.func @qadd(%a: tensor<2x3xui8>, %b: tensor<2x3xui8>) -> tensor<2x3xui8> {
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = 3 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64, qmin = 0 : i64} : (tensor<2x3xui8>, tensor<2x3xui8>) -> tensor<2x3xui8>
+  return %0 : tensor<2x3xui8>
+}
+
+// -----
+
+func.func @qadd_shape(%a: tensor<2x3xui8>, %b: tensor<3xui8>) -> tensor<2x3xui8> {
+  // expected-error@+1 {{lhs, rhs and result must have one static shape, got [2,3], [3] and [2,3]}}
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = 3 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64} : (tensor<2x3xui8>, tensor<3xui8>) -> tensor<2x3xui8>
+  return %0 : tensor<2x3xui8>
+}
+
+// -----
+
+func.func @qadd_types(%a: tensor<4xui8>, %b: tensor<4xi8>) -> tensor<4xui8> {
+  // expected-error@+1 {{lhs, rhs and result must share one 8-bit element type}}
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = 3 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64} : (tensor<4xui8>, tensor<4xi8>) -> tensor<4xui8>
+  return %0 : tensor<4xui8>
+}
+
+// -----
+
+func.func @qadd_scale(%a: tensor<4xi8>, %b: tensor<4xi8>) -> tensor<4xi8> {
+  // expected-error@+1 {{scales must be positive and finite}}
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.0 : f32, lhs_zero_point = 3 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
+  return %0 : tensor<4xi8>
+}
+
+// -----
+
+func.func @qadd_zero_point(%a: tensor<4xi8>, %b: tensor<4xi8>) -> tensor<4xi8> {
+  // expected-error@+1 {{zero points must lie in the element type's range}}
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = 200 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64} : (tensor<4xi8>, tensor<4xi8>) -> tensor<4xi8>
+  return %0 : tensor<4xi8>
+}
+
+// -----
+
+func.func @qadd_clamp(%a: tensor<4xui8>, %b: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error@+1 {{[qmin, qmax] = [10, 5] must be a non-empty part of [0, 255]}}
+  %0 = sparq.qadd %a, %b {lhs_scale = 0.5 : f32, lhs_zero_point = 3 : i64, rhs_scale = 1.0 : f32, rhs_zero_point = 7 : i64, out_scale = 0.25 : f32, out_zero_point = 0 : i64, qmin = 10 : i64, qmax = 5 : i64} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  return %0 : tensor<4xui8>
+}

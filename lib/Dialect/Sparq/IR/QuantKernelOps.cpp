@@ -1,6 +1,7 @@
 //===- QuantKernelOps.cpp - Verifiers of the integer kernel ops -----------===//
 //
-// sparq.qconv, sparq.qmatmul, sparq.sparse_qmatmul and sparq.sparse_qconv:
+// sparq.qconv, sparq.qmatmul, sparq.sparse_qmatmul, sparq.sparse_qconv and
+// sparq.qadd:
 // the 8-bit operands and their zero points,
 // the result shape (as the float kernels infer it), the result element type
 // that selects the runtime's output kind, and the requantization epilogue's
@@ -12,6 +13,8 @@
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
 
 #include "mlir/IR/Diagnostics.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace sparq;
@@ -227,4 +230,40 @@ LogicalResult SparseQConvOp::verify() {
   // As for sparse_qmatmul, the input stands in for the weight's checks.
   return verifyQuantKernel(*this, getInput(), getInput(), getInputZeroPoint(),
                            getInputZeroPoint(), getRows());
+}
+
+int64_t QAddOp::getQMinOrDefault() { return qminOrDefault(*this); }
+int64_t QAddOp::getQMaxOrDefault() { return qmaxOrDefault(*this); }
+
+LogicalResult QAddOp::verify() {
+  auto lhs = rankedType(getLhs()), rhs = rankedType(getRhs());
+  auto out = rankedType(getResult());
+  Type element = out.getElementType();
+  int64_t kind = outKindOf(element);
+  if (kind != kU8 && kind != kS8)
+    return emitOpError("result must be an 8-bit integer tensor, got ")
+           << element;
+  if (lhs.getElementType() != element || rhs.getElementType() != element)
+    return emitOpError("lhs, rhs and result must share one 8-bit element type");
+  if (!lhs.hasStaticShape() || lhs.getShape() != rhs.getShape() ||
+      lhs.getShape() != out.getShape())
+    return emitOpError("lhs, rhs and result must have one static shape, got ")
+           << shapeStr(lhs.getShape()) << ", " << shapeStr(rhs.getShape())
+           << " and " << shapeStr(out.getShape());
+  for (float s : {getLhsScale().convertToFloat(),
+                  getRhsScale().convertToFloat(),
+                  getOutScale().convertToFloat()})
+    if (!(s > 0.0f) || !std::isfinite(s))
+      return emitOpError("scales must be positive and finite");
+  int64_t lo = kind == kU8 ? 0 : -128, hi = kind == kU8 ? 255 : 127;
+  for (int64_t zp : {(int64_t)getLhsZeroPoint(), (int64_t)getRhsZeroPoint(),
+                     (int64_t)getOutZeroPoint()})
+    if (zp < lo || zp > hi)
+      return emitOpError("zero points must lie in the element type's range");
+  int64_t qmin = getQMinOrDefault(), qmax = getQMaxOrDefault();
+  if (qmin < lo || qmax > hi || qmin > qmax)
+    return emitOpError() << "[qmin, qmax] = [" << qmin << ", " << qmax
+                         << "] must be a non-empty part of [" << lo << ", "
+                         << hi << "]";
+  return success();
 }

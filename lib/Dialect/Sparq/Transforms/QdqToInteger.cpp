@@ -17,7 +17,10 @@
 //    mul(scale) [-> add bias] becomes one kernel with an f32 result;
 //  - max_pool / reshape / transpose between a dequantize and a quantize with
 //    the same per-tensor parameters run on the 8-bit values, and a Relu /
-//    Clip there narrows the producing kernel's [qmin, qmax].
+//    Clip there narrows the producing kernel's [qmin, qmax];
+//  - quantize(add(dequantize(a), dequantize(b))) with per-tensor parameters
+//    (the residual adds of QDQ ResNets) becomes sparq.qadd, the same f32
+//    arithmetic in one runtime kernel.
 //
 // Every kernel formed records what it computes in a `sparq.quantized`
 // string attribute for the compile report.
@@ -143,6 +146,28 @@ int64_t quantizeScalar(float v, float scale, int64_t zp, int64_t lo,
     return lo;
   double q = std::nearbyint((double)real) + (double)zp;
   return (int64_t)std::min<double>(hi, std::max<double>(lo, q));
+}
+
+/// The [qmin, qmax] that quantize(act(v)) clamps quantize(v) to, for a
+/// Relu or Clip `act` (or none) and per-tensor parameters into `storage`:
+/// quantization is monotone, so quantize(clamp(v, a, b)) =
+/// clamp(quantize(v), quantize(a), quantize(b)) exactly.
+std::pair<int64_t, int64_t> clampRange(Operation *act, float scale,
+                                       int64_t zero, Type storage) {
+  bool isUnsigned = storage.isUnsignedInteger();
+  int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
+  int64_t qmin = lo, qmax = hi;
+  if (auto clip = dyn_cast_or_null<ClipOp>(act)) {
+    if (clip.getMin())
+      qmin = quantizeScalar((float)clip.getMin()->convertToDouble(), scale,
+                            zero, lo, hi);
+    if (clip.getMax())
+      qmax = quantizeScalar((float)clip.getMax()->convertToDouble(), scale,
+                            zero, lo, hi);
+  } else if (isa_and_nonnull<ReluOp>(act)) {
+    qmin = std::max(lo, zero);
+  }
+  return {qmin, qmax};
 }
 
 Value vectorConstant(PatternRewriter &rewriter, Location loc,
@@ -567,28 +592,18 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
       return rewriter.notifyMatchFailure(q, "not a single-use dequantize with "
                                             "the same per-tensor parameters");
     Operation *kernel = dq->q().getDefiningOp();
-    if (!kernel || !isa<QConvOp, QMatMulOp>(kernel) || !kernel->hasOneUse())
+    if (!kernel || !isa<QConvOp, QMatMulOp, QAddOp>(kernel) ||
+        !kernel->hasOneUse())
       return rewriter.notifyMatchFailure(q, "not a kernel's 8-bit result");
     auto [scale, zero] = *params;
-    bool isUnsigned = q.getType().getElementType().isUnsignedInteger();
-    int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
-    int64_t qmin = lo, qmax = hi;
-    if (auto clip = dyn_cast<ClipOp>(act)) {
-      if (clip.getMin())
-        qmin = quantizeScalar((float)clip.getMin()->convertToDouble(), scale,
-                              zero, lo, hi);
-      if (clip.getMax())
-        qmax = quantizeScalar((float)clip.getMax()->convertToDouble(), scale,
-                              zero, lo, hi);
-    } else {
-      qmin = std::max(lo, zero);
-    }
+    auto [qmin, qmax] =
+        clampRange(act, scale, zero, q.getType().getElementType());
     auto intAttr = [&](StringRef name, int64_t dflt) {
       auto attr = kernel->getAttrOfType<IntegerAttr>(name);
       return attr ? attr.getInt() : dflt;
     };
-    qmin = std::max(qmin, intAttr("qmin", lo));
-    qmax = std::min(qmax, intAttr("qmax", hi));
+    qmin = std::max(qmin, intAttr("qmin", qmin));
+    qmax = std::min(qmax, intAttr("qmax", qmax));
     if (qmin > qmax)
       return rewriter.notifyMatchFailure(q, "empty clamp range");
     auto description = kernel->getAttrOfType<StringAttr>(kQuantizedAttr);
@@ -602,6 +617,69 @@ struct FoldClampIntoKernel : OpRewritePattern<QuantizeLinearOp> {
                                    (isa<ReluOp>(act) ? " +relu" : " +clip")));
     });
     rewriter.replaceOp(q, kernel->getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// dequantize -> add -> quantize (residual adds)
+//===----------------------------------------------------------------------===//
+
+/// quantize([relu|clip](add(dequantize(a), dequantize(b)))) with per-tensor
+/// constant parameters, a, b and the result of one 8-bit type and one
+/// static shape, is sparq.qadd: the same f32 steps in one runtime kernel
+/// instead of three elementwise passes (the skip connections of QDQ
+/// ResNets). A Relu/Clip narrows [qmin, qmax] as for the kernels.
+struct DequantizedAddToInteger : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeLinearOp q,
+                                PatternRewriter &rewriter) const override {
+    Operation *act = q.getInput().getDefiningOp();
+    if (!isa_and_nonnull<ReluOp, ClipOp>(act) || !act->hasOneUse())
+      act = nullptr;
+    Value sum = act ? act->getOperand(0) : q.getInput();
+    auto add = sum.getDefiningOp<AddOp>();
+    if (!add || !add->hasOneUse())
+      return rewriter.notifyMatchFailure(q, "not after a single-use add");
+    Type storage = q.getType().getElementType();
+    auto out = perTensorParams(q.getScale(), q.getZeroPoint());
+    if (!isByteType(storage) || q.getBlockSize() != 0 || !out ||
+        !typeOf(q.getResult()).hasStaticShape())
+      return rewriter.notifyMatchFailure(q, "not a per-tensor 8-bit quantize");
+    std::optional<std::pair<float, int64_t>> params[2];
+    Value inputs[2];
+    for (int i = 0; i < 2; ++i) {
+      std::optional<Dequantized> dq = matchDequantize(add->getOperand(i));
+      if (!dq || dq->storage() != storage ||
+          typeOf(dq->q()).getShape() != typeOf(q.getResult()).getShape())
+        return rewriter.notifyMatchFailure(
+            q, "add operands are not dequantized values of the result's "
+               "type and shape");
+      params[i] = perTensorParams(dq->op.getScale(), dq->op.getZeroPoint());
+      if (!params[i])
+        return rewriter.notifyMatchFailure(q, "not per-tensor constants");
+      inputs[i] = dq->q();
+    }
+    auto [yScale, yZero] = *out;
+    auto [qmin, qmax] = clampRange(act, yScale, yZero, storage);
+    if (qmin > qmax)
+      return rewriter.notifyMatchFailure(q, "empty clamp range");
+    auto qadd = QAddOp::create(
+        rewriter, q.getLoc(), q.getType(), inputs[0], inputs[1],
+        rewriter.getF32FloatAttr(params[0]->first),
+        rewriter.getI64IntegerAttr(params[0]->second),
+        rewriter.getF32FloatAttr(params[1]->first),
+        rewriter.getI64IntegerAttr(params[1]->second),
+        rewriter.getF32FloatAttr(yScale), rewriter.getI64IntegerAttr(yZero),
+        rewriter.getI64IntegerAttr(qmin), rewriter.getI64IntegerAttr(qmax));
+    qadd->setAttr(kQuantizedAttr,
+                  rewriter.getStringAttr(
+                      typeTag(storage) + " add" +
+                      (isa_and_nonnull<ReluOp>(act)   ? " +relu"
+                       : isa_and_nonnull<ClipOp>(act) ? " +clip"
+                                                      : "")));
+    rewriter.replaceOp(q, qadd.getResult());
     return success();
   }
 };
@@ -734,7 +812,8 @@ struct SparqQdqToIntegerPass
         .add<DequantizedKernelToInteger<FusedConvOp>,
              DequantizedKernelToInteger<FusedMatMulOp>,
              DynamicToInteger<MatMulIntegerOp>, DynamicToInteger<ConvIntegerOp>,
-             MoveThroughDataMovement, FoldClampIntoKernel, FoldConstantQuantize,
+             MoveThroughDataMovement, FoldClampIntoKernel, DequantizedAddToInteger,
+             FoldConstantQuantize,
              FoldConstantDequantize>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
