@@ -114,6 +114,8 @@ CompileReport sparq::collectReport(ModuleOp module, llvm::StringRef entryName) {
   entry.walk([&](Operation *op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "sparq")
       ++report.opCount;
+    if (isa<QAddOp>(op))
+      report.integerAdds.push_back(getNodeName(op->getLoc()));
     LayerReport layer;
     layer.name = getNodeName(op->getLoc());
     if (auto conv = dyn_cast<FusedConvOp>(op)) {
@@ -299,6 +301,12 @@ std::string sparq::reportJson(const CompileReport &report,
   llvm::json::Object root{{"source", source.str()},
                           {"sparq_ops", report.opCount},
                           {"layers", std::move(layers)}};
+  if (!report.integerAdds.empty()) {
+    llvm::json::Array adds;
+    for (const std::string &name : report.integerAdds)
+      adds.push_back(name);
+    root["integer_adds"] = std::move(adds);
+  }
   const QuantizationSummary &q = report.quantization;
   if (!q.mode.empty()) {
     int64_t quantized = 0, kernels = 0;
@@ -358,6 +366,8 @@ void sparq::printReportSummary(const CompileReport &report,
      << " layers sparse";
   if (pruned)
     os << ", " << pruned << " pruned";
+  if (!report.integerAdds.empty())
+    os << "; " << report.integerAdds.size() << " residual adds in 8-bit";
   os << "\n";
 }
 

@@ -57,6 +57,9 @@ struct QuantizationSummary {
 struct CompileReport {
   std::vector<LayerReport> layers;
   int64_t opCount = 0;
+  /// ONNX nodes of the requantizing adds that run on 8-bit values
+  /// (sparq.qadd, formed from QDQ dequantize -> add -> quantize).
+  std::vector<std::string> integerAdds;
   QuantizationSummary quantization;
 };
 

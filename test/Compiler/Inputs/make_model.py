@@ -1,6 +1,7 @@
 """Writes small ONNX models for the compiler's lit tests.
 
-Usage: make_model.py KIND OUT.onnx   (KIND: mlp, sparse, dynamic, unsupported)
+Usage: make_model.py KIND OUT.onnx
+  (KIND: mlp, sparse, dynamic, unsupported, qdq_add)
 """
 import sys
 
@@ -47,5 +48,19 @@ elif kind == "unsupported":
            helper.make_node("LSTM", ["r"], ["y"], name="the_lstm")],
           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3])],
           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 3])])
+elif kind == "qdq_add":
+    # A QDQ residual add: two dequantized u8 inputs, Add, quantize.
+    def scalar(name, value, dtype):
+        return numpy_helper.from_array(np.array(value, dtype=dtype), name)
+    model([helper.make_node("DequantizeLinear", ["a", "sa", "za"], ["fa"]),
+           helper.make_node("DequantizeLinear", ["b", "sb", "zb"], ["fb"]),
+           helper.make_node("Add", ["fa", "fb"], ["s"], name="skip_add"),
+           helper.make_node("QuantizeLinear", ["s", "sy", "zy"], ["y"])],
+          [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 4, 8, 8]),
+           helper.make_tensor_value_info("b", TensorProto.UINT8, [1, 4, 8, 8])],
+          [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 4, 8, 8])],
+          [scalar("sa", 0.05, np.float32), scalar("za", 128, np.uint8),
+           scalar("sb", 0.02, np.float32), scalar("zb", 0, np.uint8),
+           scalar("sy", 0.06, np.float32), scalar("zy", 10, np.uint8)])
 else:
     sys.exit("unknown model kind " + kind)

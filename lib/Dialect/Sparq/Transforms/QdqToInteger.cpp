@@ -665,8 +665,9 @@ struct DequantizedAddToInteger : OpRewritePattern<QuantizeLinearOp> {
     auto [qmin, qmax] = clampRange(act, yScale, yZero, storage);
     if (qmin > qmax)
       return rewriter.notifyMatchFailure(q, "empty clamp range");
+    // At the Add node's location: the report and errors name that node.
     auto qadd = QAddOp::create(
-        rewriter, q.getLoc(), q.getType(), inputs[0], inputs[1],
+        rewriter, add.getLoc(), q.getType(), inputs[0], inputs[1],
         rewriter.getF32FloatAttr(params[0]->first),
         rewriter.getI64IntegerAttr(params[0]->second),
         rewriter.getF32FloatAttr(params[1]->first),
