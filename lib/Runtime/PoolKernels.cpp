@@ -146,9 +146,36 @@ template <> struct PoolVec<int8_t> : PoolByteVec<int8_t> {
 
 /// The AVX2 row primitives.
 struct PoolAvx2Ops {
+  /// Dispatches to a loop with the k source pointers in registers.
   template <typename T>
   SPARQ_POOL_AVX2 static void maxArrays(const T *const *src, int k, T *dst,
                                         int64_t n) {
+    switch (k) {
+    case 1:
+      return maxArraysOf<T, 1>(src, k, dst, n);
+    case 2:
+      return maxArraysOf<T, 2>(src, k, dst, n);
+    case 3:
+      return maxArraysOf<T, 3>(src, k, dst, n);
+    case 4:
+      return maxArraysOf<T, 4>(src, k, dst, n);
+    default:
+      return maxArraysOf<T, 0>(src, k, dst, n);
+    }
+  }
+
+  /// K > 0: exactly K sources, unrolled; K == 0: any k.
+  template <typename T, int K>
+  SPARQ_POOL_AVX2 static void maxArraysOf(const T *const *srcIn, int kIn,
+                                          T *dst, int64_t n) {
+    const int k = K > 0 ? K : kIn;
+    const T *const *src = srcIn;
+    const T *fixed[K > 0 ? K : 1];
+    if (K > 0) {
+      for (int j = 0; j < K; ++j)
+        fixed[j] = srcIn[j];
+      src = fixed;
+    }
     using V = PoolVec<T>;
     constexpr int64_t lanes = V::kLanes, half = V::kLanes / 2;
     auto full = [&](int64_t i) SPARQ_POOL_AVX2 {
@@ -177,7 +204,7 @@ struct PoolAvx2Ops {
         narrow(n - half);
       return;
     }
-    poolMaxArraysScalar(src, k, dst, 0, n);
+    poolMaxArraysScalar(srcIn, kIn, dst, 0, n);
   }
 
   /// Byte elements: 32 pairs per step. Within each 128-bit lane the shuffle
@@ -186,12 +213,12 @@ struct PoolAvx2Ops {
   template <typename T>
   SPARQ_POOL_AVX2 static void deinterleaveBytes(const T *src, T *even, T *odd,
                                                 int64_t pairs) {
-    const __m256i split = _mm256_setr_epi8(
-        0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8,
-        10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    const __m256i split =
+        _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
+                         0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     auto full = [&](int64_t j) SPARQ_POOL_AVX2 {
-      __m256i a = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i *>(src + 2 * j));
+      __m256i a =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(src + 2 * j));
       __m256i b = _mm256_loadu_si256(
           reinterpret_cast<const __m256i *>(src + 2 * j + 32));
       // a: [E0 O0 | E1 O1] -> [E0 E1 O0 O1]; likewise b.
@@ -284,6 +311,9 @@ struct PoolAvx2Ops {
 };
 #endif // SPARQ_HAVE_POOL_AVX2_BUILD
 
+/// Output rows computed together, pass by pass (see poolBand).
+constexpr int kPoolBatch = 8;
+
 /// Geometry of one call.
 struct PoolGeom {
   int64_t H, W, OH, OW, KH, KW, sh, sw, pt, pl, dh, dw;
@@ -292,10 +322,18 @@ struct PoolGeom {
   int64_t phaseLen, rowLen;
   /// Input columns live in padded columns [inBegin, inEnd).
   int64_t inBegin, inEnd;
+  /// Layout of one output row's scratch slot, in elements: the row at
+  /// rowOffset (so that its input columns, which the vertical pass stores,
+  /// start on a cache line), then for sw > 1 the sw phases from phaseBase,
+  /// phaseStride apart and line aligned, so that no store splits a line
+  /// where it can be avoided.
+  int64_t rowOffset, phaseBase, phaseStride, slotElems;
+  /// Where tap kw of output column 0 reads, from the start of a slot.
+  std::vector<int64_t> tapOffsets;
 
-  PoolGeom(int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t KH,
-           int64_t KW, int64_t sh, int64_t sw, int64_t pt, int64_t pl,
-           int64_t dh, int64_t dw)
+  PoolGeom(int64_t H, int64_t W, int64_t OH, int64_t OW, int64_t KH, int64_t KW,
+           int64_t sh, int64_t sw, int64_t pt, int64_t pl, int64_t dh,
+           int64_t dw, int64_t elemSize)
       : H(H), W(W), OH(OH), OW(OW), KH(KH), KW(KW), sh(sh), sw(sw), pt(pt),
         pl(pl), dh(dh), dw(dw) {
     int64_t span = (OW - 1) * sw + (KW - 1) * dw + 1;
@@ -303,13 +341,32 @@ struct PoolGeom {
     rowLen = phaseLen * sw;
     inBegin = std::min(pl, rowLen);
     inEnd = std::max(inBegin, std::min(pl + W, rowLen));
+    const int64_t line = 64 / elemSize;
+    auto roundUp = [&](int64_t v) { return (v + line - 1) / line * line; };
+    rowOffset = (line - pl % line) % line;
+    phaseBase = roundUp(rowOffset + rowLen);
+    phaseStride = roundUp(phaseLen);
+    slotElems = phaseBase + (sw > 1 ? sw * phaseStride : 0);
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      int64_t off = kw * dw;
+      tapOffsets.push_back(sw == 1 ? rowOffset + off
+                                   : phaseBase + (off % sw) * phaseStride +
+                                         off / sw);
+    }
   }
-  /// Elements of per-task scratch: the row, then sw phases.
-  int64_t scratchElems() const { return rowLen + sw * phaseLen; }
+  /// Elements of per-task scratch: one slot per row of a batch.
+  int64_t scratchElems() const { return kPoolBatch * slotElems; }
 };
 
 /// Output rows [oh0, oh1) of one plane. `ptrs` has room for max(KH, KW)
 /// pointers, `scratch` for g.scratchElems() elements.
+///
+/// The rows go in batches of kPoolBatch, one pass at a time over the whole
+/// batch: a pass reads the buffers the previous pass wrote a few rows
+/// earlier, not the ones it has just written. Reading back a vector right
+/// after stores it only partly overlaps (the row buffer's writes start at
+/// padLeft, the deinterleave reads at 0; the tap kw reads at offset kw)
+/// stalls on store forwarding, which doubled the time of the byte kernels.
 template <class Ops, typename T>
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
@@ -318,51 +375,60 @@ inline void
 poolBand(const PoolGeom &g, const T *x, T *y, int64_t oh0, int64_t oh1,
          const T **ptrs, T *scratch) {
   const T lowest = poolLowest<T>();
-  T *row = scratch;
-  T *phase0 = scratch + g.rowLen;
-  std::fill(row, row + g.inBegin, lowest);
-  std::fill(row + g.inEnd, row + g.rowLen, lowest);
+  const int64_t slot = g.slotElems;
+  for (int b = 0; b < kPoolBatch; ++b) {
+    T *row = scratch + b * slot + g.rowOffset;
+    std::fill(row, row + g.inBegin, lowest);
+    std::fill(row + g.inEnd, row + g.rowLen, lowest);
+  }
+  T *phases[8];
+  std::vector<T *> manyPhases;
+  T **ph = phases;
+  if (g.sw > 8) {
+    manyPhases.resize(g.sw);
+    ph = manyPhases.data();
+  }
   // Only dereferenced when inEnd > inBegin, i.e. inBegin == pl.
   const T *colStart = x + (g.inBegin - g.pl);
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
-    int64_t top = oh * g.sh - g.pt;
-    int nrows = 0;
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      int64_t ih = top + kh * g.dh;
-      if (ih >= 0 && ih < g.H)
-        ptrs[nrows++] = colStart + ih * g.W;
+  for (int64_t ohb = oh0; ohb < oh1; ohb += kPoolBatch) {
+    const int batch =
+        static_cast<int>(std::min<int64_t>(kPoolBatch, oh1 - ohb));
+    // Vertical: the max of the window's rows inside the input.
+    for (int b = 0; b < batch; ++b) {
+      T *row = scratch + b * slot + g.rowOffset;
+      int64_t top = (ohb + b) * g.sh - g.pt;
+      int nrows = 0;
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        int64_t ih = top + kh * g.dh;
+        if (ih >= 0 && ih < g.H)
+          ptrs[nrows++] = colStart + ih * g.W;
+      }
+      if (nrows == 0 || g.inEnd == g.inBegin)
+        std::fill(row + g.inBegin, row + g.inEnd, lowest);
+      else
+        Ops::maxArrays(ptrs, nrows, row + g.inBegin, g.inEnd - g.inBegin);
     }
-    if (nrows == 0 || g.inEnd == g.inBegin)
-      std::fill(row + g.inBegin, row + g.inEnd, lowest);
-    else
-      Ops::maxArrays(ptrs, nrows, row + g.inBegin, g.inEnd - g.inBegin);
-
-    if (g.sw == 1) {
-      for (int64_t kw = 0; kw < g.KW; ++kw)
-        ptrs[kw] = row + kw * g.dw;
-    } else {
-      if (g.sw == 2) {
-        Ops::deinterleave2(const_cast<const T *>(row), phase0,
-                           phase0 + g.phaseLen, g.phaseLen);
-      } else {
-        T *phases[8];
-        std::vector<T *> manyPhases;
-        T **ph = phases;
-        if (g.sw > 8) {
-          manyPhases.resize(g.sw);
-          ph = manyPhases.data();
+    // Strided rows split into phases.
+    if (g.sw > 1) {
+      for (int b = 0; b < batch; ++b) {
+        const T *row = scratch + b * slot + g.rowOffset;
+        T *phase0 = scratch + b * slot + g.phaseBase;
+        if (g.sw == 2) {
+          Ops::deinterleave2(row, phase0, phase0 + g.phaseStride, g.phaseLen);
+        } else {
+          for (int64_t p = 0; p < g.sw; ++p)
+            ph[p] = phase0 + p * g.phaseStride;
+          poolDeinterleaveScalar(row, g.sw, ph, 0, g.phaseLen);
         }
-        for (int64_t p = 0; p < g.sw; ++p)
-          ph[p] = phase0 + p * g.phaseLen;
-        poolDeinterleaveScalar(const_cast<const T *>(row), g.sw, ph, 0,
-                               g.phaseLen);
-      }
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        int64_t off = kw * g.dw;
-        ptrs[kw] = phase0 + (off % g.sw) * g.phaseLen + off / g.sw;
       }
     }
-    Ops::maxArrays(ptrs, static_cast<int>(g.KW), y + oh * g.OW, g.OW);
+    // Horizontal: tap kw of output ow reads padded column ow * sw + kw * dw.
+    for (int b = 0; b < batch; ++b) {
+      const T *slotStart = scratch + b * slot;
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        ptrs[kw] = slotStart + g.tapOffsets[kw];
+      Ops::maxArrays(ptrs, static_cast<int>(g.KW), y + (ohb + b) * g.OW, g.OW);
+    }
   }
 }
 
@@ -373,9 +439,8 @@ using PoolBandFn = void (*)(const PoolGeom &g, const void *x, void *y,
 template <typename T>
 void poolBandGeneric(const PoolGeom &g, const void *x, void *y, int64_t oh0,
                      int64_t oh1, const void **ptrs, void *scratch) {
-  poolBand<PoolGenericOps, T>(g, static_cast<const T *>(x),
-                              static_cast<T *>(y), oh0, oh1,
-                              reinterpret_cast<const T **>(ptrs),
+  poolBand<PoolGenericOps, T>(g, static_cast<const T *>(x), static_cast<T *>(y),
+                              oh0, oh1, reinterpret_cast<const T **>(ptrs),
                               static_cast<T *>(scratch));
 }
 
@@ -437,9 +502,9 @@ sparq_uk_max_pool2d(void *ctx, const void *X, void *Y, int64_t elemType,
                     int64_t OW, int64_t KH, int64_t KW, int64_t strideH,
                     int64_t strideW, int64_t padTop, int64_t padLeft,
                     int64_t dilH, int64_t dilW) {
-  if (!X || !Y || N <= 0 || C <= 0 || H <= 0 || Wd <= 0 || OH <= 0 ||
-      OW <= 0 || KH <= 0 || KW <= 0 || strideH <= 0 || strideW <= 0 ||
-      padTop < 0 || padLeft < 0 || dilH <= 0 || dilW <= 0)
+  if (!X || !Y || N <= 0 || C <= 0 || H <= 0 || Wd <= 0 || OH <= 0 || OW <= 0 ||
+      KH <= 0 || KW <= 0 || strideH <= 0 || strideW <= 0 || padTop < 0 ||
+      padLeft < 0 || dilH <= 0 || dilW <= 0)
     return;
   size_t elemSize;
   PoolBandFn band;
@@ -462,7 +527,7 @@ sparq_uk_max_pool2d(void *ctx, const void *X, void *Y, int64_t elemType,
   }
   Context &context = contextFromHandle(ctx);
   const PoolGeom g(H, Wd, OH, OW, KH, KW, strideH, strideW, padTop, padLeft,
-                   dilH, dilW);
+                   dilH, dilW, static_cast<int64_t>(elemSize));
   const int64_t planes = N * C;
   // Split planes into bands of output rows only when there are too few
   // planes to keep every thread busy.

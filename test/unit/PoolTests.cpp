@@ -2,9 +2,9 @@
 //
 // Checks sparq_uk_max_pool2d against a scalar reference written here, on
 // every ISA path this CPU has (generic, AVX2), for f32, u8 and s8: random
-// shapes (rows narrower and wider than a vector, odd widths), kernels 1..4,
-// strides 1..3, dilations 1..2, asymmetric pads up to windows that lie
-// entirely in the padding, floor- and ceil_mode-sized outputs, few and many
+// shapes (rows narrower and wider than a vector, odd widths), kernels 1..7,
+// strides 1..3 (and 9/10), dilations 1..2, asymmetric pads up to windows that
+// lie entirely in the padding, floor- and ceil_mode-sized outputs, few and many
 // planes (row bands), f32 NaNs, and the ResNet stem pool (3x3, stride 2,
 // pad 1 on 64 x 112 x 112). Results must match exactly (f32: equal, or
 // NaN where the reference is NaN).
@@ -104,8 +104,7 @@ template <typename T> void fillPoolInput(std::vector<T> &x, PoolRng &r) {
 }
 template <> void fillPoolInput(std::vector<float> &x, PoolRng &r) {
   for (float &v : x)
-    v = static_cast<float>(static_cast<int64_t>(r.next() % 2000001) -
-                           1000000) *
+    v = static_cast<float>(static_cast<int64_t>(r.next() % 2000001) - 1000000) *
         1e-3f;
 }
 
@@ -133,8 +132,8 @@ void runPoolCase(sparq_model *m, const PoolCase &c, PoolRng &r,
   if constexpr (std::is_same_v<T, float>)
     std::fill(y.begin(), y.end(), 1e30f);
   sparq_uk_max_pool2d(m, x.data(), y.data(), dtypeOf<T>(), c.N, c.C, c.H, c.W,
-                      c.OH(), c.OW(), c.KH, c.KW, c.sH, c.sW, c.pT, c.pL,
-                      c.dH, c.dW);
+                      c.OH(), c.OW(), c.KH, c.KW, c.sH, c.sW, c.pT, c.pL, c.dH,
+                      c.dW);
   std::string what = "max_pool2d " + tag + " " + typeName + " " + c.str();
   for (size_t i = 0; i < ref.size(); ++i)
     if (!sameValue(y[i], ref[i])) {
@@ -153,8 +152,9 @@ PoolCase randomPoolCase(PoolRng &r, bool wide) {
     c.C = r.range(1, 5);
     c.H = r.range(1, 24);
     c.W = wide ? r.range(30, 150) : r.range(1, 40);
-    c.KH = r.range(1, 4);
-    c.KW = r.range(1, 4);
+    // Mostly 1..4 (each has its own AVX2 loop); sometimes up to 7.
+    c.KH = r.range(1, r.next() % 8 == 0 ? 7 : 4);
+    c.KW = r.range(1, r.next() % 8 == 0 ? 7 : 4);
     c.sH = r.range(1, 3);
     c.sW = r.range(1, 3);
     c.dH = r.next() % 4 == 0 ? 2 : 1;
@@ -179,8 +179,7 @@ void testPoolType(int threads, const std::string &tag, const char *typeName,
   PoolRng r(seed);
   sparq_model *m = createBareModel(threads);
   for (int i = 0; i < 120; ++i)
-    runPoolCase<T>(m, randomPoolCase(r, /*wide=*/i % 2 == 1), r, tag,
-                   typeName);
+    runPoolCase<T>(m, randomPoolCase(r, /*wide=*/i % 2 == 1), r, tag, typeName);
 
   // Windows entirely in the padding at every border.
   PoolCase c;
@@ -204,6 +203,19 @@ void testPoolType(int threads, const std::string &tag, const char *typeName,
   c.ceil = true;
   runPoolCase<T>(m, c, r, tag, typeName);
 
+  // Strides above 8 (phase pointers on the heap), a large kernel.
+  c = PoolCase();
+  c.C = 2;
+  c.H = 30;
+  c.W = 100;
+  c.KH = 9;
+  c.KW = 11;
+  c.sH = 9;
+  c.sW = 10;
+  c.pT = c.pL = 3;
+  c.ceil = true;
+  runPoolCase<T>(m, c, r, tag, typeName);
+
   // The ResNet stem pool.
   c = PoolCase();
   c.C = 64;
@@ -218,14 +230,14 @@ void testPoolType(int threads, const std::string &tag, const char *typeName,
 /// Element types the kernel does not handle leave the output untouched.
 void testPoolRejects() {
   float x[4] = {1, 2, 3, 4}, y[1] = {-5};
-  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F64, 1, 1, 2, 2, 1, 1, 2, 2,
-                      1, 1, 0, 0, 1, 1);
+  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F64, 1, 1, 2, 2, 1, 1, 2, 2, 1,
+                      1, 0, 0, 1, 1);
   check(y[0] == -5, "max_pool2d rejects f64");
-  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F32, 1, 1, 2, 2, 1, 1, 2, 2,
-                      0, 1, 0, 0, 1, 1);
+  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F32, 1, 1, 2, 2, 1, 1, 2, 2, 0,
+                      1, 0, 0, 1, 1);
   check(y[0] == -5, "max_pool2d rejects stride 0");
-  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F32, 1, 1, 2, 2, 1, 1, 2, 2,
-                      1, 1, 0, 0, 1, 1);
+  sparq_uk_max_pool2d(nullptr, x, y, SPARQ_DTYPE_F32, 1, 1, 2, 2, 1, 1, 2, 2, 1,
+                      1, 0, 0, 1, 1);
   check(y[0] == 4, "max_pool2d without ctx");
 }
 

@@ -119,24 +119,13 @@ Value emitMaxPoolCall(MaxPoolOp op, Value input, RankedTensorType type,
   Value px = kb.pointerTo(input);
   Value out = kb.allocResult(type);
   Value py = kb.pointerToBuffer(out);
-  kb.call(kMaxPoolFn, {ctx,
-                       px,
-                       py,
-                       kb.i64(elemType),
-                       kb.i64(inputType.getDimSize(0)),
-                       kb.i64(inputType.getDimSize(1)),
-                       kb.i64(inputType.getDimSize(2)),
-                       kb.i64(inputType.getDimSize(3)),
-                       kb.i64(type.getDimSize(2)),
-                       kb.i64(type.getDimSize(3)),
-                       kb.i64(kernel[0]),
-                       kb.i64(kernel[1]),
-                       kb.i64(strides[0]),
-                       kb.i64(strides[1]),
-                       kb.i64(pads[0]),
-                       kb.i64(pads[1]),
-                       kb.i64(dilations[0]),
-                       kb.i64(dilations[1])});
+  kb.call(kMaxPoolFn,
+          {ctx, px, py, kb.i64(elemType), kb.i64(inputType.getDimSize(0)),
+           kb.i64(inputType.getDimSize(1)), kb.i64(inputType.getDimSize(2)),
+           kb.i64(inputType.getDimSize(3)), kb.i64(type.getDimSize(2)),
+           kb.i64(type.getDimSize(3)), kb.i64(kernel[0]), kb.i64(kernel[1]),
+           kb.i64(strides[0]), kb.i64(strides[1]), kb.i64(pads[0]),
+           kb.i64(pads[1]), kb.i64(dilations[0]), kb.i64(dilations[1])});
   return kb.toTensor(out, type);
 }
 
