@@ -445,10 +445,13 @@ void poolBandGeneric(const PoolGeom &g, const void *x, void *y, int64_t oh0,
 }
 
 #ifdef SPARQ_HAVE_POOL_AVX2_BUILD
+/// flatten: the row primitives are inlined here whatever the inliner's
+/// budget in the runtime's unity build (where it otherwise kept maxArrays
+/// out of line).
 template <typename T>
-SPARQ_POOL_AVX2 void poolBandAvx2(const PoolGeom &g, const void *x, void *y,
-                                  int64_t oh0, int64_t oh1, const void **ptrs,
-                                  void *scratch) {
+SPARQ_POOL_AVX2 __attribute__((flatten)) void
+poolBandAvx2(const PoolGeom &g, const void *x, void *y, int64_t oh0,
+             int64_t oh1, const void **ptrs, void *scratch) {
   poolBand<PoolAvx2Ops, T>(g, static_cast<const T *>(x), static_cast<T *>(y),
                            oh0, oh1, reinterpret_cast<const T **>(ptrs),
                            static_cast<T *>(scratch));
