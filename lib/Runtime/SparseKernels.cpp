@@ -11,10 +11,10 @@
 //    registers and stored transposed into Y, the store applying the
 //    bias/residual/activation epilogue, so Y is written once, final (the
 //    same arithmetic as the dense kernels' epilogueRow, bit for bit). Long
-//    rows are split into reduction chunks
-//    whose tile rows fit in L1 (a per-row table of chunk starts is derived
-//    once and cached; it needs sorted columns). With M == 1 a vector kernel
-//    (gather-dot, or R x 1 column blocks) is used where one fits.
+//    rows are split into reduction chunks whose tile rows fit in L1 (a
+//    per-row table of chunk starts is derived once and cached; it needs
+//    sorted columns). With M == 1 a vector kernel (gather-dot, or R x 1
+//    column blocks) is used where one fits.
 //  - matmul, N:M with M = 4 or 8 (AVX2): an interleaved copy of the weights
 //    (cached) feeds a kernel vectorized over 8 output rows that picks the
 //    activations with permutes; X and Y are used in place and the kernel
