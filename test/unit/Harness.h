@@ -41,6 +41,7 @@ void runSparseTests(int numThreads);
 void runQuantKernelTests(int numThreads);
 void runSparseQTests(int numThreads);
 void runPoolTests(int numThreads);
+void runNormTests(int numThreads);
 void runAbiTests();
 
 } // namespace unit

@@ -23,6 +23,7 @@ int main() {
     runQuantKernelTests(threads);
     runSparseQTests(threads);
     runPoolTests(threads);
+    runNormTests(threads);
   }
   runAbiTests();
   std::printf("unit: %ld passed, %ld failed\n", counters().passed,

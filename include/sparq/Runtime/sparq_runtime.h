@@ -411,6 +411,21 @@ SPARQ_API void sparq_uk_max_pool2d(void *ctx, const void *X, void *Y,
                                    int64_t padTop, int64_t padLeft,
                                    int64_t dilH, int64_t dilW);
 
+/* Layer normalization of the rows of X [rows, n] (row-major) along the
+ * last axis: y = (x - mean) / sqrt(var + eps) * gamma + beta, with mean and
+ * biased variance over the row's n elements (two passes). gamma and beta
+ * have n entries; either may be NULL (1 and 0). Y may alias X. */
+SPARQ_API void sparq_uk_layer_norm_f32(void *ctx, const float *X,
+                                       const float *gamma, const float *beta,
+                                       float *Y, int64_t rows, int64_t n,
+                                       float eps);
+
+/* Softmax of the rows of X [rows, n] along the last axis, max-shifted:
+ * y = exp(x - max) / sum exp(x - max); with log != 0 log-softmax,
+ * y = x - max - log(sum exp(x - max)). Y may alias X. */
+SPARQ_API void sparq_uk_softmax_f32(void *ctx, const float *X, float *Y,
+                                    int64_t rows, int64_t n, int64_t log);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
