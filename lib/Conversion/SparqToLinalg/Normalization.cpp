@@ -6,8 +6,14 @@
 // `reassoc` and, over trailing dims, keep their accumulator in a register
 // (see reduceGeneric) so that LLVM vectorizes them.
 //
+// Static f32 softmax, log_softmax and layer_norm over the last axis become
+// calls of the runtime's vectorized, threaded row kernels instead
+// (sparq_uk_softmax_f32, sparq_uk_layer_norm_f32); the linalg lowering
+// stays for other axes, dynamic shapes and other element types.
+//
 //===----------------------------------------------------------------------===//
 
+#include "KernelCallBuilder.h"
 #include "Patterns.h"
 #include "sparq/Dialect/Sparq/IR/Sparq.h"
 
@@ -186,6 +192,82 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
   }
 };
 
+constexpr StringLiteral kLayerNormFn = "sparq_uk_layer_norm_f32";
+constexpr StringLiteral kSoftmaxFn = "sparq_uk_softmax_f32";
+
+/// The row length of a static f32 tensor normalized along `axis` when
+/// `axis` is its last dim (and the row is not empty); 0 otherwise.
+int64_t lastAxisRowLength(RankedTensorType type, int64_t axis) {
+  int64_t rank = type.getRank();
+  if (axis < 0)
+    axis += rank;
+  if (rank == 0 || axis != rank - 1 || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return 0;
+  return type.getDimSize(rank - 1);
+}
+
+template <typename OpTy, bool IsLog>
+struct SoftmaxCall : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+    int64_t n = lastAxisRowLength(type, op.getAxis());
+    if (n == 0)
+      return rewriter.notifyMatchFailure(op, "not a static f32 last-axis "
+                                             "softmax");
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    kb.call(kSoftmaxFn, {ctx, px, py, kb.i64(type.getNumElements() / n),
+                         kb.i64(n), kb.i64(IsLog ? 1 : 0)});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
+struct LayerNormCall : OpConversionPattern<LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+    int64_t n = lastAxisRowLength(type, op.getAxis());
+    if (n == 0)
+      return rewriter.notifyMatchFailure(op, "not a static f32 last-axis "
+                                             "layer_norm");
+    // Scale and bias must be n contiguous floats ([n] or [1, ..., n]);
+    // broadcast scalars stay on the linalg path.
+    for (Value param : {adaptor.getScale(), adaptor.getBias()}) {
+      if (!param)
+        continue;
+      auto paramType = cast<RankedTensorType>(param.getType());
+      if (!paramType.hasStaticShape() || !paramType.getElementType().isF32() ||
+          paramType.getRank() == 0 || paramType.getNumElements() != n ||
+          paramType.getShape().back() != n)
+        return rewriter.notifyMatchFailure(op, "scale/bias is not [n] f32");
+    }
+    KernelCallBuilder kb(rewriter, op);
+    Value ctx = kb.context();
+    Value px = kb.pointerTo(adaptor.getInput());
+    Value pscale = kb.pointerTo(adaptor.getScale());
+    Value pbias = kb.optionalPointer(adaptor.getBias());
+    Value out = kb.allocResult(type);
+    Value py = kb.pointerToBuffer(out);
+    kb.call(kLayerNormFn,
+            {ctx, px, pscale, pbias, py, kb.i64(type.getNumElements() / n),
+             kb.i64(n), kb.f32(op.getEpsilonAttr().getValueAsDouble())});
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 struct BatchNormLowering : OpConversionPattern<BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -244,6 +326,10 @@ void lowering::populateNormalizationPatterns(TypeConverter &typeConverter,
   patterns.add<SoftmaxLowering<SoftmaxOp, false>,
                SoftmaxLowering<LogSoftmaxOp, true>, LayerNormLowering,
                BatchNormLowering>(typeConverter, patterns.getContext());
+  // Preferred over the linalg lowering where they apply.
+  patterns.add<SoftmaxCall<SoftmaxOp, false>, SoftmaxCall<LogSoftmaxOp, true>,
+               LayerNormCall>(typeConverter, patterns.getContext(),
+                              /*benefit=*/2);
 }
 
 } // namespace sparq

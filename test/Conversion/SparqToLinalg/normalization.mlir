@@ -2,18 +2,23 @@
 
 // CHECK-DAG: #[[CH:.+]] = affine_map<(d0, d1, d2, d3) -> (d1)>
 
-// Static shapes: max and exp-sum are tensor.generate over the kept dims
-// with the accumulator carried by an scf.for over the reduced dim (no
-// reduction linalg.generic accumulating in memory); sums are `reassoc`.
+// Static f32 softmax/log_softmax/layer_norm over the last axis call the
+// runtime's row kernels (norm-kernel-calls.mlir); f16 keeps the linalg
+// path, computed in f32. Static shapes: max and exp-sum are tensor.generate
+// over the kept dims with the accumulator carried by an scf.for over the
+// reduced dim (no reduction linalg.generic accumulating in memory); sums
+// are `reassoc`.
 // CHECK-LABEL: func.func @softmax
-// CHECK-SAME: (%[[X:.+]]: tensor<2x5xf32>)
+// CHECK-SAME: (%[[X:.+]]: tensor<2x5xf16>)
+// CHECK-NOT: call
 // CHECK: %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK: %[[MAX:.+]] = tensor.generate
 // CHECK-NEXT: ^bb0(%[[I:.+]]: index):
 // CHECK: %[[C5:.+]] = arith.constant 5 : index
 // CHECK: scf.for %[[J:.+]] = %{{.+}} to %[[C5]] step %{{.+}} iter_args(%[[A:.+]] = %[[NINF]]) -> (f32)
 // CHECK: %[[E:.+]] = tensor.extract %[[X]][%[[I]], %[[J]]]
-// CHECK: arith.maximumf %[[E]], %[[A]]
+// CHECK: %[[EF:.+]] = arith.extf %[[E]] : f16 to f32
+// CHECK: arith.maximumf %[[EF]], %[[A]]
 // CHECK: } : tensor<2xf32>
 // CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK: %[[SUM:.+]] = tensor.generate
@@ -27,10 +32,11 @@
 // CHECK-SAME: ins(%[[X]], %[[MAX]], %[[SUM]] :
 // CHECK: %[[D:.+]] = arith.subf
 // CHECK: %[[E2:.+]] = math.exp %[[D]]
-// CHECK: arith.divf %[[E2]]
-func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
-  %0 = sparq.softmax %x {axis = 1 : i64} : tensor<2x5xf32> -> tensor<2x5xf32>
-  return %0 : tensor<2x5xf32>
+// CHECK: %[[Q:.+]] = arith.divf %[[E2]]
+// CHECK: arith.truncf %[[Q]] : f32 to f16
+func.func @softmax(%x: tensor<2x5xf16>) -> tensor<2x5xf16> {
+  %0 = sparq.softmax %x {axis = 1 : i64} : tensor<2x5xf16> -> tensor<2x5xf16>
+  return %0 : tensor<2x5xf16>
 }
 
 // A leading axis keeps reduction generics: their inner loop runs over the
@@ -55,13 +61,13 @@ func.func @softmax_axis0(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
 // CHECK-LABEL: func.func @log_softmax
 // CHECK: %[[L:.+]] = math.log
 // CHECK: arith.subf %{{.+}}, %[[L]]
-func.func @log_softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
-  %0 = sparq.log_softmax %x : tensor<2x5xf32> -> tensor<2x5xf32>
-  return %0 : tensor<2x5xf32>
+func.func @log_softmax(%x: tensor<2x5xf16>) -> tensor<2x5xf16> {
+  %0 = sparq.log_softmax %x : tensor<2x5xf16> -> tensor<2x5xf16>
+  return %0 : tensor<2x5xf16>
 }
 
 // CHECK-LABEL: func.func @layer_norm
-// CHECK-SAME: (%[[X:.+]]: tensor<2x3x4xf32>, %[[S:.+]]: tensor<4xf32>, %[[B:.+]]: tensor<4xf32>)
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3x4xf16>, %[[S:.+]]: tensor<4xf16>, %[[B:.+]]: tensor<4xf16>)
 // CHECK: %[[SUM:.+]] = tensor.generate
 // CHECK: scf.for
 // CHECK: arith.addf %{{.+}}, %{{.+}} fastmath<reassoc> : f32
@@ -77,9 +83,9 @@ func.func @log_softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[X]], %[[SUM]], %[[SQ]], %[[S]], %[[B]] :
 // CHECK: math.sqrt
-func.func @layer_norm(%x: tensor<2x3x4xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<2x3x4xf32> {
-  %0 = sparq.layer_norm %x, %s, %b {axis = -1 : i64} : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
-  return %0 : tensor<2x3x4xf32>
+func.func @layer_norm(%x: tensor<2x3x4xf16>, %s: tensor<4xf16>, %b: tensor<4xf16>) -> tensor<2x3x4xf16> {
+  %0 = sparq.layer_norm %x, %s, %b {axis = -1 : i64} : (tensor<2x3x4xf16>, tensor<4xf16>, tensor<4xf16>) -> tensor<2x3x4xf16>
+  return %0 : tensor<2x3x4xf16>
 }
 
 // Two normalized dims: a nest of two loops inside a generate over dim 0.

@@ -7,6 +7,10 @@
 // kernel op becomes one microkernel call, so the fused ops never round-trip
 // through memory.
 //
+// It also recognizes two decompositions exporters write for ops the kernels
+// or the runtime implement directly: GELU (absorbed into the epilogue) and
+// LayerNorm over the last axis (sparq.layer_norm, one runtime row kernel).
+//
 //===----------------------------------------------------------------------===//
 
 #include "sparq/Dialect/Sparq/Transforms/Passes.h"
@@ -349,6 +353,164 @@ struct RecognizeGelu : OpRewritePattern<MulOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// LayerNorm recognition
+//===----------------------------------------------------------------------===//
+
+/// Whether every use of `v` is an operand of one of `users`.
+bool onlyUsedBy(Value v, ArrayRef<Operation *> users) {
+  return llvm::all_of(v.getUses(), [&](OpOperand &use) {
+    return llvm::is_contained(users, use.getOwner());
+  });
+}
+
+/// A keepdims mean over the last axis only, with a single use.
+ReduceMeanOp lastAxisMean(Value v) {
+  auto mean = v.getDefiningOp<ReduceMeanOp>();
+  if (!mean || !mean->hasOneUse() || !mean.getKeepdims())
+    return {};
+  int64_t rank = typeOf(mean.getInput()).getRank();
+  ArrayRef<int64_t> axes = mean.getAxes();
+  if (rank == 0 || axes.size() != 1 || axes[0] != rank - 1)
+    return {};
+  return mean;
+}
+
+/// A constant of n f32 values laid out along the last dim ([n] or
+/// [1, ..., 1, n]) in a result of rank `rank`.
+bool isLastDimVectorConstant(Value v, int64_t n, int64_t rank) {
+  return matchPattern(v, m_Constant()) && typeOf(v).getElementType().isF32() &&
+         vectorAlongDim(v, 0, rank) == n;
+}
+
+/// LayerNorm as torch (opset < 17) and Hugging Face exporters decompose it:
+///   mean = ReduceMean(x, last axis); d = x - mean
+///   var = ReduceMean(Pow(d, 2) or d * d, last axis)
+///   y = d / Sqrt(var + eps), or d * Reciprocal(Sqrt(var + eps))
+///   then optionally y * gamma and + beta (constants along the last axis)
+/// becomes sparq.layer_norm(x, gamma or ones, beta) with axis -1. Every
+/// intermediate must have only its use inside the pattern and eps must be
+/// a one-element constant. Rooted at the division (or the multiply by the
+/// reciprocal).
+template <typename RootOp>
+struct RecognizeLayerNorm : OpRewritePattern<RootOp> {
+  using OpRewritePattern<RootOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RootOp root,
+                                PatternRewriter &rewriter) const override {
+    // The chain, from the root up; erased in this order after the rewrite.
+    SmallVector<Operation *, 10> chain;
+    Value centered, denominator;
+    if constexpr (std::is_same_v<RootOp, DivOp>) {
+      centered = root.getLhs();
+      denominator = root.getRhs();
+    } else {
+      for (auto [c, r] : {std::pair(root.getLhs(), root.getRhs()),
+                          std::pair(root.getRhs(), root.getLhs())}) {
+        auto recip = r.template getDefiningOp<ReciprocalOp>();
+        if (recip && recip->hasOneUse() && c != r) {
+          centered = c;
+          denominator = recip.getInput();
+          chain.push_back(recip);
+          break;
+        }
+      }
+      if (!denominator)
+        return rewriter.notifyMatchFailure(root, "no reciprocal factor");
+    }
+    auto sqrt = denominator.getDefiningOp<SqrtOp>();
+    if (!sqrt || !sqrt->hasOneUse())
+      return rewriter.notifyMatchFailure(root, "no sqrt denominator");
+    auto addEps = sqrt.getInput().getDefiningOp<AddOp>();
+    if (!addEps || !addEps->hasOneUse())
+      return rewriter.notifyMatchFailure(root, "no + eps");
+    std::optional<double> eps;
+    ReduceMeanOp variance;
+    for (auto [v, e] : {std::pair(addEps.getLhs(), addEps.getRhs()),
+                        std::pair(addEps.getRhs(), addEps.getLhs())}) {
+      if (typeOf(e).getNumElements() != 1)
+        continue;
+      if ((eps = splatConstant(e)) && (variance = lastAxisMean(v)))
+        break;
+    }
+    if (!eps || !variance)
+      return rewriter.notifyMatchFailure(root,
+                                         "not mean(...) + constant eps");
+    // The square of d: Pow(d, 2) or d * d.
+    Operation *square = variance.getInput().getDefiningOp();
+    if (!square || !square->hasOneUse())
+      return failure();
+    if (auto pow = dyn_cast<PowOp>(square)) {
+      if (pow.getLhs() != centered || !near(splatConstant(pow.getRhs()), 2.0))
+        return failure();
+    } else if (auto mul = dyn_cast<MulOp>(square)) {
+      if (mul.getLhs() != centered || mul.getRhs() != centered)
+        return failure();
+    } else {
+      return failure();
+    }
+    auto sub = centered.getDefiningOp<SubOp>();
+    ReduceMeanOp mean = sub ? lastAxisMean(sub.getRhs()) : ReduceMeanOp();
+    if (!mean || mean.getInput() != sub.getLhs())
+      return rewriter.notifyMatchFailure(root, "not x - mean(x)");
+    if (!onlyUsedBy(centered, {square, root}))
+      return rewriter.notifyMatchFailure(root, "x - mean has other users");
+    Value x = sub.getLhs();
+    auto type = typeOf(x);
+    int64_t rank = type.getRank();
+    int64_t n = type.getDimSize(rank - 1);
+    if (!type.getElementType().isF32() || ShapedType::isDynamic(n) ||
+        typeOf(centered) != type || root.getType() != type)
+      return rewriter.notifyMatchFailure(root, "shapes change in the chain");
+    chain.append({sqrt, addEps, variance, square, sub, mean});
+
+    // Trailing affine: * gamma, then + beta, each the single user.
+    SmallVector<Operation *, 3> tail = {root};
+    Value gamma, beta;
+    auto absorb = [&](auto opTag) -> Value {
+      using Op = decltype(opTag);
+      Operation *last = tail.back();
+      if (!last->hasOneUse())
+        return {};
+      auto user = dyn_cast<Op>(*last->getUsers().begin());
+      if (!user || user.getType() != type)
+        return {};
+      Value v = last->getResult(0);
+      Value other = user.getLhs() == v ? user.getRhs() : user.getLhs();
+      if (other == v || !isLastDimVectorConstant(other, n, rank))
+        return {};
+      tail.push_back(user);
+      return other;
+    };
+    gamma = absorb(MulOp());
+    beta = absorb(AddOp());
+
+    Operation *last = tail.back();
+    rewriter.setInsertionPoint(last);
+    Location loc = root.getLoc();
+    Value scale =
+        gamma ? asVector(rewriter, loc, gamma, n)
+              : ConstantOp::create(
+                    rewriter, loc,
+                    DenseElementsAttr::get(
+                        RankedTensorType::get({n}, rewriter.getF32Type()),
+                        1.0f));
+    Value bias = beta ? asVector(rewriter, loc, beta, n) : Value();
+    Value layerNorm = LayerNormOp::create(
+        rewriter, last->getLoc(), type, x, scale, bias,
+        rewriter.getI64IntegerAttr(-1),
+        rewriter.getF32FloatAttr(static_cast<float>(*eps)));
+    rewriter.replaceOp(last, layerNorm);
+    // What is left of the chain is dead; erase users first.
+    tail.pop_back();
+    for (Operation *op : llvm::reverse(tail))
+      rewriter.eraseOp(op);
+    for (Operation *op : chain)
+      rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 /// Maps an activation op to the epilogue kind, reading its parameters.
 std::optional<Activation> activationOf(Operation *op, float &alpha,
                                        float &beta) {
@@ -420,7 +582,8 @@ struct SparqFuseEpiloguesPass
                  FuseBiasOrResidual<FusedConvOp>,
                  FuseBiasOrResidual<FusedMatMulOp>,
                  FuseActivation<FusedConvOp>, FuseActivation<FusedMatMulOp>,
-                 RecognizeGelu>(context);
+                 RecognizeGelu, RecognizeLayerNorm<DivOp>,
+                 RecognizeLayerNorm<MulOp>>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
