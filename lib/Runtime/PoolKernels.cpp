@@ -13,8 +13,9 @@
 // ISA implements (plus the stride-2 deinterleave). The AVX2 path finishes
 // a row whose length is not a multiple of the vector width with one
 // overlapping vector (source and destination never alias), so short rows
-// cost no scalar tail. Work is split over (image, channel) planes and, when
-// there are few planes, bands of output rows.
+// cost no scalar tail. Rows go in batches of 8, pass by pass (poolBand says
+// why). Work is split over (image, channel) planes and, when there are few
+// planes, bands of output rows.
 //
 // Float max propagates NaN, as arith.maximumf in the generated code does;
 // the sign of a zero maximum of -0 and +0 is unspecified.
