@@ -200,3 +200,22 @@ func.func @gamma_not_constant(%x: tensor<4x16xf32>, %g: tensor<16xf32>) -> tenso
   %7 = sparq.mul %6, %g : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   return %7 : tensor<4x16xf32>
 }
+
+// A dynamic leading dim is fine: only the normalized (last) dim must be
+// static.
+// CHECK-LABEL: func @dynamic_batch
+// CHECK-SAME: (%[[X:.+]]: tensor<?x4x8xf32>)
+// CHECK: %[[LN:.+]] = sparq.layer_norm %[[X]], %{{.+}} : (tensor<?x4x8xf32>, tensor<8xf32>) -> tensor<?x4x8xf32>
+// CHECK: return %[[LN]]
+func.func @dynamic_batch(%x: tensor<?x4x8xf32>) -> tensor<?x4x8xf32> {
+  %two = sparq.constant dense<2.0> : tensor<f32>
+  %eps = sparq.constant dense<1.0e-5> : tensor<f32>
+  %0 = sparq.reduce_mean %x {axes = array<i64: 2>} : tensor<?x4x8xf32> -> tensor<?x4x1xf32>
+  %1 = sparq.sub %x, %0 : (tensor<?x4x8xf32>, tensor<?x4x1xf32>) -> tensor<?x4x8xf32>
+  %2 = sparq.pow %1, %two : (tensor<?x4x8xf32>, tensor<f32>) -> tensor<?x4x8xf32>
+  %3 = sparq.reduce_mean %2 {axes = array<i64: 2>} : tensor<?x4x8xf32> -> tensor<?x4x1xf32>
+  %4 = sparq.add %eps, %3 : (tensor<f32>, tensor<?x4x1xf32>) -> tensor<?x4x1xf32>
+  %5 = sparq.sqrt %4 : tensor<?x4x1xf32> -> tensor<?x4x1xf32>
+  %6 = sparq.div %1, %5 : (tensor<?x4x8xf32>, tensor<?x4x1xf32>) -> tensor<?x4x8xf32>
+  return %6 : tensor<?x4x8xf32>
+}

@@ -428,7 +428,7 @@ struct RecognizeLayerNorm : OpRewritePattern<RootOp> {
     ReduceMeanOp variance;
     for (auto [v, e] : {std::pair(addEps.getLhs(), addEps.getRhs()),
                         std::pair(addEps.getRhs(), addEps.getLhs())}) {
-      if (typeOf(e).getNumElements() != 1)
+      if (!typeOf(e).hasStaticShape() || typeOf(e).getNumElements() != 1)
         continue;
       if ((eps = splatConstant(e)) && (variance = lastAxisMean(v)))
         break;
