@@ -444,6 +444,35 @@ def Sparq_FusedMatMulOp : Sparq_InferredOp<"fused_matmul", "inferFusedMatMul",
                        "functional-type(operands, results)";
 }
 
+def Sparq_AttentionOp : Sparq_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+  let summary = "scaled dot-product attention over heads, fused";
+  let description = [{
+    Multi-head attention in the layout the projections produce, so that no
+    head transpose is materialized: `query` is [B, S, H, D], `key` and
+    `value` are [B, T, H, D], the result is [B, S, H, D]. For each batch b
+    and head h:
+      scores[s, t] = scale * sum_d query[b, s, h, d] * key[b, t, h, d]
+      scores[s, t] += add_mask[b, h, s, t]                 (when given)
+      scores[s, t] = fill_mask[b, h, s, t] ? fill : scores  (when given)
+      result[b, s, h, :] = sum_t softmax_t(scores[s, :])[t] * value[b, t, h, :]
+    Both masks are rank 4 with every dim 1 (broadcast) or the full size;
+    `add_mask` is f32, `fill_mask` i1. Formed by sparq-fuse-attention from the
+    transpose / matmul / scale / mask / softmax / matmul / transpose chain
+    that exporters write.
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       AnyRankedTensor:$value,
+                       Optional<AnyRankedTensor>:$add_mask,
+                       Optional<AnyRankedTensor>:$fill_mask,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<F32Attr, "0.0">:$fill);
+  let results = (outs AnyRankedTensor:$result);
+  let hasVerifier = 1;
+  let assemblyFormat = "$query `,` $key `,` $value (`add_mask` $add_mask^)? "
+                       "(`fill_mask` $fill_mask^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 def Sparq_SparseMatMulOp : Sparq_Op<"sparse_matmul",
                                      [Pure, AttrSizedOperandSegments]> {
   let summary = "matrix product with a packed sparse weight and a fused epilogue";

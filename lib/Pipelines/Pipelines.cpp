@@ -27,6 +27,7 @@ void sparq::buildGraphPipeline(OpPassManager &pm,
   if (options.fuse) {
     pm.addNestedPass<func::FuncOp>(createSparqFoldBatchNormPass());
     pm.addNestedPass<func::FuncOp>(createSparqFuseEpiloguesPass());
+    pm.addNestedPass<func::FuncOp>(createSparqFuseAttentionPass());
   }
   if (!options.quantize.empty()) {
     SparqQuantizePassOptions quantize;
@@ -61,14 +62,12 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // CSE merges the pointer chains through which runtime calls read their
+  // tensor operands; each call gets its own again, so that One-Shot
+  // Bufferize sees every read where its call is.
+  pm.addNestedPass<func::FuncOp>(createSparqLocalizeCallOperandsPass());
 
-  // No CSE before bufferization: it would merge the to_buffer ops through
-  // which runtime calls read their tensor operands (and the tensor.empty
-  // destinations of the generics), so a call reading a tensor that an
-  // earlier call also read would take its pointer from that earlier
-  // to_buffer, and One-Shot Bufferize, which sees no later read, could let
-  // a generic write over the buffer in place before the call runs. After
-  // bufferization buffers are explicit and PlanMemory follows every pointer.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -79,7 +78,6 @@ void sparq::buildCpuLoweringPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
 
   SparqPlanMemoryPassOptions plan;
   plan.entryName = options.entry;

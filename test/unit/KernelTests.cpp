@@ -376,6 +376,87 @@ void testParallelFor(sparq_model *model, int threads) {
 
 } // namespace
 
+/// sparq_uk_attention_f32 against attention written here in double:
+/// scores = scale * q.k (+ add mask) (masked fill), softmax over the keys,
+/// times v; shapes with D a multiple of 8 (the vector path) and not (the
+/// scalar path), S and T not multiples of the kernel's blocks, and masks
+/// broadcast along different dims.
+void testAttention(sparq_model *ctx, int threads) {
+  struct Case {
+    int64_t B, S, T, H, D;
+    int maskKind; // 0 none, 1 add [B,1,1,T], 2 fill [1,1,S,T], 3 both
+  };
+  const Case cases[] = {{1, 16, 16, 2, 8, 1},  {1, 13, 21, 3, 16, 0},
+                        {2, 7, 7, 2, 64, 2},   {1, 128, 128, 4, 64, 1},
+                        {2, 9, 30, 1, 12, 3},  {1, 1, 5, 2, 24, 3},
+                        {1, 33, 17, 2, 40, 2}, {1, 6, 48, 1, 7, 1}};
+  int index = 0;
+  for (const Case &c : cases) {
+    const int64_t qn = c.B * c.S * c.H * c.D, kn = c.B * c.T * c.H * c.D;
+    std::vector<float> q(qn), k(kn), v(kn), y(qn, 7.0f);
+    fillRandom(q, 100 + index);
+    fillRandom(k, 200 + index);
+    fillRandom(v, 300 + index);
+    for (float &x : q)
+      x *= 3.0f; // spread the softmax
+    const bool hasAdd = c.maskKind & 1, hasFill = c.maskKind & 2;
+    std::vector<float> add(c.B * c.T);
+    fillRandom(add, 400 + index);
+    std::vector<uint8_t> fill(c.S * c.T);
+    for (int64_t s = 0; s < c.S; ++s)
+      for (int64_t t = 0; t < c.T; ++t)
+        fill[s * c.T + t] = t > s + 2 ? 1 : 0; // causal-like, never a full row
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));
+    const float fillValue = -1.0e4f;
+    sparq_uk_attention_f32(ctx, q.data(), k.data(), v.data(), y.data(), c.B,
+                           c.S, c.T, c.H, c.D, scale,
+                           hasAdd ? add.data() : nullptr, c.T, 0, 0, 1,
+                           hasFill ? fill.data() : nullptr, 0, 0, c.T, 1,
+                           fillValue);
+    std::vector<double> ref(qn), mag(qn);
+    std::vector<double> p(c.T);
+    for (int64_t b = 0; b < c.B; ++b)
+      for (int64_t h = 0; h < c.H; ++h)
+        for (int64_t s = 0; s < c.S; ++s) {
+          const float *qr = &q[((b * c.S + s) * c.H + h) * c.D];
+          double mx = -1e300;
+          for (int64_t t = 0; t < c.T; ++t) {
+            const float *kr = &k[((b * c.T + t) * c.H + h) * c.D];
+            double dot = 0;
+            for (int64_t d = 0; d < c.D; ++d)
+              dot += double(qr[d]) * double(kr[d]);
+            double sc = dot * scale;
+            if (hasAdd)
+              sc += add[b * c.T + t];
+            if (hasFill && fill[s * c.T + t])
+              sc = fillValue;
+            p[t] = sc;
+            mx = std::max(mx, sc);
+          }
+          double sum = 0;
+          for (int64_t t = 0; t < c.T; ++t)
+            sum += p[t] = std::exp(p[t] - mx);
+          for (int64_t d = 0; d < c.D; ++d) {
+            double acc = 0, m = 0;
+            for (int64_t t = 0; t < c.T; ++t) {
+              double vv = v[((b * c.T + t) * c.H + h) * c.D + d];
+              acc += p[t] / sum * vv;
+              m += p[t] / sum * std::fabs(vv);
+            }
+            ref[((b * c.S + s) * c.H + h) * c.D + d] = acc;
+            mag[((b * c.S + s) * c.H + h) * c.D + d] = m;
+          }
+        }
+    checkClose(y, ref, mag,
+               "attention t=" + std::to_string(threads) + " case " +
+                   std::to_string(index) + " B" + std::to_string(c.B) + " S" +
+                   std::to_string(c.S) + " T" + std::to_string(c.T) + " H" +
+                   std::to_string(c.H) + " D" + std::to_string(c.D) +
+                   " mask " + std::to_string(c.maskKind));
+    ++index;
+  }
+}
+
 void sparq::unit::runKernelTests(int numThreads) {
   sparq_model *model = createBareModel(numThreads);
   if (!check(model != nullptr, "create bare model"))
@@ -387,6 +468,7 @@ void sparq::unit::runKernelTests(int numThreads) {
   testMatmulBatches(model, numThreads);
   testNarrowTailGemms(model, numThreads);
   testSmallMGemms(model, numThreads);
+  testAttention(model, numThreads);
   sparq_model_destroy(model);
   testWeightCache(numThreads);
   if (numThreads == 1) {

@@ -357,6 +357,20 @@ SPARQ_API void sparq_uk_qadd_i8(void *ctx, const void *A, const void *B,
                                 float yScale, int64_t yZero, int64_t qmin,
                                 int64_t qmax);
 
+/* Multi-head scaled dot-product attention (sparq.attention), f32: Q and Y
+ * [B,S,H,D], K and V [B,T,H,D], row-major. For each b, h and query s, with
+ * score[t] = scale * <Q[b,s,h,:], K[b,t,h,:]>, then score[t] +=
+ * addMask[b*amB + h*amH + s*amS + t*amT] when addMask is not NULL, then
+ * score[t] = fill where fillMask[b*fmB + h*fmH + s*fmS + t*fmT] != 0 when
+ * fillMask is not NULL (a stride 0 broadcasts that dim):
+ *   Y[b,s,h,:] = sum_t softmax(score)[t] * V[b,t,h,:]. */
+SPARQ_API void sparq_uk_attention_f32(
+    void *ctx, const float *Q, const float *K, const float *V, float *Y,
+    int64_t B, int64_t S, int64_t T, int64_t H, int64_t D, float scale,
+    const float *addMask, int64_t amB, int64_t amH, int64_t amS, int64_t amT,
+    const uint8_t *fillMask, int64_t fmB, int64_t fmH, int64_t fmS,
+    int64_t fmT, float fill);
+
 /* Weight-only low-bit matmul (com.microsoft MatMulNBits layout):
  * Y[M,N] = act(X[M,K] * dequant(W)^T + bias). bits is 4 or 8. blockSize is
  * any positive even number (blockSize >= K: one block per row, i.e.

@@ -2,7 +2,7 @@
 //
 // sparq.fused_matmul and sparq.fused_conv on f32 become calls to the
 // runtime's packed, threaded microkernels (sparq_uk_matmul_f32,
-// sparq_uk_conv2d_f32). Operands cross into memrefs with
+// sparq_uk_conv2d_f32), sparq.attention a call to sparq_uk_attention_f32. Operands cross into memrefs with
 // bufferization.to_buffer (identity layout, so they are contiguous
 // row-major), the result is a fresh 64-byte aligned memref.alloc turned back
 // into a tensor with bufferization.to_tensor restrict writable.
@@ -28,6 +28,7 @@ constexpr StringLiteral kMatmulFn = "sparq_uk_matmul_f32";
 constexpr StringLiteral kConvFn = "sparq_uk_conv2d_f32";
 constexpr StringLiteral kSparseMatmulFn = "sparq_uk_sparse_matmul_f32";
 constexpr StringLiteral kSparseConvFn = "sparq_uk_sparse_conv2d_f32";
+constexpr StringLiteral kAttentionFn = "sparq_uk_attention_f32";
 
 struct FusedMatMulCall : OpConversionPattern<FusedMatMulOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -200,10 +201,68 @@ struct SparseConvCall : OpConversionPattern<SparseConvOp> {
 
 } // namespace
 
+/// sparq.attention: q, k, v and the result in place ([B,S,H,D] /
+/// [B,T,H,D]); each mask crosses with its four element strides over the
+/// scores' [B, H, S, T] dims, 0 where it broadcasts.
+struct AttentionCall : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = convertTensorType(*getTypeConverter(), op.getType());
+    auto q = cast<RankedTensorType>(op.getQuery().getType());
+    auto k = cast<RankedTensorType>(op.getKey().getType());
+    KernelCallBuilder kb(rewriter, op);
+    auto maskArgs = [&](Value mask, SmallVector<Value> &args) {
+      if (!mask) {
+        args.push_back(kb.null());
+        for (int i = 0; i < 4; ++i)
+          args.push_back(kb.i64(0));
+        return;
+      }
+      ArrayRef<int64_t> shape =
+          cast<RankedTensorType>(mask.getType()).getShape();
+      args.push_back(kb.pointerTo(mask));
+      int64_t stride = 1;
+      SmallVector<int64_t, 4> strides(4);
+      for (int i = 3; i >= 0; --i) {
+        strides[i] = shape[i] == 1 ? 0 : stride;
+        stride *= shape[i];
+      }
+      for (int64_t st : strides)
+        args.push_back(kb.i64(st));
+    };
+    Value ctx = kb.context();
+    Value pq = kb.pointerTo(adaptor.getQuery());
+    Value pk = kb.pointerTo(adaptor.getKey());
+    Value pv = kb.pointerTo(adaptor.getValue());
+    Value out = kb.allocResult(type);
+    SmallVector<Value> args{ctx,
+                            pq,
+                            pk,
+                            pv,
+                            kb.pointerToBuffer(out),
+                            kb.i64(q.getDimSize(0)),
+                            kb.i64(q.getDimSize(1)),
+                            kb.i64(k.getDimSize(1)),
+                            kb.i64(q.getDimSize(2)),
+                            kb.i64(q.getDimSize(3)),
+                            kb.f32(op.getScale().convertToFloat())};
+    maskArgs(adaptor.getAddMask(), args);
+    maskArgs(adaptor.getFillMask(), args);
+    args.push_back(kb.f32(op.getFill().convertToFloat()));
+    kb.call(kAttentionFn, args);
+    rewriter.replaceOp(op, kb.toTensor(out, type));
+    return success();
+  }
+};
+
 void lowering::populateKernelCallPatterns(TypeConverter &typeConverter,
                                           RewritePatternSet &patterns) {
   patterns
-      .add<FusedMatMulCall, FusedConvCall, SparseMatMulCall, SparseConvCall>(
+      .add<FusedMatMulCall, FusedConvCall, SparseMatMulCall, SparseConvCall,
+           AttentionCall>(
           typeConverter, patterns.getContext());
 }
 

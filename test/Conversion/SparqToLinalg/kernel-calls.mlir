@@ -41,3 +41,49 @@ func.func @conv_residual(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %r: t
   %0 = sparq.fused_conv %x, %w residual %r {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, activation = #sparq.activation<relu>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
 }
+
+// sparq.attention: B, S, T, H, D, the scale, then each mask as a pointer
+// and its strides over the scores' [B, H, S, T] (0 = broadcast; no add mask
+// here: null and zeros), then the fill value.
+// CHECK-LABEL: func.func @attention_fill_mask
+// CHECK: %[[ALLOC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4x16xf32>
+// CHECK: llvm.inttoptr
+// CHECK-NEXT: arith.constant 2 : i64
+// CHECK-NEXT: arith.constant 8 : i64
+// CHECK-NEXT: arith.constant 8 : i64
+// CHECK-NEXT: arith.constant 4 : i64
+// CHECK-NEXT: arith.constant 16 : i64
+// CHECK-NEXT: arith.constant 1.250000e-01 : f32
+// CHECK-NEXT: llvm.mlir.zero
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: bufferization.to_buffer %arg3 read_only : tensor<1x1x8x8xi1>
+// CHECK: llvm.inttoptr
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 8 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: arith.constant -1.000000e+04 : f32
+// CHECK-NEXT: call @sparq_uk_attention_f32(
+// CHECK-NEXT: bufferization.to_tensor %[[ALLOC]] restrict writable
+func.func @attention_fill_mask(%q: tensor<2x8x4x16xf32>, %k: tensor<2x8x4x16xf32>, %v: tensor<2x8x4x16xf32>, %causal: tensor<1x1x8x8xi1>) -> tensor<2x8x4x16xf32> {
+  %0 = sparq.attention %q, %k, %v fill_mask %causal {fill = -1.0e4 : f32, scale = 0.125 : f32} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<1x1x8x8xi1>) -> tensor<2x8x4x16xf32>
+  return %0 : tensor<2x8x4x16xf32>
+}
+
+// An additive [B, 1, 1, T] mask: strides (T, 0, 0, 1).
+// CHECK-LABEL: func.func @attention_add_mask
+// CHECK: bufferization.to_buffer %arg3 read_only : tensor<2x1x1x8xf32>
+// CHECK: llvm.inttoptr
+// CHECK-NEXT: arith.constant 8 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 0 : i64
+// CHECK-NEXT: arith.constant 1 : i64
+// CHECK-NEXT: llvm.mlir.zero
+// CHECK: call @sparq_uk_attention_f32(
+func.func @attention_add_mask(%q: tensor<2x8x4x16xf32>, %k: tensor<2x8x4x16xf32>, %v: tensor<2x8x4x16xf32>, %mask: tensor<2x1x1x8xf32>) -> tensor<2x8x4x16xf32> {
+  %0 = sparq.attention %q, %k, %v add_mask %mask {scale = 0.125 : f32} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x1x1x8xf32>) -> tensor<2x8x4x16xf32>
+  return %0 : tensor<2x8x4x16xf32>
+}

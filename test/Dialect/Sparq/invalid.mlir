@@ -175,3 +175,19 @@ func.func @sparse_matmul_blob(%x: tensor<2x8xf32>, %blob: tensor<64xf32>) {
       : (tensor<2x8xf32>, tensor<64xf32>) -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x8x2x16xf32>, %k: tensor<1x8x4x16xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error@+1 {{query [B, S, H, D] and key [B, T, H, D] disagree: [1,8,2,16] and [1,8,4,16]}}
+  %0 = sparq.attention %q, %k, %k {scale = 1.0 : f32} : (tensor<1x8x2x16xf32>, tensor<1x8x4x16xf32>, tensor<1x8x4x16xf32>) -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x8x2x16xf32>, %m: tensor<1x2x8x4xf32>) -> tensor<1x8x2x16xf32> {
+  // expected-error@+1 {{add_mask must be rank 4 and broadcast to [1,2,8,8], got [1,2,8,4]}}
+  %0 = sparq.attention %q, %q, %q add_mask %m {scale = 1.0 : f32} : (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>, tensor<1x2x8x4xf32>) -> tensor<1x8x2x16xf32>
+  return %0 : tensor<1x8x2x16xf32>
+}

@@ -693,6 +693,45 @@ LogicalResult LayerNormOp::verify() {
   return verifyAxis(*this, getAxis(), rankedType(getInput()).getRank());
 }
 
+LogicalResult AttentionOp::verify() {
+  auto q = rankedType(getQuery()), k = rankedType(getKey()),
+       v = rankedType(getValue()), out = rankedType(getResult());
+  for (auto t : {q, k, v, out})
+    if (t.getRank() != 4 || !t.hasStaticShape() || !t.getElementType().isF32())
+      return emitOpError("query, key, value and result must be static rank-4 "
+                         "f32 tensors");
+  if (k.getShape() != v.getShape())
+    return emitOpError("key and value must have one shape, got ")
+           << shapeStr(k.getShape()) << " and " << shapeStr(v.getShape());
+  if (q.getDimSize(0) != k.getDimSize(0) || q.getDimSize(2) != k.getDimSize(2) ||
+      q.getDimSize(3) != k.getDimSize(3))
+    return emitOpError("query [B, S, H, D] and key [B, T, H, D] disagree: ")
+           << shapeStr(q.getShape()) << " and " << shapeStr(k.getShape());
+  if (out.getShape() != q.getShape())
+    return emitOpError("result must have the query's shape");
+  // The scores are [B, H, S, T]; each mask dim is 1 or that size.
+  const int64_t full[4] = {q.getDimSize(0), q.getDimSize(2), q.getDimSize(1),
+                           k.getDimSize(1)};
+  for (auto [mask, what] : {std::pair(getAddMask(), "add_mask"),
+                            std::pair(getFillMask(), "fill_mask")}) {
+    if (!mask)
+      continue;
+    auto m = rankedType(mask);
+    bool ok = m.getRank() == 4 && m.hasStaticShape();
+    for (int64_t i = 0; ok && i < 4; ++i)
+      ok = m.getDimSize(i) == 1 || m.getDimSize(i) == full[i];
+    if (!ok)
+      return emitOpError() << what << " must be rank 4 and broadcast to "
+                           << shapeStr(full) << ", got "
+                           << shapeStr(m.getShape());
+  }
+  if (getAddMask() && !rankedType(getAddMask()).getElementType().isF32())
+    return emitOpError("add_mask must be f32");
+  if (getFillMask() && !rankedType(getFillMask()).getElementType().isInteger(1))
+    return emitOpError("fill_mask must be i1");
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), rankedType(getInput()).getRank());
 }

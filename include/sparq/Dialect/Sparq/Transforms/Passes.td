@@ -33,6 +33,35 @@ def SparqFuseEpiloguesPass : Pass<"sparq-fuse-epilogues", "::mlir::func::FuncOp"
   let dependentDialects = ["::sparq::SparqDialect"];
 }
 
+def SparqFuseAttentionPass : Pass<"sparq-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Fuse multi-head scaled dot-product attention into one op";
+  let description = [{
+    Replaces the head-split transposes, q x k^T, scale, additive mask,
+    masked fill, softmax, x v and head-merge transpose that exporters write
+    with one `sparq.attention` on the projections' [B, S, H, D] tensors,
+    when every intermediate has no other use. Runs after
+    sparq-fuse-epilogues (the matmuls are plain sparq.fused_matmul ops).
+  }];
+  let dependentDialects = ["::sparq::SparqDialect"];
+}
+
+def SparqLocalizeCallOperandsPass
+    : Pass<"sparq-localize-call-operands", "::mlir::func::FuncOp"> {
+  let summary = "Give each runtime call its own to_buffer of a shared operand";
+  let description = [{
+    After CSE, calls that read the same tensor share one to_buffer ->
+    extract_aligned_pointer_as_index -> index_cast -> inttoptr chain, so
+    One-Shot Bufferize would see the read only at the first call. This
+    pass gives every call operand its own copy of the chain right before
+    the call (erasing the originals), so each read is where its call is.
+    Run right before bufferization.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 def SparqPrunePass : Pass<"sparq-prune", "::mlir::func::FuncOp"> {
   let summary = "Magnitude-prune constant kernel weights at compile time";
   let description = [{

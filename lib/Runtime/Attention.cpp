@@ -1,0 +1,369 @@
+//===- Attention.cpp - Fused multi-head attention (sparq.attention) -------===//
+//
+// sparq_uk_attention_f32: per batch element and head, the scores of a block
+// of query rows against every key, scaled and masked, their softmax, and its
+// product with the values, without materializing the [B, H, S, T] scores
+// or the head transposes. The heads are read in place from the [B, S, H, D]
+// / [B, T, H, D] projections.
+//
+// Per (b, h), the keys are first packed transposed, [D][Tp] with Tp = T
+// rounded up to 16 (zero padded), so that the scores of R query rows are a
+// small register-blocked GEMM over d (R rows x 16 keys of accumulators).
+// The softmax keeps each row's exponentials unnormalized and scales the
+// output rows by 1 / sum at the end. The AVX2+FMA path takes D a multiple
+// of 8; any other shape (or CPU) runs the scalar path, same algorithm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparq/Runtime/sparq_runtime.h"
+
+#include "ActivationsAvx2.h"
+#include "Context.h"
+#include "Model.h"
+#include "ThreadPool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+using namespace sparq::rt;
+
+namespace {
+
+/// Query rows per task block (the score kernel's register rows).
+constexpr int64_t kAttnRows = 6;
+
+struct AttnShape {
+  const float *Q, *K, *V;
+  float *Y;
+  int64_t B, S, T, H, D, Tp;
+  float scale;
+  const float *addMask;
+  int64_t am[4]; // element strides b, h, s, t (0: broadcast)
+  const uint8_t *fillMask;
+  int64_t fm[4];
+  float fill;
+
+  const float *qRow(int64_t b, int64_t s, int64_t h) const {
+    return Q + ((b * S + s) * H + h) * D;
+  }
+  const float *kRow(int64_t b, int64_t t, int64_t h) const {
+    return K + ((b * T + t) * H + h) * D;
+  }
+  const float *vRow(int64_t b, int64_t t, int64_t h) const {
+    return V + ((b * T + t) * H + h) * D;
+  }
+  float *yRow(int64_t b, int64_t s, int64_t h) const {
+    return Y + ((b * S + s) * H + h) * D;
+  }
+};
+
+/// kt[d * Tp + t] = K[b, t, h, d], zero for t >= T.
+void attnPackKeys(const AttnShape &a, int64_t b, int64_t h, float *kt) {
+  for (int64_t t = 0; t < a.T; ++t) {
+    const float *k = a.kRow(b, t, h);
+    for (int64_t d = 0; d < a.D; ++d)
+      kt[d * a.Tp + t] = k[d];
+  }
+  for (int64_t d = 0; d < a.D; ++d)
+    for (int64_t t = a.T; t < a.Tp; ++t)
+      kt[d * a.Tp + t] = 0.0f;
+}
+
+/// Scales and masks row s's raw scores in place (t < T); returns their max.
+float attnMaskRow(const AttnShape &a, int64_t b, int64_t h, int64_t s,
+                  float *sc) {
+  const float *am =
+      a.addMask ? a.addMask + b * a.am[0] + h * a.am[1] + s * a.am[2] : nullptr;
+  const uint8_t *fm = a.fillMask
+                          ? a.fillMask + b * a.fm[0] + h * a.fm[1] + s * a.fm[2]
+                          : nullptr;
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t t = 0; t < a.T; ++t) {
+    float v = sc[t] * a.scale;
+    if (am)
+      v += am[t * a.am[3]];
+    if (fm && fm[t * a.fm[3]])
+      v = a.fill;
+    sc[t] = v;
+    mx = std::max(mx, v);
+  }
+  return mx;
+}
+
+//===----------------------------------------------------------------------===//
+// Scalar path
+//===----------------------------------------------------------------------===//
+
+void attnBlockScalar(const AttnShape &a, int64_t b, int64_t h, int64_t s0,
+                     int64_t rows, const float *kt, float *sc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *q = a.qRow(b, s0 + r, h);
+    float *row = sc + r * a.Tp;
+    for (int64_t t = 0; t < a.T; ++t) {
+      float acc = 0.0f;
+      for (int64_t d = 0; d < a.D; ++d)
+        acc += q[d] * kt[d * a.Tp + t];
+      row[t] = acc;
+    }
+    const float mx = attnMaskRow(a, b, h, s0 + r, row);
+    float sum = 0.0f;
+    for (int64_t t = 0; t < a.T; ++t) {
+      row[t] = std::exp(row[t] - mx);
+      sum += row[t];
+    }
+    const float inv = 1.0f / sum;
+    float *y = a.yRow(b, s0 + r, h);
+    for (int64_t d = 0; d < a.D; ++d)
+      y[d] = 0.0f;
+    for (int64_t t = 0; t < a.T; ++t) {
+      const float p = row[t];
+      const float *v = a.vRow(b, t, h);
+      for (int64_t d = 0; d < a.D; ++d)
+        y[d] += p * v[d];
+    }
+    for (int64_t d = 0; d < a.D; ++d)
+      y[d] *= inv;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// AVX2 + FMA path
+//===----------------------------------------------------------------------===//
+
+#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
+#define SPARQ_ATTN_AVX2 __attribute__((target("avx2,fma")))
+
+/// Raw scores of R query rows x 16 keys [t0, t0 + 16): sc[r * Tp + t].
+template <int R>
+SPARQ_ATTN_AVX2 void attnScoresAvx2(const AttnShape &a, const float *const *q,
+                                    const float *kt, int64_t t0, float *sc) {
+  __m256 lo[R], hi[R];
+  for (int r = 0; r < R; ++r)
+    lo[r] = hi[r] = _mm256_setzero_ps();
+  const float *k = kt + t0;
+  for (int64_t d = 0; d < a.D; ++d, k += a.Tp) {
+    const __m256 k0 = _mm256_loadu_ps(k), k1 = _mm256_loadu_ps(k + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 qb = _mm256_broadcast_ss(q[r] + d);
+      lo[r] = _mm256_fmadd_ps(qb, k0, lo[r]);
+      hi[r] = _mm256_fmadd_ps(qb, k1, hi[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(sc + r * a.Tp + t0, lo[r]);
+    _mm256_storeu_ps(sc + r * a.Tp + t0 + 8, hi[r]);
+  }
+}
+
+/// attnMaskRow, vectorized where the masks are contiguous (or absent)
+/// along t: the same operations per element, so the same bits.
+SPARQ_ATTN_AVX2 float attnMaskRowAvx2(const AttnShape &a, int64_t b, int64_t h,
+                                      int64_t s, float *sc) {
+  const bool addVec = !a.addMask || a.am[3] == 1;
+  const bool fillVec = !a.fillMask || a.fm[3] == 1;
+  if (!addVec || !fillVec)
+    return attnMaskRow(a, b, h, s, sc);
+  const float *am =
+      a.addMask ? a.addMask + b * a.am[0] + h * a.am[1] + s * a.am[2] : nullptr;
+  const uint8_t *fm = a.fillMask
+                          ? a.fillMask + b * a.fm[0] + h * a.fm[1] + s * a.fm[2]
+                          : nullptr;
+  const __m256 scale = _mm256_set1_ps(a.scale), fill = _mm256_set1_ps(a.fill);
+  __m256 mx = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t t = 0;
+  for (; t + 8 <= a.T; t += 8) {
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(sc + t), scale);
+    if (am)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(am + t));
+    if (fm) {
+      const __m256i bytes = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i *>(fm + t)));
+      const __m256 set = _mm256_castsi256_ps(
+          _mm256_cmpgt_epi32(bytes, _mm256_setzero_si256()));
+      v = _mm256_blendv_ps(v, fill, set);
+    }
+    _mm256_storeu_ps(sc + t, v);
+    mx = _mm256_max_ps(mx, v);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, mx);
+  float m = lanes[0];
+  for (int l = 1; l < 8; ++l)
+    m = std::max(m, lanes[l]);
+  for (; t < a.T; ++t) {
+    float v = sc[t] * a.scale;
+    if (am)
+      v += am[t];
+    if (fm && fm[t])
+      v = a.fill;
+    sc[t] = v;
+    m = std::max(m, v);
+  }
+  return m;
+}
+
+/// exp(sc[t] - mx) in place for t < T (0 for T <= t < Tp); returns the sum.
+SPARQ_ATTN_AVX2 float attnExpRowAvx2(float *sc, int64_t T, int64_t Tp,
+                                     float mx) {
+  const __m256 m = _mm256_set1_ps(mx);
+  __m256 sum = _mm256_setzero_ps();
+  int64_t t = 0;
+  for (; t + 8 <= T; t += 8) {
+    const __m256 e = expAvx2(_mm256_sub_ps(_mm256_loadu_ps(sc + t), m));
+    _mm256_storeu_ps(sc + t, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  if (t < T) {
+    alignas(32) float buf[8];
+    const int64_t rem = T - t;
+    for (int64_t l = 0; l < 8; ++l)
+      buf[l] = l < rem ? sc[t + l] : mx - 200.0f;
+    __m256 e = expAvx2(_mm256_sub_ps(_mm256_load_ps(buf), m));
+    // Lanes past T add nothing.
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 live = _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(int(rem)), lane));
+    e = _mm256_and_ps(e, live);
+    _mm256_store_ps(buf, e);
+    for (int64_t l = 0; l < rem; ++l)
+      sc[t + l] = buf[l];
+    sum = _mm256_add_ps(sum, e);
+  }
+  for (int64_t z = T; z < Tp; ++z)
+    sc[z] = 0.0f;
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+         ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+/// y[r][d0 .. d0 + 8 W) = inv[r] * sum_t p[r][t] * V[t][d0 ..].
+template <int R, int W>
+SPARQ_ATTN_AVX2 void attnOutputAvx2(const AttnShape &a, int64_t b, int64_t h,
+                                    const float *p, const float *inv,
+                                    float *const *y, int64_t d0) {
+  __m256 acc[R][W];
+  for (int r = 0; r < R; ++r)
+    for (int w = 0; w < W; ++w)
+      acc[r][w] = _mm256_setzero_ps();
+  const int64_t vStride = a.H * a.D;
+  const float *v = a.vRow(b, 0, h) + d0;
+  for (int64_t t = 0; t < a.T; ++t, v += vStride) {
+    __m256 vv[W];
+    for (int w = 0; w < W; ++w)
+      vv[w] = _mm256_loadu_ps(v + 8 * w);
+    for (int r = 0; r < R; ++r) {
+      const __m256 pb = _mm256_broadcast_ss(p + r * a.Tp + t);
+      for (int w = 0; w < W; ++w)
+        acc[r][w] = _mm256_fmadd_ps(pb, vv[w], acc[r][w]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const __m256 s = _mm256_set1_ps(inv[r]);
+    for (int w = 0; w < W; ++w)
+      _mm256_storeu_ps(y[r] + d0 + 8 * w, _mm256_mul_ps(acc[r][w], s));
+  }
+}
+
+template <int R>
+SPARQ_ATTN_AVX2 void attnBlockAvx2R(const AttnShape &a, int64_t b, int64_t h,
+                                    int64_t s0, const float *kt, float *sc) {
+  const float *q[R];
+  float *y[R];
+  for (int r = 0; r < R; ++r) {
+    q[r] = a.qRow(b, s0 + r, h);
+    y[r] = a.yRow(b, s0 + r, h);
+  }
+  for (int64_t t0 = 0; t0 < a.Tp; t0 += 16)
+    attnScoresAvx2<R>(a, q, kt, t0, sc);
+  float inv[R];
+  for (int r = 0; r < R; ++r) {
+    float *row = sc + r * a.Tp;
+    const float mx = attnMaskRowAvx2(a, b, h, s0 + r, row);
+    inv[r] = 1.0f / attnExpRowAvx2(row, a.T, a.Tp, mx);
+  }
+  int64_t d0 = 0;
+  for (; d0 + 16 <= a.D; d0 += 16)
+    attnOutputAvx2<R, 2>(a, b, h, sc, inv, y, d0);
+  if (d0 < a.D)
+    attnOutputAvx2<R, 1>(a, b, h, sc, inv, y, d0);
+}
+
+void attnBlockAvx2(const AttnShape &a, int64_t b, int64_t h, int64_t s0,
+                   int64_t rows, const float *kt, float *sc) {
+  switch (rows) {
+  case 1: return attnBlockAvx2R<1>(a, b, h, s0, kt, sc);
+  case 2: return attnBlockAvx2R<2>(a, b, h, s0, kt, sc);
+  case 3: return attnBlockAvx2R<3>(a, b, h, s0, kt, sc);
+  case 4: return attnBlockAvx2R<4>(a, b, h, s0, kt, sc);
+  case 5: return attnBlockAvx2R<5>(a, b, h, s0, kt, sc);
+  default: return attnBlockAvx2R<6>(a, b, h, s0, kt, sc);
+  }
+}
+
+bool attnUseAvx2() {
+  static const bool use = [] {
+    const char *force = std::getenv("SPARQ_KERNELS");
+    if (force && std::strcmp(force, "generic") == 0)
+      return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return use;
+}
+#endif
+
+} // namespace
+
+extern "C" SPARQ_API void sparq_uk_attention_f32(
+    void *ctx, const float *Q, const float *K, const float *V, float *Y,
+    int64_t B, int64_t S, int64_t T, int64_t H, int64_t D, float scale,
+    const float *addMask, int64_t amB, int64_t amH, int64_t amS, int64_t amT,
+    const uint8_t *fillMask, int64_t fmB, int64_t fmH, int64_t fmS,
+    int64_t fmT, float fill) {
+  if (!ctx || !Q || !K || !V || !Y || B <= 0 || S <= 0 || T <= 0 || H <= 0 ||
+      D <= 0)
+    return;
+  Context &context = contextFromHandle(ctx);
+  AttnShape a{Q,     K, V, Y, B, S, T, H, D, (T + 15) / 16 * 16, scale,
+              addMask, {amB, amH, amS, amT}, fillMask, {fmB, fmH, fmS, fmT},
+              fill};
+  bool avx2 = false;
+#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
+  avx2 = D % 8 == 0 && attnUseAvx2();
+#endif
+  // Every head's keys, packed transposed, once for all query blocks.
+  const int64_t keyFloats = D * a.Tp;
+  float *kts = context.scratch(ScratchSlot::SharedB,
+                               static_cast<size_t>(B * H * keyFloats));
+  if (!kts)
+    return;
+  context.threads().parallelFor(B * H, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u)
+      attnPackKeys(a, u / H, u % H, kts + u * keyFloats);
+  });
+  const int64_t blocks = (S + kAttnRows - 1) / kAttnRows;
+  context.threads().parallelFor(
+      B * H * blocks, 1, [&](int64_t u0, int64_t u1) {
+        float *sc = context.scratch(ScratchSlot::PackA,
+                                    static_cast<size_t>(kAttnRows * a.Tp));
+        if (!sc)
+          return;
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t bh = u / blocks, blk = u % blocks;
+          const int64_t b = bh / H, h = bh % H, s0 = blk * kAttnRows;
+          const int64_t rows = std::min(kAttnRows, S - s0);
+          const float *kt = kts + bh * keyFloats;
+#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
+          if (avx2) {
+            attnBlockAvx2(a, b, h, s0, rows, kt, sc);
+            continue;
+          }
+#endif
+          attnBlockScalar(a, b, h, s0, rows, kt, sc);
+        }
+      });
+}
