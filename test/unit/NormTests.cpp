@@ -245,7 +245,7 @@ void sparq::unit::runNormTests(int numThreads) {
     sparq_uk_softmax_f32(nullptr, x.data(), y2.data(), 5, 40, 0);
     check(y == y2, "softmax " + tag + " without context");
     if (numThreads == 1)
-      std::printf("norm %s: layer_norm max err %.2e, softmax max err %.2e "
+      std::printf("note: norm %s: layer_norm max err %.2e, softmax max err %.2e "
                   "(relative to |ref| + 1)\n",
                   normIsaName(isa), lnWorst, smWorst);
   }
