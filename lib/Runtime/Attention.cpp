@@ -268,6 +268,48 @@ SPARQ_ATTN_AVX2 void attnOutputAvx2(const AttnShape &a, int64_t b, int64_t h,
   }
 }
 
+/// attnPackKeys with 8 x 8 register transposes (D a multiple of 8).
+SPARQ_ATTN_AVX2 void attnPackKeysAvx2(const AttnShape &a, int64_t b, int64_t h,
+                                      float *kt) {
+  int64_t t = 0;
+  for (; t + 8 <= a.T; t += 8) {
+    const float *k[8];
+    for (int i = 0; i < 8; ++i)
+      k[i] = a.kRow(b, t + i, h);
+    for (int64_t d = 0; d < a.D; d += 8) {
+      __m256 r0 = _mm256_loadu_ps(k[0] + d), r1 = _mm256_loadu_ps(k[1] + d);
+      __m256 r2 = _mm256_loadu_ps(k[2] + d), r3 = _mm256_loadu_ps(k[3] + d);
+      __m256 r4 = _mm256_loadu_ps(k[4] + d), r5 = _mm256_loadu_ps(k[5] + d);
+      __m256 r6 = _mm256_loadu_ps(k[6] + d), r7 = _mm256_loadu_ps(k[7] + d);
+      __m256 u0 = _mm256_unpacklo_ps(r0, r1), u1 = _mm256_unpackhi_ps(r0, r1);
+      __m256 u2 = _mm256_unpacklo_ps(r2, r3), u3 = _mm256_unpackhi_ps(r2, r3);
+      __m256 u4 = _mm256_unpacklo_ps(r4, r5), u5 = _mm256_unpackhi_ps(r4, r5);
+      __m256 u6 = _mm256_unpacklo_ps(r6, r7), u7 = _mm256_unpackhi_ps(r6, r7);
+      __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+      __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+      __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
+      __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
+      float *o = kt + d * a.Tp + t;
+      _mm256_storeu_ps(o + 0 * a.Tp, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(o + 1 * a.Tp, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(o + 2 * a.Tp, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(o + 3 * a.Tp, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(o + 4 * a.Tp, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(o + 5 * a.Tp, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(o + 6 * a.Tp, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(o + 7 * a.Tp, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; t < a.T; ++t) {
+    const float *k = a.kRow(b, t, h);
+    for (int64_t d = 0; d < a.D; ++d)
+      kt[d * a.Tp + t] = k[d];
+  }
+  for (int64_t d = 0; d < a.D; ++d)
+    for (int64_t z = a.T; z < a.Tp; ++z)
+      kt[d * a.Tp + z] = 0.0f;
+}
+
 template <int R>
 SPARQ_ATTN_AVX2 void attnBlockAvx2R(const AttnShape &a, int64_t b, int64_t h,
                                     int64_t s0, const float *kt, float *sc) {
@@ -335,35 +377,58 @@ extern "C" SPARQ_API void sparq_uk_attention_f32(
 #ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
   avx2 = D % 8 == 0 && attnUseAvx2();
 #endif
-  // Every head's keys, packed transposed, once for all query blocks.
   const int64_t keyFloats = D * a.Tp;
+  const int64_t blocks = (S + kAttnRows - 1) / kAttnRows;
+  auto packKeys = [&](int64_t bh, float *kt) {
+#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
+    if (avx2)
+      return attnPackKeysAvx2(a, bh / H, bh % H, kt);
+#endif
+    attnPackKeys(a, bh / H, bh % H, kt);
+  };
+  auto runBlock = [&](int64_t bh, int64_t blk, const float *kt, float *sc) {
+    const int64_t b = bh / H, h = bh % H, s0 = blk * kAttnRows;
+    const int64_t rows = std::min(kAttnRows, S - s0);
+#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
+    if (avx2)
+      return attnBlockAvx2(a, b, h, s0, rows, kt, sc);
+#endif
+    attnBlockScalar(a, b, h, s0, rows, kt, sc);
+  };
+  const size_t scoreFloats = static_cast<size_t>(kAttnRows * a.Tp);
+  if (B * H >= 2 * context.numThreads()) {
+    // Enough heads to share out: each task packs its head's keys and runs
+    // all its query blocks (one parallel region).
+    context.threads().parallelFor(B * H, 1, [&](int64_t u0, int64_t u1) {
+      float *kt = context.scratch(ScratchSlot::PackB,
+                                  static_cast<size_t>(keyFloats));
+      float *sc = context.scratch(ScratchSlot::PackA, scoreFloats);
+      if (!kt || !sc)
+        return;
+      for (int64_t bh = u0; bh < u1; ++bh) {
+        packKeys(bh, kt);
+        for (int64_t blk = 0; blk < blocks; ++blk)
+          runBlock(bh, blk, kt, sc);
+      }
+    });
+    return;
+  }
+  // Few heads: every head's keys packed first, then the query blocks of all
+  // heads shared out.
   float *kts = context.scratch(ScratchSlot::SharedB,
                                static_cast<size_t>(B * H * keyFloats));
   if (!kts)
     return;
   context.threads().parallelFor(B * H, 1, [&](int64_t u0, int64_t u1) {
-    for (int64_t u = u0; u < u1; ++u)
-      attnPackKeys(a, u / H, u % H, kts + u * keyFloats);
+    for (int64_t bh = u0; bh < u1; ++bh)
+      packKeys(bh, kts + bh * keyFloats);
   });
-  const int64_t blocks = (S + kAttnRows - 1) / kAttnRows;
   context.threads().parallelFor(
       B * H * blocks, 1, [&](int64_t u0, int64_t u1) {
-        float *sc = context.scratch(ScratchSlot::PackA,
-                                    static_cast<size_t>(kAttnRows * a.Tp));
+        float *sc = context.scratch(ScratchSlot::PackA, scoreFloats);
         if (!sc)
           return;
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t bh = u / blocks, blk = u % blocks;
-          const int64_t b = bh / H, h = bh % H, s0 = blk * kAttnRows;
-          const int64_t rows = std::min(kAttnRows, S - s0);
-          const float *kt = kts + bh * keyFloats;
-#ifdef SPARQ_HAVE_ACTIVATIONS_AVX2
-          if (avx2) {
-            attnBlockAvx2(a, b, h, s0, rows, kt, sc);
-            continue;
-          }
-#endif
-          attnBlockScalar(a, b, h, s0, rows, kt, sc);
-        }
+        for (int64_t u = u0; u < u1; ++u)
+          runBlock(u / blocks, u % blocks, kts + (u / blocks) * keyFloats, sc);
       });
 }

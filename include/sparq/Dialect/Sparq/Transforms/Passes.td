@@ -28,7 +28,10 @@ def SparqFuseEpiloguesPass : Pass<"sparq-fuse-epilogues", "::mlir::func::FuncOp"
     `sparq.gemm` into `sparq.fused_matmul`, then absorbs a following bias add,
     residual add and activation (relu, clip, leaky_relu, sigmoid, tanh, gelu,
     hard_sigmoid, hard_swish) into the kernel's epilogue when the kernel
-    result has no other user.
+    result has no other user. It also recognizes the decompositions that
+    exporters write for GELU (erf and tanh forms, then fused like the
+    gelu activation) and for LayerNorm over the last axis (torch and HF
+    forms, becoming sparq.layer_norm).
   }];
   let dependentDialects = ["::sparq::SparqDialect"];
 }
