@@ -270,6 +270,22 @@ void sparseMatmulNmRows(Context &context, SparseNmRowsFn fn,
       });
 }
 
+/// Whether sparseMatmulTiles splits the activation tiles among the threads
+/// (each transposing its own) rather than the output rows: with at least
+/// two tiles per thread, so the split stays balanced.
+/// SPARQ_SPARSE_SPLIT=rows|tiles forces one way (benchmarks, tests).
+bool sparseSplitActivations(int64_t numTiles, int threads) {
+  static const int forced = [] {
+    const char *v = std::getenv("SPARQ_SPARSE_SPLIT");
+    if (!v)
+      return -1;
+    return std::strcmp(v, "tiles") == 0 ? 1 : std::strcmp(v, "rows") == 0 ? 0 : -1;
+  }();
+  if (forced >= 0)
+    return forced == 1;
+  return numTiles >= 2 * int64_t(threads);
+}
+
 void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
                        const void *blob, const SparseMatrix &w, const float *X,
                        float *Y, int64_t M, const SparseEpilogue &epi) {
@@ -281,16 +297,56 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
   const int64_t lastWidth = sparseTileWidth(lastCount, maxTile);
   const SparseKSplit splitFull = sparsePlanKSplit(context, blob, w, maxTile);
   const SparseKSplit splitLast = sparsePlanKSplit(context, blob, w, lastWidth);
+  const int threads = context.numThreads();
+  const double macs = double(w.nnz) * double(M);
+  const SparseTileFn tileFull = ks.selectTile(w, maxTile);
+  const SparseTileFn tileLast = ks.selectTile(w, lastWidth);
+  const int64_t groupRows = sparseGroupRows(w);
+  constexpr int64_t kChunk = 256;
+  const int64_t kChunks = sparseDivCeil(K, kChunk);
+
+  if (sparseSplitActivations(numTiles, threads)) {
+    // Enough activation tiles to share out: each task transposes its own
+    // tile of X and runs every output row on it, so there is one parallel
+    // region, no barrier between the transpose and the products, and the
+    // tile never leaves the core that wrote it.
+    context.threads().parallelFor(numTiles, 1, [&](int64_t t0, int64_t t1) {
+      SparseStoreEpilogue storeEpi;
+      float *xtT = context.scratch(ScratchSlot::PackB,
+                                   static_cast<size_t>(K * maxTile));
+      float *out = context.scratch(ScratchSlot::PackA,
+                                   static_cast<size_t>(N * maxTile));
+      if (!xtT || !out)
+        return;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t m0 = t * maxTile;
+        const bool last = t + 1 == numTiles;
+        const int64_t width = last ? lastWidth : maxTile;
+        const int64_t count = last ? lastCount : maxTile;
+        const SparseTileFn tile = last ? tileLast : tileFull;
+        const SparseKSplit &split = last ? splitLast : splitFull;
+        for (int64_t k0 = 0; k0 < K; k0 += kChunk)
+          ks.packRows(X + m0 * K + k0, K, count, std::min(kChunk, K - k0),
+                      width, xtT + k0 * width);
+        for (int64_t c = 0; c < split.chunks; ++c) {
+          const SparseKRange range = split.range(c);
+          for (int64_t r = 0; r < N; r += groupRows)
+            tile(w, xtT, r, std::min(groupRows, N - r), range,
+                 out + r * width, width, c > 0);
+        }
+        ks.storeTransposed(out, width, N, count, Y + m0 * N, N,
+                           epi.at(storeEpi, m0, N, 0));
+      }
+    });
+    return;
+  }
+
   float *xt = context.scratch(
       ScratchSlot::SharedB, static_cast<size_t>((M - lastCount + lastWidth) * K));
   if (!xt)
     return;
-  const int threads = context.numThreads();
-  const double macs = double(w.nnz) * double(M);
 
   // Transpose X into the tiles, in chunks of 256 columns.
-  constexpr int64_t kChunk = 256;
-  const int64_t kChunks = sparseDivCeil(K, kChunk);
   context.threads().parallelFor(
       numTiles * kChunks,
       sparseGrain(numTiles * kChunks, threads, double(M) * double(K) * 8),
@@ -305,9 +361,6 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
         }
       });
 
-  const SparseTileFn tileFull = ks.selectTile(w, maxTile);
-  const SparseTileFn tileLast = ks.selectTile(w, lastWidth);
-  const int64_t groupRows = sparseGroupRows(w);
   const int64_t groups = sparseDivCeil(N, groupRows);
   context.threads().parallelFor(
       groups, sparseRowGrain(groups, groupRows, threads, macs),
