@@ -19,13 +19,12 @@
 
 #include "ActivationsAvx2.h"
 #include "Context.h"
+#include "Kernels.h"
 #include "Model.h"
 #include "ThreadPool.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 
 using namespace sparq::rt;
@@ -58,6 +57,13 @@ struct AttnShape {
   float *yRow(int64_t b, int64_t s, int64_t h) const {
     return Y + ((b * S + s) * H + h) * D;
   }
+  /// The masks' rows for query s of head (b, h) (null without a mask).
+  const float *addRow(int64_t b, int64_t h, int64_t s) const {
+    return addMask ? addMask + b * am[0] + h * am[1] + s * am[2] : nullptr;
+  }
+  const uint8_t *fillRow(int64_t b, int64_t h, int64_t s) const {
+    return fillMask ? fillMask + b * fm[0] + h * fm[1] + s * fm[2] : nullptr;
+  }
 };
 
 /// kt[d * Tp + t] = K[b, t, h, d], zero for t >= T.
@@ -72,16 +78,14 @@ void attnPackKeys(const AttnShape &a, int64_t b, int64_t h, float *kt) {
       kt[d * a.Tp + t] = 0.0f;
 }
 
-/// Scales and masks row s's raw scores in place (t < T); returns their max.
+/// Scales and masks row s's raw scores in place for t in [from, T);
+/// returns the max of those and `mx`.
 float attnMaskRow(const AttnShape &a, int64_t b, int64_t h, int64_t s,
-                  float *sc) {
-  const float *am =
-      a.addMask ? a.addMask + b * a.am[0] + h * a.am[1] + s * a.am[2] : nullptr;
-  const uint8_t *fm = a.fillMask
-                          ? a.fillMask + b * a.fm[0] + h * a.fm[1] + s * a.fm[2]
-                          : nullptr;
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t t = 0; t < a.T; ++t) {
+                  float *sc, int64_t from = 0,
+                  float mx = -std::numeric_limits<float>::infinity()) {
+  const float *am = a.addRow(b, h, s);
+  const uint8_t *fm = a.fillRow(b, h, s);
+  for (int64_t t = from; t < a.T; ++t) {
     float v = sc[t] * a.scale;
     if (am)
       v += am[t * a.am[3]];
@@ -166,11 +170,8 @@ SPARQ_ATTN_AVX2 float attnMaskRowAvx2(const AttnShape &a, int64_t b, int64_t h,
   const bool fillVec = !a.fillMask || a.fm[3] == 1;
   if (!addVec || !fillVec)
     return attnMaskRow(a, b, h, s, sc);
-  const float *am =
-      a.addMask ? a.addMask + b * a.am[0] + h * a.am[1] + s * a.am[2] : nullptr;
-  const uint8_t *fm = a.fillMask
-                          ? a.fillMask + b * a.fm[0] + h * a.fm[1] + s * a.fm[2]
-                          : nullptr;
+  const float *am = a.addRow(b, h, s);
+  const uint8_t *fm = a.fillRow(b, h, s);
   const __m256 scale = _mm256_set1_ps(a.scale), fill = _mm256_set1_ps(a.fill);
   __m256 mx = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   int64_t t = 0;
@@ -193,16 +194,7 @@ SPARQ_ATTN_AVX2 float attnMaskRowAvx2(const AttnShape &a, int64_t b, int64_t h,
   float m = lanes[0];
   for (int l = 1; l < 8; ++l)
     m = std::max(m, lanes[l]);
-  for (; t < a.T; ++t) {
-    float v = sc[t] * a.scale;
-    if (am)
-      v += am[t];
-    if (fm && fm[t])
-      v = a.fill;
-    sc[t] = v;
-    m = std::max(m, v);
-  }
-  return m;
+  return attnMaskRow(a, b, h, s, sc, t, m);
 }
 
 /// exp(sc[t] - mx) in place for t < T (0 for T <= t < Tp); returns the sum.
@@ -348,8 +340,7 @@ void attnBlockAvx2(const AttnShape &a, int64_t b, int64_t h, int64_t s0,
 
 bool attnUseAvx2() {
   static const bool use = [] {
-    const char *force = std::getenv("SPARQ_KERNELS");
-    if (force && std::strcmp(force, "generic") == 0)
+    if (genericKernelsForced())
       return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -86,6 +86,10 @@ struct KernelSet {
 
 /// The best kernel set this CPU supports (resolved once).
 const KernelSet &kernels();
+
+/// Whether SPARQ_KERNELS=generic asks every kernel family for its portable
+/// code (read once).
+bool genericKernelsForced();
 /// Individual sets, for tests; avx2KernelSet() returns null where the CPU
 /// (or the build) lacks AVX2+FMA.
 const KernelSet &genericKernelSet();

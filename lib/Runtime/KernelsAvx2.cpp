@@ -274,8 +274,7 @@ SPARQ_AVX2 float dotAvx2(const float *x, const float *y, int64_t n) {
 }
 
 bool cpuHasAvx2Fma() {
-  const char *force = std::getenv("SPARQ_KERNELS");
-  if (force && std::strcmp(force, "generic") == 0)
+  if (genericKernelsForced())
     return false;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

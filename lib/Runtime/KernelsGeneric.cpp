@@ -10,6 +10,8 @@
 #include "Kernels.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 using namespace sparq::rt;
 
@@ -153,4 +155,12 @@ const KernelSet &sparq::rt::kernels() {
     return avx2 ? avx2 : &genericKernelSet();
   }();
   return *chosen;
+}
+
+bool sparq::rt::genericKernelsForced() {
+  static const bool forced = [] {
+    const char *v = std::getenv("SPARQ_KERNELS");
+    return v && std::strcmp(v, "generic") == 0;
+  }();
+  return forced;
 }

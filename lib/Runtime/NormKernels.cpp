@@ -22,6 +22,7 @@
 #include "sparq/Runtime/sparq_runtime.h"
 
 #include "Context.h"
+#include "Kernels.h"
 #include "Model.h"
 #include "NormKernels.h"
 #include "ThreadPool.h"
@@ -590,8 +591,7 @@ NormIsa sparq::rt::activeNormIsa() {
   if (forced >= 0 && normIsaSupported(static_cast<NormIsa>(forced)))
     return static_cast<NormIsa>(forced);
   static const NormIsa best = [] {
-    const char *force = std::getenv("SPARQ_KERNELS");
-    if (force && std::strcmp(force, "generic") == 0)
+    if (genericKernelsForced())
       return NormIsa::Generic;
     if (normIsaSupported(NormIsa::Avx512))
       return NormIsa::Avx512;

@@ -25,6 +25,7 @@
 #include "PoolKernels.h"
 
 #include "Context.h"
+#include "Kernels.h"
 #include "Model.h"
 
 #include "sparq/Runtime/sparq_runtime.h"
@@ -491,11 +492,8 @@ PoolIsa sparq::rt::activePoolIsa() {
   int forced = poolIsaOverride.load(std::memory_order_relaxed);
   if (forced >= 0 && poolIsaSupported(static_cast<PoolIsa>(forced)))
     return static_cast<PoolIsa>(forced);
-  static const bool generic = [] {
-    const char *force = std::getenv("SPARQ_KERNELS");
-    return force && std::strcmp(force, "generic") == 0;
-  }();
-  return !generic && poolCpuHasAvx2() ? PoolIsa::Avx2 : PoolIsa::Generic;
+  return !genericKernelsForced() && poolCpuHasAvx2() ? PoolIsa::Avx2
+                                                     : PoolIsa::Generic;
 }
 
 void sparq::rt::setPoolIsaOverride(int isa) { poolIsaOverride.store(isa); }

@@ -13,6 +13,8 @@
 
 #include "sparq/Runtime/sparq_runtime.h"
 
+#include "Kernels.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -102,8 +104,7 @@ dqlQuantizeAvx2(const float *x, int64_t n, uint8_t *y, float scale, float zp) {
 
 bool dqlUseAvx2() {
   static const bool use = [] {
-    const char *force = std::getenv("SPARQ_KERNELS");
-    if (force && std::strcmp(force, "generic") == 0)
+    if (sparq::rt::genericKernelsForced())
       return false;
     __builtin_cpu_init();
     return (bool)__builtin_cpu_supports("avx2");

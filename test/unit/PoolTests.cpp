@@ -24,16 +24,8 @@ using sparq::rt::PoolIsa;
 
 namespace {
 
-struct PoolRng {
-  uint64_t s;
-  explicit PoolRng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 99) {}
-  uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-  int64_t range(int64_t lo, int64_t hi) { // [lo, hi]
-    return lo + static_cast<int64_t>(next() % uint64_t(hi - lo + 1));
-  }
+struct PoolRng : TestRng {
+  explicit PoolRng(uint64_t seed) : TestRng(seed, 99) {}
 };
 
 struct PoolCase {

@@ -28,22 +28,8 @@ using sparq::rt::QIsa;
 
 namespace {
 
-struct QRng {
-  uint64_t s;
-  explicit QRng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 12345) {}
-  uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-  int64_t range(int64_t lo, int64_t hi) { // [lo, hi]
-    return lo + static_cast<int64_t>(next() % uint64_t(hi - lo + 1));
-  }
-  float uniform(float lo, float hi) {
-    return lo + (hi - lo) * static_cast<float>(next() % 1000000) / 1e6f;
-  }
-  template <typename T> T pick(std::initializer_list<T> l) {
-    return *(l.begin() + next() % l.size());
-  }
+struct QRng : TestRng {
+  explicit QRng(uint64_t seed) : TestRng(seed, 12345) {}
 };
 
 int64_t elemValue(const uint8_t *p, int64_t type, int64_t i) {

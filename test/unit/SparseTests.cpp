@@ -32,17 +32,8 @@ using sparq::rt::SparseKernelSet;
 namespace {
 
 /// Deterministic generator for shapes and masks.
-struct SparseRng {
-  uint64_t s;
-  explicit SparseRng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ULL + 1) {}
-  uint64_t next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-  int64_t range(int64_t lo, int64_t hi) { // [lo, hi]
-    return lo + static_cast<int64_t>(next() % uint64_t(hi - lo + 1));
-  }
-  bool chance(double p) { return (next() % 1000000) < p * 1000000; }
+struct SparseRng : TestRng {
+  explicit SparseRng(uint64_t seed) : TestRng(seed, 1) {}
 };
 
 /// The weight of one case: a dense matrix and its packed form.

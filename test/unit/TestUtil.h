@@ -15,11 +15,34 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 namespace sparq {
 namespace unit {
+
+/// The deterministic generator of the unit tests' shapes, masks and data
+/// (an LCG; `salt` keeps the streams of different test files apart).
+struct TestRng {
+  uint64_t s;
+  explicit TestRng(uint64_t seed, uint64_t salt)
+      : s(seed * 0x9E3779B97F4A7C15ULL + salt) {}
+  uint64_t next() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return s >> 33;
+  }
+  int64_t range(int64_t lo, int64_t hi) { // [lo, hi]
+    return lo + static_cast<int64_t>(next() % uint64_t(hi - lo + 1));
+  }
+  float uniform(float lo, float hi) {
+    return lo + (hi - lo) * static_cast<float>(next() % 1000000) / 1e6f;
+  }
+  bool chance(double p) { return (next() % 1000000) < p * 1000000; }
+  template <typename T> T pick(std::initializer_list<T> l) {
+    return *(l.begin() + next() % l.size());
+  }
+};
 
 /// Fills v with uniform values in [-1, 1) from a fixed seed.
 inline void fillRandom(std::vector<float> &v, uint64_t seed) {
