@@ -317,7 +317,11 @@ SPARQ_ATTN_AVX2 void attnBlockAvx2R(const AttnShape &a, int64_t b, int64_t h,
   for (int r = 0; r < R; ++r) {
     float *row = sc + r * a.Tp;
     const float mx = attnMaskRowAvx2(a, b, h, s0 + r, row);
-    inv[r] = 1.0f / attnExpRowAvx2(row, a.T, a.Tp, mx);
+    // A row whose every score is -inf has no softmax (NaN, as ONNX
+    // Softmax gives and the scalar path computes).
+    inv[r] = mx == -std::numeric_limits<float>::infinity()
+                 ? std::numeric_limits<float>::quiet_NaN()
+                 : 1.0f / attnExpRowAvx2(row, a.T, a.Tp, mx);
   }
   int64_t d0 = 0;
   for (; d0 + 16 <= a.D; d0 += 16)

@@ -17,6 +17,7 @@
 #include "Model.h"
 
 #include <cstring>
+#include <limits>
 
 using namespace sparq::unit;
 
@@ -457,6 +458,40 @@ void testAttention(sparq_model *ctx, int threads) {
   }
 }
 
+/// A query row whose every key is filled with -inf has no softmax: its
+/// output is NaN (ONNX Softmax of all -inf), on the vector and scalar
+/// paths alike; the other rows are unaffected.
+void testAttentionFullyMasked(sparq_model *ctx, int threads) {
+  for (int64_t D : {16, 12}) { // the vector path, then the scalar one
+    const int64_t S = 3, T = 9, H = 1;
+    std::vector<float> q(S * H * D), k(T * H * D), v(T * H * D);
+    std::vector<float> y(S * H * D, 0.0f);
+    fillRandom(q, 11);
+    fillRandom(k, 12);
+    fillRandom(v, 13);
+    std::vector<uint8_t> fill(S * T, 0);
+    for (int64_t t = 0; t < T; ++t)
+      fill[1 * T + t] = 1; // row 1 fully masked
+    sparq_uk_attention_f32(ctx, q.data(), k.data(), v.data(), y.data(), 1, S,
+                           T, H, D, 0.25f, nullptr, 0, 0, 0, 0, fill.data(), 0,
+                           0, T, 1, -std::numeric_limits<float>::infinity());
+    bool maskedNaN = true, othersFinite = true;
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t d = 0; d < D; ++d) {
+        const float x = y[s * D + d];
+        if (s == 1)
+          maskedNaN = maskedNaN && std::isnan(x);
+        else
+          othersFinite = othersFinite && std::isfinite(x);
+      }
+    const std::string tag =
+        "attention fully masked row D" + std::to_string(D) + " t=" +
+        std::to_string(threads);
+    check(maskedNaN, tag + ": NaN output");
+    check(othersFinite, tag + ": other rows finite");
+  }
+}
+
 void sparq::unit::runKernelTests(int numThreads) {
   sparq_model *model = createBareModel(numThreads);
   if (!check(model != nullptr, "create bare model"))
@@ -469,6 +504,7 @@ void sparq::unit::runKernelTests(int numThreads) {
   testNarrowTailGemms(model, numThreads);
   testSmallMGemms(model, numThreads);
   testAttention(model, numThreads);
+  testAttentionFullyMasked(model, numThreads);
   sparq_model_destroy(model);
   testWeightCache(numThreads);
   if (numThreads == 1) {
