@@ -45,6 +45,17 @@ void qTaskGrid(int64_t tiles, int64_t panels, int threads, int64_t &nBlocks,
   }
 }
 
+/// Task `task` of a qTaskGrid: row panels [p0, p1) x column tiles [t0, t1).
+struct QTaskRange {
+  int64_t p0, p1, t0, t1;
+};
+QTaskRange qTaskRange(int64_t task, int64_t nBlocks, int64_t mBlocks,
+                      int64_t tiles, int64_t panels) {
+  const int64_t mb = task / nBlocks, nb = task % nBlocks;
+  return {mb * panels / mBlocks, (mb + 1) * panels / mBlocks,
+          nb * tiles / nBlocks, (nb + 1) * tiles / nBlocks};
+}
+
 /// Direct convolution on the channels-interleaved image (QConvKernels.h),
 /// one group. The image is split into sH x sW phases so that unit steps of
 /// an output row are unit steps in memory: plane (cq, rp, cp) holds padded
@@ -220,11 +231,8 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
         alignas(64) uint8_t tmp[kQMR * kQcdTileN * 4];
         std::fill(bZero, bZero + kQcdTileN, d.xZ);
         for (int64_t task = begin; task < end; ++task) {
-          const int64_t mb = task / nBlocks, nb = task % nBlocks;
-          const int64_t p0 = mb * panels / mBlocks,
-                        p1 = (mb + 1) * panels / mBlocks;
-          const int64_t t0 = nb * tiles / nBlocks,
-                        t1 = (nb + 1) * tiles / nBlocks;
+          const auto [p0, p1, t0, t1] =
+              qTaskRange(task, nBlocks, mBlocks, tiles, panels);
           for (int64_t t = t0; t < t1; ++t) {
             const int64_t q0 = t * tileW;
             const int64_t n = std::min<int64_t>(tileW, Q - q0);
@@ -343,11 +351,8 @@ void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
         alignas(64) float scale[kQTileN];
         const uint8_t *rows[kQMR];
         for (int64_t task = begin; task < end; ++task) {
-          const int64_t mb = task / nBlocks, nb = task % nBlocks;
-          const int64_t p0 = mb * panels / mBlocks,
-                        p1 = (mb + 1) * panels / mBlocks;
-          const int64_t t0 = nb * tiles / nBlocks,
-                        t1 = (nb + 1) * tiles / nBlocks;
+          const auto [p0, p1, t0, t1] =
+              qTaskRange(task, nBlocks, mBlocks, tiles, panels);
           for (int64_t t = t0; t < t1; ++t) {
             const int64_t n0 = t * kQTileN;
             const int64_t cols = std::min<int64_t>(kQTileN, K - n0);

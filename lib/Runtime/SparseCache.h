@@ -4,7 +4,8 @@
 // once per model and address and keep the validated view in the model's
 // packed-weight cache, so that steady-state calls cost one cache lookup.
 // One implementation serves the f32 (SparseMatrix) and the int8
-// (SparseMatrixI8) kernels.
+// (SparseMatrixI8) kernels, and both split their parallel loops by
+// sparseGrain.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 
 #include "sparq/Runtime/sparq_sparse_format.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -26,6 +28,14 @@ namespace rt {
 /// first use and cached under viewTag (a misaligned blob is first copied
 /// once, under copyTag); null when the header or read() rejects the blob,
 /// or memory ran out.
+/// Number of chunks a parallel loop over `units` should use: a few per
+/// thread for balance, or one when the work is too small to split.
+inline int64_t sparseGrain(int64_t units, int threads, double macs) {
+  if (threads <= 1 || macs < 64.0 * 1024)
+    return std::max<int64_t>(units, 1);
+  return std::max<int64_t>(1, units / (4 * threads));
+}
+
 template <typename Matrix>
 const Matrix *cachedSparseView(Context &context, const void *w,
                                int64_t viewTag, int64_t copyTag,

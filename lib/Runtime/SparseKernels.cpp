@@ -74,14 +74,6 @@ int64_t sparseTileWidth(int64_t count, int64_t maxTile) {
   return std::min(t, maxTile);
 }
 
-/// Number of chunks a parallel loop over `units` should use: a few per
-/// thread for balance, or one when the work is too small to split.
-int64_t sparseGrain(int64_t units, int threads, double macs) {
-  if (threads <= 1 || macs < 64.0 * 1024)
-    return std::max<int64_t>(units, 1);
-  return std::max<int64_t>(1, units / (4 * threads));
-}
-
 struct SparseEpilogue {
   const float *bias, *residual;
   int act;
@@ -297,13 +289,41 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
   const int64_t lastWidth = sparseTileWidth(lastCount, maxTile);
   const SparseKSplit splitFull = sparsePlanKSplit(context, blob, w, maxTile);
   const SparseKSplit splitLast = sparsePlanKSplit(context, blob, w, lastWidth);
-  const int threads = context.numThreads();
-  const double macs = double(w.nnz) * double(M);
   const SparseTileFn tileFull = ks.selectTile(w, maxTile);
   const SparseTileFn tileLast = ks.selectTile(w, lastWidth);
   const int64_t groupRows = sparseGroupRows(w);
+  const int threads = context.numThreads();
+  const double macs = double(w.nnz) * double(M);
   constexpr int64_t kChunk = 256;
   const int64_t kChunks = sparseDivCeil(K, kChunk);
+
+  // Tile t: X rows [m0, m0 + count) transposed into K x width at xtTile.
+  auto packChunk = [&](int64_t t, int64_t k0, float *xtTile) {
+    const int64_t m0 = t * maxTile;
+    const bool last = t + 1 == numTiles;
+    ks.packRows(X + m0 * K + k0, K, last ? lastCount : maxTile,
+                std::min(kChunk, K - k0), last ? lastWidth : maxTile,
+                xtTile + k0 * (last ? lastWidth : maxTile));
+  };
+  // Output rows [r0, r1) on tile t: the products into out [row][width]
+  // (reduction chunk by chunk, so the tile's rows stay in L1), then the
+  // transposed store, which applies the epilogue.
+  auto rowsOnTile = [&](int64_t t, const float *xtTile, int64_t r0,
+                        int64_t r1, float *out, SparseStoreEpilogue &storeEpi) {
+    const int64_t m0 = t * maxTile;
+    const bool last = t + 1 == numTiles;
+    const int64_t width = last ? lastWidth : maxTile;
+    const SparseTileFn tile = last ? tileLast : tileFull;
+    const SparseKSplit &split = last ? splitLast : splitFull;
+    for (int64_t c = 0; c < split.chunks; ++c) {
+      const SparseKRange range = split.range(c);
+      for (int64_t r = r0; r < r1; r += groupRows)
+        tile(w, xtTile, r, std::min(groupRows, r1 - r), range,
+             out + (r - r0) * width, width, c > 0);
+    }
+    ks.storeTransposed(out, width, r1 - r0, last ? lastCount : maxTile,
+                       Y + m0 * N + r0, N, epi.at(storeEpi, m0, N, r0));
+  };
 
   if (sparseSplitActivations(numTiles, threads)) {
     // Enough activation tiles to share out: each task transposes its own
@@ -319,48 +339,28 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
       if (!xtT || !out)
         return;
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t m0 = t * maxTile;
-        const bool last = t + 1 == numTiles;
-        const int64_t width = last ? lastWidth : maxTile;
-        const int64_t count = last ? lastCount : maxTile;
-        const SparseTileFn tile = last ? tileLast : tileFull;
-        const SparseKSplit &split = last ? splitLast : splitFull;
-        for (int64_t k0 = 0; k0 < K; k0 += kChunk)
-          ks.packRows(X + m0 * K + k0, K, count, std::min(kChunk, K - k0),
-                      width, xtT + k0 * width);
-        for (int64_t c = 0; c < split.chunks; ++c) {
-          const SparseKRange range = split.range(c);
-          for (int64_t r = 0; r < N; r += groupRows)
-            tile(w, xtT, r, std::min(groupRows, N - r), range,
-                 out + r * width, width, c > 0);
-        }
-        ks.storeTransposed(out, width, N, count, Y + m0 * N, N,
-                           epi.at(storeEpi, m0, N, 0));
+        for (int64_t k = 0; k < kChunks; ++k)
+          packChunk(t, k * kChunk, xtT);
+        rowsOnTile(t, xtT, 0, N, out, storeEpi);
       }
     });
     return;
   }
 
+  // Otherwise every tile is transposed first (in chunks of 256 columns),
+  // then the threads split the output rows.
   float *xt = context.scratch(
       ScratchSlot::SharedB, static_cast<size_t>((M - lastCount + lastWidth) * K));
   if (!xt)
     return;
-
-  // Transpose X into the tiles, in chunks of 256 columns.
   context.threads().parallelFor(
       numTiles * kChunks,
       sparseGrain(numTiles * kChunks, threads, double(M) * double(K) * 8),
       [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t t = u / kChunks, k0 = (u % kChunks) * kChunk;
-          const int64_t m0 = t * maxTile;
-          const int64_t count = std::min(maxTile, M - m0);
-          const int64_t width = t + 1 == numTiles ? lastWidth : maxTile;
-          ks.packRows(X + m0 * K + k0, K, count, std::min(kChunk, K - k0),
-                      width, xt + m0 * K + k0 * width);
-        }
+        for (int64_t u = u0; u < u1; ++u)
+          packChunk(u / kChunks, (u % kChunks) * kChunk,
+                    xt + (u / kChunks) * maxTile * K);
       });
-
   const int64_t groups = sparseDivCeil(N, groupRows);
   context.threads().parallelFor(
       groups, sparseRowGrain(groups, groupRows, threads, macs),
@@ -368,28 +368,12 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
         SparseStoreEpilogue storeEpi;
         const int64_t r0 = g0 * groupRows;
         const int64_t r1 = std::min(N, g1 * groupRows);
-        // Raw products of rows [r0, r1) for one tile, [row][width].
         float *out = context.scratch(
             ScratchSlot::PackA, static_cast<size_t>((r1 - r0) * maxTile));
         if (!out)
           return;
-        for (int64_t t = 0; t < numTiles; ++t) {
-          const int64_t m0 = t * maxTile;
-          const bool last = t + 1 == numTiles;
-          const int64_t width = last ? lastWidth : maxTile;
-          const SparseTileFn tile = last ? tileLast : tileFull;
-          const SparseKSplit &split = last ? splitLast : splitFull;
-          for (int64_t c = 0; c < split.chunks; ++c) {
-            const SparseKRange range = split.range(c);
-            for (int64_t r = r0; r < r1; r += groupRows)
-              tile(w, xt + m0 * K, r, std::min(groupRows, r1 - r), range,
-                   out + (r - r0) * width, width, c > 0);
-          }
-          // The final values of rows [r0, r1) (out holds them
-          // contiguously): the store applies the epilogue.
-          ks.storeTransposed(out, width, r1 - r0, last ? lastCount : maxTile,
-                             Y + m0 * N + r0, N, epi.at(storeEpi, m0, N, r0));
-        }
+        for (int64_t t = 0; t < numTiles; ++t)
+          rowsOnTile(t, xt + t * maxTile * K, r0, r1, out, storeEpi);
       });
 }
 

@@ -510,9 +510,7 @@ sparq_uk_sparse_qmatmul_i8(void *ctx, const void *w, const void *A, void *C,
   const int64_t units = rowUnits * chunks;
   const int threads = context.numThreads();
   const double macs = double(M) * double(wm.blocks) * 4;
-  const int64_t grain = threads <= 1 || macs < 64.0 * 1024
-                            ? units
-                            : std::max<int64_t>(1, units / (4 * threads));
+  const int64_t grain = sparseGrain(units, threads, macs);
   const int64_t es = qOutElementSize(static_cast<int>(outKind));
   char *c8 = static_cast<char *>(C);
   static const int32_t zeros[kSqChunk] = {};
@@ -658,9 +656,7 @@ extern "C" SPARQ_API void sparq_uk_sparse_qconv2d_i8(
   const int64_t units = supers * chunks;
   const int threads = context.numThreads();
   const double macs = double(P) * double(wm.blocks) * 4;
-  const int64_t grain = threads <= 1 || macs < 64.0 * 1024
-                            ? units
-                            : std::max<int64_t>(1, units / (4 * threads));
+  const int64_t grain = sparseGrain(units, threads, macs);
   const int64_t es = qOutElementSize(static_cast<int>(outKind));
   static const int32_t zeros[kPix] = {};
   const uint8_t *x8 = static_cast<const uint8_t *>(X);

@@ -3,7 +3,7 @@
 // The weight becomes an i8 blob (header + row pointers + 16-bit columns +
 // values) and the kernel a sparse_matmul with the epilogue kept.
 // CHECK-LABEL: func @pack
-// CHECK: %[[BLOB:.+]] = sparq.constant dense_resource<sparse_weight> : tensor<{{[0-9]+}}xi8>
+// CHECK: %[[BLOB:.+]] = sparq.constant dense_resource<sparse_weight{{(_[0-9]+)?}}> : tensor<{{[0-9]+}}xi8>
 // CHECK: sparq.sparse_matmul %arg0, %[[BLOB]] bias %{{.*}} {activation = #sparq.activation<relu>, cols = 8 : i64, encoding = #sparq.sparsity<{{.*}}density = 5.000000e-01>, rows = 4 : i64
 // CHECK-NOT: sparq.fused_matmul
 func.func @pack(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {

@@ -191,16 +191,9 @@ LogicalResult SparseQMatMulOp::verify() {
   auto packed = rankedType(getPackedWeight());
   if (packed.getRank() != 1 || !packed.getElementType().isInteger(8))
     return emitOpError("packed_weight must be a 1-d i8 tensor");
-  auto lhs = rankedType(getLhs());
-  auto out = rankedType(getResult());
-  if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
-    return emitOpError("result rank must equal lhs rank");
-  if (lhs.getShape().back() != (int64_t)getCols())
-    return emitOpError("lhs reduction dim ")
-           << lhs.getShape().back() << " differs from cols " << getCols();
-  if (out.getShape().back() != (int64_t)getRows() ||
-      out.getShape().drop_back() != lhs.getShape().drop_back())
-    return emitOpError("result must be lhs dims with the last replaced by rows");
+  if (failed(detail::verifyPackedMatMulShapes(*this, getLhs(), getResult(),
+                                              getRows(), getCols())))
+    return failure();
   // No weight operand: the packed weight is symmetric i8, so the lhs stands
   // in for the weight's checks.
   return verifyQuantKernel(*this, getLhs(), getLhs(), getLhsZeroPoint(),

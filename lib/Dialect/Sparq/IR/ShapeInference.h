@@ -37,6 +37,14 @@ inferConvShape(std::optional<mlir::Location> loc, mlir::Value input,
                llvm::ArrayRef<int64_t> dilations, int64_t group,
                llvm::SmallVectorImpl<int64_t> &result);
 
+/// The shapes of a matmul with a packed `rows` x `cols` weight (rows =
+/// output features): lhs [..., cols] and result [..., rows], same rank and
+/// leading dims. Reports on `op`.
+llvm::LogicalResult verifyPackedMatMulShapes(mlir::Operation *op,
+                                             mlir::Value lhs,
+                                             mlir::Value result, int64_t rows,
+                                             int64_t cols);
+
 } // namespace detail
 
 // Quantization ops (QuantOps.cpp).

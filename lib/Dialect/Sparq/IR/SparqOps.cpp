@@ -50,6 +50,25 @@ LogicalResult sparq::broadcastShapes(ArrayRef<int64_t> lhs,
   return success();
 }
 
+LogicalResult sparq::detail::verifyPackedMatMulShapes(Operation *op,
+                                                     Value lhsValue,
+                                                     Value result,
+                                                     int64_t rows,
+                                                     int64_t cols) {
+  auto lhs = cast<RankedTensorType>(lhsValue.getType());
+  auto out = cast<RankedTensorType>(result.getType());
+  if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
+    return op->emitOpError("result rank must equal lhs rank");
+  if (lhs.getShape().back() != cols)
+    return op->emitOpError("lhs reduction dim ")
+           << lhs.getShape().back() << " differs from cols " << cols;
+  if (out.getShape().back() != rows ||
+      out.getShape().drop_back() != lhs.getShape().drop_back())
+    return op->emitOpError(
+        "result must be lhs dims with the last replaced by rows");
+  return success();
+}
+
 std::string sparq::detail::shapeStr(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (auto [i, d] : llvm::enumerate(shape)) {
@@ -778,17 +797,8 @@ static LogicalResult verifyPackedWeight(Operation *op, Value packed) {
 LogicalResult SparseMatMulOp::verify() {
   if (failed(verifyPackedWeight(*this, getPackedWeight())))
     return failure();
-  auto lhs = rankedType(getLhs());
-  auto out = rankedType(getResult());
-  if (lhs.getRank() < 1 || out.getRank() != lhs.getRank())
-    return emitOpError("result rank must equal lhs rank");
-  if (lhs.getShape().back() != (int64_t)getCols())
-    return emitOpError("lhs reduction dim ")
-           << lhs.getShape().back() << " differs from cols " << getCols();
-  if (out.getShape().back() != (int64_t)getRows() ||
-      out.getShape().drop_back() != lhs.getShape().drop_back())
-    return emitOpError("result must be lhs dims with the last replaced by rows");
-  return success();
+  return detail::verifyPackedMatMulShapes(*this, getLhs(), getResult(),
+                                          getRows(), getCols());
 }
 
 LogicalResult SparseConvOp::verify() {
