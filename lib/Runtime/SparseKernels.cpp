@@ -52,6 +52,11 @@ constexpr int64_t kSparseNmPanelTag = 0x53505104;
 constexpr int64_t kSparseDirectOffTag = 0x53505105;
 
 std::atomic<const SparseKernelSet *> sparseForcedSet{nullptr};
+/// The direct convolution's aligned mode: -1 by shape, 0 never, 1 always.
+std::atomic<int> sparseDirectAlignMode{[] {
+  const char *v = std::getenv("SPARQ_SPARSE_DIRECT_ALIGN");
+  return v && std::string(v) == "0" ? 0 : v && std::string(v) == "1" ? 1 : -1;
+}()};
 
 /// Looks up (validating on first use) the view of the blob at w; null when
 /// the blob is malformed or memory ran out.
@@ -377,6 +382,11 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
       });
 }
 
+/// Largest stride of the direct convolution path (larger ones use im2col).
+constexpr int64_t kSparseMaxStride = 4;
+/// Widest direct-convolution tile of any kernel set (maxDirectTile).
+constexpr int64_t kSparseMaxDirectTile = 64;
+
 struct SparseConvGeometry {
   int64_t C, H, W, KH, KW, OH, OW, sH, sW, pT, pL, dH, dW;
 };
@@ -470,35 +480,77 @@ bool sparseDirectEnabled() {
   return enabled;
 }
 
-/// The direct path of sparq_uk_sparse_conv2d_f32 (stride 1, CSR or R x 1
-/// blocks): each image is copied once into a zero-padded buffer of
-/// Hp x Wp planes, flattened so that output position (oh, ow) maps to
-/// q = oh * Wp + ow and weight column (c, kh, kw) reads the input at
-/// q + c * Hp * Wp + kh * dH * Wp + kw * dW. A tile of T consecutive q then
-/// reads T consecutive input elements per stored weight: no im2col. The
-/// Wp - OW columns of each output row that wrap around are computed and
-/// dropped.
+/// Width of a direct tile holding `count` positions: sparseTileWidth's 8,
+/// 16 or 32, or above 32 the next multiple of 16, at most maxTile.
+int64_t sparseDirectTileWidth(int64_t count, int64_t maxTile) {
+  if (maxTile <= 32 || count <= 32)
+    return sparseTileWidth(count, maxTile);
+  return std::min(maxTile, sparseDivCeil(count, 16) * 16);
+}
+
+/// The direct path of sparq_uk_sparse_conv2d_f32 (CSR or R x 1 blocks, any
+/// stride and dilation). Each image is copied once into zero-padded phase
+/// planes: with strides sH x sW, phase (a, b) of channel c holds the padded
+/// input rows a, a + sH, ... and columns b, b + sW, ..., so a strided
+/// convolution becomes a stride-1 one over C x sH x sW planes (only the
+/// phases some tap reads are built). The planes are Hq x Wq, flattened so
+/// that output position (oh, ow) maps to q = oh * Wq + ow, and tap
+/// (c, kh, kw) reads plane (c, kh dH mod sH, kw dW mod sW) at
+/// q + (kh dH / sH) Wq + kw dW / sW. A tile of T consecutive q then reads T
+/// consecutive elements per stored weight: no im2col. The Wq - OW columns
+/// of each output row that wrap around are computed and dropped.
 void sparseConvDirect(Context &context, const SparseKernelSet &ks,
                       const void *blob, const SparseMatrix &wm,
                       const SparseConvGeometry &g, int64_t N, const float *X,
                       float *Y, const SparseEpilogue &epi) {
   const int64_t K = wm.rows;
-  const int64_t Hp = g.OH + g.dH * (g.KH - 1), Wp = g.OW + g.dW * (g.KW - 1);
-  const int64_t plane = Hp * Wp, P = g.OH * g.OW;
-  const int64_t maxTile = ks.maxTile(wm);
+  // Phases some tap reads, and the plane slot each one gets.
+  int64_t phaseSlot[kSparseMaxStride * kSparseMaxStride];
+  std::fill(std::begin(phaseSlot), std::end(phaseSlot), -1);
+  int64_t phases = 0;
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      int64_t &slot = phaseSlot[(kh * g.dH % g.sH) * g.sW + kw * g.dW % g.sW];
+      if (slot < 0)
+        slot = phases++;
+    }
+  const int64_t Hq = g.OH + g.dH * (g.KH - 1) / g.sH;
+  const int64_t Wq = g.OW + g.dW * (g.KW - 1) / g.sW;
+  // Horizontal shifts (kw dW / sW) the taps read within a plane.
+  const int64_t shifts = g.dW * (g.KW - 1) / g.sW + 1;
+  // Aligned mode: plane rows padded to whole vectors, and one copy of each
+  // plane per horizontal shift (copy e holds the plane shifted left by e),
+  // so that every activation vector a tap reads is 64-byte aligned. An
+  // unaligned 512-bit load straddles two cache lines and costs ~1.6x an
+  // aligned one on Zen 4, and the kernel is bound by these loads. Taken
+  // when padding the rows costs at most 1/8 more positions.
+  const int64_t WqA = sparseDivCeil(Wq, 16) * 16;
+  const bool aligned =
+      sparseDirectAlignMode.load() == 1 ||
+      (sparseDirectAlignMode.load() == -1 && ks.maxDirectTile(wm) >= 16 &&
+       WqA * 8 <= Wq * 9);
+  const int64_t rowLen = aligned ? WqA : Wq;
+  const int64_t copies = aligned ? shifts : 1;
+  const int64_t plane = Hq * rowLen, P = g.OH * g.OW;
+  const int64_t maxTile = std::min(ks.maxDirectTile(wm), kSparseMaxDirectTile);
   // Flattened positions [0, span) cover every valid output.
-  const int64_t span = (g.OH - 1) * Wp + g.OW;
+  const int64_t span = (g.OH - 1) * rowLen + g.OW;
   const int64_t qTiles = sparseDivCeil(span, maxTile);
   const int64_t lastWidth =
-      sparseTileWidth(span - (qTiles - 1) * maxTile, maxTile);
+      sparseDirectTileWidth(span - (qTiles - 1) * maxTile, maxTile);
   const SparseDirectTileFn tileFull = ks.selectDirect(wm, maxTile);
   const SparseDirectTileFn tileLast = ks.selectDirect(wm, lastWidth);
+  if (!tileFull || !tileLast)
+    return;
   // Reduction chunks whose input rows stay in L1 together with the weights
-  // streamed past them: a column (c, kh, kw) shares its cache lines with
-  // the other taps of (c, kh), so it costs about (T + KW - 1) / KW floats
-  // plus a line of misalignment; chunks of twice the plain budget measured
-  // ~7% faster than one (ResNet-18 layers) and both beat smaller ones.
+  // streamed past them. Unaligned, a column (c, kh, kw) shares its cache
+  // lines with the other taps of (c, kh), so it costs about
+  // (T + KW - 1) / KW floats plus a line of misalignment; chunks of twice
+  // the plain budget measured ~7% faster than one (ResNet-18 layers) and
+  // both beat smaller ones. Aligned, each tap reads its own copy's T floats.
   auto colBytes = [&](int64_t T) {
+    if (aligned)
+      return std::max<int64_t>(1, 4 * T / 2);
     return std::max<int64_t>(1, (4 * (T + g.dW * (g.KW - 1)) + 64) / g.KW / 2);
   };
   const SparseKSplit splitFull =
@@ -508,9 +560,20 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
 
   // Element offset of every stored weight (or R x 1 block) in a padded image.
   const int64_t stored = int64_t(wm.rowPtr[wm.rows / wm.blockRows]);
-  std::vector<int64_t> key = {kSparseDirectOffTag, reinterpret_cast<int64_t>(blob),
-                              wm.rows, wm.cols, wm.nnz, Hp, Wp, g.KH, g.KW,
-                              g.dH, g.dW};
+  std::vector<int64_t> key = {kSparseDirectOffTag,
+                              reinterpret_cast<int64_t>(blob),
+                              wm.rows,
+                              wm.cols,
+                              wm.nnz,
+                              Hq,
+                              rowLen,
+                              copies,
+                              g.KH,
+                              g.KW,
+                              g.dH,
+                              g.dW,
+                              g.sH,
+                              g.sW};
   const float *offTable = context.cachedPack(
       key, static_cast<size_t>(std::max<int64_t>(stored, 1)), [&](float *dst) {
         int32_t *off = reinterpret_cast<int32_t *>(dst);
@@ -521,12 +584,17 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
                   ? int64_t(static_cast<const uint16_t *>(wm.col)[b])
                   : int64_t(static_cast<const uint32_t *>(wm.col)[b]);
           const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
-          off[b] = static_cast<int32_t>(c * plane + kh * g.dH * Wp + kw * g.dW);
+          const int64_t rh = kh * g.dH, rw = kw * g.dW;
+          const int64_t slot = phaseSlot[(rh % g.sH) * g.sW + rw % g.sW];
+          const int64_t e = rw / g.sW;
+          off[b] = static_cast<int32_t>(
+              ((c * phases + slot) * copies + (aligned ? e : 0)) * plane +
+              rh / g.sH * rowLen + (aligned ? 0 : e));
         }
       });
   // One padded image per batch element, with maxTile floats of slack that a
   // tile reaching past the last position reads.
-  const int64_t imageFloats = g.C * plane;
+  const int64_t imageFloats = g.C * phases * copies * plane;
   float *xpad = context.scratch(
       ScratchSlot::SharedB, static_cast<size_t>(N * imageFloats + maxTile));
   if (!offTable || !xpad)
@@ -537,24 +605,49 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
       N * g.C, sparseGrain(N * g.C, threads, double(N * imageFloats) * 4),
       [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
-          float *dst = xpad + u * plane;
           const float *src = X + u * g.H * g.W;
-          for (int64_t h = 0; h < Hp; ++h) {
-            float *row = dst + h * Wp;
-            const int64_t ih = h - g.pT;
-            if (ih < 0 || ih >= g.H) {
-              std::fill(row, row + Wp, 0.f);
-              continue;
+          for (int64_t a = 0; a < g.sH; ++a)
+            for (int64_t b = 0; b < g.sW; ++b) {
+              const int64_t slot = phaseSlot[a * g.sW + b];
+              if (slot < 0)
+                continue;
+              float *dst = xpad + (u * phases + slot) * copies * plane;
+              // Plane column j reads input column j * sW + b - pL: the
+              // columns [lo, hi) inside the input row.
+              const int64_t lo = std::min(
+                  Wq, std::max<int64_t>(0, sparseDivCeil(g.pL - b, g.sW)));
+              const int64_t hi = std::max(
+                  lo, std::min(Wq, sparseDivCeil(g.W + g.pL - b, g.sW)));
+              for (int64_t h = 0; h < Hq; ++h) {
+                float *row = dst + h * rowLen;
+                const int64_t ih = h * g.sH + a - g.pT;
+                if (ih < 0 || ih >= g.H) {
+                  std::fill(row, row + rowLen, 0.f);
+                  continue;
+                }
+                // Input column of plane column j: j * sW + b - pL.
+                const float *line = src + ih * g.W;
+                const int64_t shift = b - g.pL;
+                std::fill(row, row + lo, 0.f);
+                if (g.sW == 1) {
+                  if (hi > lo)
+                    std::memcpy(row + lo, line + lo + shift,
+                                (hi - lo) * sizeof(float));
+                } else {
+                  for (int64_t j = lo; j < hi; ++j)
+                    row[j] = line[j * g.sW + shift];
+                }
+                std::fill(row + hi, row + rowLen, 0.f);
+              }
+              // Copy e is the plane shifted left by e elements. Its last e
+              // elements, and the ones that wrap into the next row, are only
+              // read for dropped positions.
+              for (int64_t e = 1; e < copies; ++e) {
+                float *copy = dst + e * plane;
+                std::memcpy(copy, dst + e, (plane - e) * sizeof(float));
+                std::fill(copy + plane - e, copy + plane, 0.f);
+              }
             }
-            // Columns [lo, hi) of the padded row come from the input row.
-            const int64_t lo = std::min<int64_t>(std::max<int64_t>(g.pL, 0), Wp);
-            const int64_t hi =
-                std::max<int64_t>(lo, std::min<int64_t>(Wp, g.pL + g.W));
-            std::fill(row, row + lo, 0.f);
-            std::memcpy(row + lo, src + ih * g.W + (lo - g.pL),
-                        (hi - lo) * sizeof(float));
-            std::fill(row + hi, row + Wp, 0.f);
-          }
         }
       });
   std::fill(xpad + N * imageFloats, xpad + N * imageFloats + maxTile, 0.f);
@@ -586,27 +679,42 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
               tileFn(wm, off, x, r, std::min(groupRows, r1 - r), range,
                      out + (r - r0) * width, width, c > 0);
           }
-          // Scatter the valid positions, one output row segment at a time.
-          float *y = Y + img * K * P;
-          const float *res =
-              epi.residual ? epi.residual + img * K * P : nullptr;
+          // The tile's output row segments: (tile column, output position,
+          // length); the wrapped-around columns between them are dropped.
+          struct Segment {
+            int64_t j, p, len;
+          };
+          Segment segs[kSparseMaxDirectTile];
+          int numSegs = 0;
           for (int64_t j = 0; j < count;) {
-            const int64_t q = q0 + j, oh = q / Wp, ow = q % Wp;
+            const int64_t q = q0 + j, oh = q / rowLen, ow = q % rowLen;
             if (ow >= g.OW) { // wrapped-around columns: skip to the next row
-              j += Wp - ow;
+              j += rowLen - ow;
               continue;
             }
             const int64_t len = std::min(count - j, g.OW - ow);
-            const int64_t p = oh * g.OW + ow;
-            for (int64_t i = r0; i < r1; ++i) {
-              float *yi = y + i * P + p;
-              std::memcpy(yi, out + (i - r0) * width + j, len * sizeof(float));
-              if (!epi.trivial())
-                epilogueRow(yi, epi.bias ? epi.bias[i] : 0.f, nullptr,
-                            res ? res + i * P + p : nullptr, len, epi.act,
-                            epi.actA, epi.actB);
-            }
+            segs[numSegs++] = {j, oh * g.OW + ow, len};
             j += len;
+          }
+          float *y = Y + img * K * P;
+          const float *res =
+              epi.residual ? epi.residual + img * K * P : nullptr;
+          for (int64_t i = r0; i < r1; ++i) {
+            float *outRow = out + (i - r0) * width;
+            const float rowBias = epi.bias ? epi.bias[i] : 0.f;
+            // Without a residual the epilogue runs once over the whole tile
+            // row (whole vectors), not once per segment.
+            if (!epi.trivial() && !res)
+              epilogueRow(outRow, rowBias, nullptr, nullptr, count, epi.act,
+                          epi.actA, epi.actB);
+            for (int sgi = 0; sgi < numSegs; ++sgi) {
+              const Segment &sg = segs[sgi];
+              float *yi = y + i * P + sg.p;
+              std::memcpy(yi, outRow + sg.j, sg.len * sizeof(float));
+              if (res)
+                epilogueRow(yi, rowBias, nullptr, res + i * P + sg.p, sg.len,
+                            epi.act, epi.actA, epi.actB);
+            }
           }
         }
       });
@@ -636,6 +744,10 @@ const SparseKernelSet &sparq::rt::sparseKernels() {
 
 void sparq::rt::setSparseKernelsForTesting(const SparseKernelSet *set) {
   sparseForcedSet.store(set);
+}
+
+void sparq::rt::setSparseDirectAlignForTesting(int mode) {
+  sparseDirectAlignMode.store(mode);
 }
 
 extern "C" SPARQ_API void
@@ -689,9 +801,12 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
                          padTop == 0 && padLeft == 0 && OH == H && OW == Wd;
   const SparseEpilogue epi = {bias, residual, static_cast<int>(act), actA,
                               actB};
-  // Stride-1 k x k convolutions read the padded image directly.
-  if (strideH == 1 && strideW == 1 && !pointwise &&
-      ks.selectDirect(wm, ks.maxTile(wm)) && sparseDirectEnabled()) {
+  // Other k x k convolutions read padded phase planes of the image
+  // directly. Strided 1 x 1 ones stay on im2col, a plain strided copy
+  // (ResNet-18's downsample at 80%: 0.101 ms there, 0.143 direct).
+  if (!pointwise && (KH > 1 || KW > 1) && strideH <= kSparseMaxStride &&
+      strideW <= kSparseMaxStride && ks.selectDirect(wm, ks.maxDirectTile(wm)) &&
+      sparseDirectEnabled()) {
     sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi);
     return;
   }

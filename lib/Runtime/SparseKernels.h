@@ -112,7 +112,7 @@ using SparseNmRowsFn = void (*)(const float *panel, int64_t groups,
                                 int64_t liveRows,
                                 const SparseStoreEpilogue *epi);
 
-/// Direct convolution tile (stride-1 k x k convolutions without im2col):
+/// Direct convolution tile (k x k convolutions without im2col):
 /// out[(r - row0) * ldo + j] (+)= sum over the stored weights b of rows
 /// [row0, row0 + rows) of value[b] * x[off[b] + j], j < T, where off holds
 /// one int32 element offset per stored weight (CSR) or per block (R x 1
@@ -139,6 +139,9 @@ struct SparseKernelSet {
   /// Direct convolution tile for w (CSR or R x 1 blocks) and tile width T,
   /// or null when w's format has no direct kernel.
   SparseDirectTileFn (*selectDirect)(const SparseMatrix &w, int64_t T);
+  /// Widest direct-convolution tile for w: 8, 16, 32, or a multiple of 16
+  /// up to 64 (selectDirect takes any multiple of 16 up to it).
+  int64_t (*maxDirectTile)(const SparseMatrix &w);
   const char *name;
 };
 
@@ -151,6 +154,10 @@ const SparseKernelSet *avx2SparseKernelSet();
 const SparseKernelSet *avx512SparseKernelSet();
 /// Forces a kernel set (null restores the automatic choice); tests only.
 void setSparseKernelsForTesting(const SparseKernelSet *set);
+/// Forces the direct convolution's aligned mode (1), its unaligned mode (0)
+/// or the choice by shape (-1, also SPARQ_SPARSE_DIRECT_ALIGN unset); tests
+/// only.
+void setSparseDirectAlignForTesting(int mode);
 
 } // namespace rt
 } // namespace sparq

@@ -834,7 +834,8 @@ const SparseKernelSet *sparq::rt::avx2SparseKernelSet() {
       sparseMaxTileAvx2,      sparseSelectTileAvx2,
       sparseSelectVecAvx2,    sparseSelectNmRowsAvx2,
       sparsePackRowsAvx2,     sparseStoreTransposedAvx2,
-      sparseSelectDirectAvx2, "avx2-fma"};
+      sparseSelectDirectAvx2, sparseMaxTileAvx2,
+      "avx2-fma"};
   static const bool supported = sparseCpuHasAvx2Fma();
   return supported ? &set : nullptr;
 }

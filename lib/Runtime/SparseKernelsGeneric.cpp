@@ -156,6 +156,7 @@ const SparseKernelSet &sparq::rt::genericSparseKernelSet() {
   static const SparseKernelSet set = {
       sparseMaxTileGeneric,  sparseSelectTileGeneric,
       sparseSelectVecGeneric, sparseSelectNmRowsGeneric, sparsePackRowsGeneric,
-      sparseStoreTransposedGeneric, sparseSelectDirectGeneric, "generic"};
+      sparseStoreTransposedGeneric, sparseSelectDirectGeneric,
+      sparseMaxTileGeneric, "generic"};
   return set;
 }

@@ -380,6 +380,18 @@ void testSparseConv(int threads, const std::string &setName) {
       {1, 5, 9, 11, 8, 5, 5, 1, 1, 2, 3, 1, 0, 1, 1},    // 5x5, uneven pads
       {1, 3, 4, 30, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   // no padding
       {1, 7, 3, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // 3x3 map
+      // Spans of several 64-position tiles plus a partial one (AVX-512 CSR
+      // tiles of 48 and 64), and a span of 40 (one tile of 48):
+      {1, 8, 20, 20, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // 20x20, 7 tiles
+      {2, 6, 5, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // span 40, N=2
+      // Strided layers read phase planes on the direct path:
+      {1, 6, 17, 13, 8, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},   // stride 2 x 1
+      {1, 5, 19, 19, 8, 5, 5, 3, 3, 2, 2, 2, 2, 1, 1},   // stride 3
+      {1, 4, 15, 15, 8, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2},   // stride 2, dilated
+      {1, 4, 9, 9, 8, 3, 3, 2, 2, 3, 2, 3, 1, 1, 1},     // pads > extent
+      {2, 3, 30, 30, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},  // stem, N=2
+      {1, 8, 11, 11, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1},   // 1x1 s2, padded
+      {1, 3, 20, 20, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1},   // stride 5: im2col
   };
   const SparseFormatSpec formats[] = {{SparseKind::Csr, 1, 1, 2},
                                       {SparseKind::Block, 4, 1, 2},
@@ -718,7 +730,15 @@ void sparq::unit::runSparseTests(int numThreads) {
     sparq::rt::setSparseKernelsForTesting(set);
     testSparseMatmul(numThreads, set->name, 1000 + numThreads);
     testSparseTileEdges(numThreads, set->name);
-    testSparseConv(numThreads, set->name);
+    // The direct path's aligned and unaligned modes on every shape, then
+    // the choice by shape.
+    for (int align : {0, 1, -1}) {
+      sparq::rt::setSparseDirectAlignForTesting(align);
+      testSparseConv(numThreads, set->name +
+                                     std::string(align == 0   ? " unaligned"
+                                                 : align == 1 ? " aligned"
+                                                              : ""));
+    }
     testSparseSplitReduction(numThreads, set->name);
     testSparseFusedEpilogue(numThreads, set->name);
     if (numThreads == 1)

@@ -14,10 +14,11 @@
 // FORCE: sparq.format = "csr", sparq.format_reason = "forced;
 // FORCE: sparq.format = "{{csr|nm 2:4}}", sparq.format_reason = "forced;
 
-// Stride-1 convolutions are costed on the direct path (no im2col), strided
-// ones with the im2col copy.
+// k x k convolutions, strided or not, are costed on the direct path (no
+// im2col); strided 1x1 ones with the im2col copy.
 // AUTO-LABEL: func.func @convs
 // AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 784 rows/call: {{.*}} us (direct convolution) [{{[0-9]+}}-bit sparse kernels]"
+// AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (direct convolution) [{{[0-9]+}}-bit sparse kernels]"
 // AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (im2col) [{{[0-9]+}}-bit sparse kernels]"
 
 // The estimate follows the target's sparse kernel width: the AVX-512 set

@@ -11,7 +11,10 @@
 
 #include "sparq/Dialect/Sparq/Transforms/Passes.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
+
+#include <algorithm>
 
 namespace sparq {
 #define GEN_PASS_DEF_SPARQSELECTSPARSEFORMATPASS
@@ -50,43 +53,63 @@ SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
 }
 
 // The direct kernel reads its activations at scattered offsets of the
-// padded image instead of from a packed L1 tile: per stored weight it
-// measured about 1.3x the matrix kernel's time on ResNet-18's 3x3 layers
-// (bench_sparse.py --all-layers), so 80%-sparse 3x3 layers stay on dense
-// Winograd.
-constexpr double kDirectCost = 1.3;
+// padded image instead of from a packed L1 tile. With 256-bit kernels (tiles
+// of at most 32 positions) it measured about 1.3x the matrix kernel's time
+// per stored weight on ResNet-18's 3x3 layers (bench_sparse.py
+// --all-layers). The 512-bit CSR tiles span 64 positions and read aligned
+// rows where the padding allows; there the direct path runs at the matrix
+// kernel's rate (26-28 multiply-adds per ns on one Zen 4 thread over the
+// 56x56 .. 7x7 layers, counting the computed wrap-around columns).
+constexpr double kDirectCost256 = 1.3;
+constexpr double kDirectCost512 = 1.0;
 /// Convolution-specific costs the matrix model does not see: dense 3x3
-/// stride-1 convolutions run as Winograd (fewer multiply-adds); the sparse
-/// kernel reads stride-1 k x k inputs directly from a zero-padded copy of
-/// the image (CSR and R x 1 blocks), computing Wp - OW wasted columns per
-/// output row, and pays an im2col copy for the other k x k or strided
-/// convolutions (as the dense GEMM path does when Winograd does not apply).
+/// stride-1 convolutions run as Winograd (fewer multiply-adds, but 36
+/// transformed weights per 3x3 filter streamed from memory, which bounds
+/// layers with many channels on small maps); the sparse kernel reads k x k
+/// inputs directly from zero-padded phase planes of the image (CSR and
+/// R x 1 blocks; rowLen - OW wasted columns per output row), and strided
+/// 1 x 1 ones pay an im2col copy (as the dense GEMM path does when Winograd
+/// does not apply).
 struct ConvCosts {
   double denseScale = 1.0;
   double denseExtraMicros = 0.0;
+  /// Lower bound of the dense time (Winograd's weight streaming).
+  double denseFloorMicros = 0.0;
   double sparseExtraMicros = 0.0;
   /// The direct path, for the formats it serves.
   bool direct = false;
   double directScale = 1.0;
   double directExtraMicros = 0.0;
+  double directCost = kDirectCost256;
 
   bool usesDirect(const SparsePattern &p) const {
     return direct && (p.format == SparseFormat::Csr ||
                       (p.format == SparseFormat::Block && p.blockCols == 1));
   }
+  double denseMicros(double matrixMicros) const {
+    return std::max(matrixMicros * denseScale + denseExtraMicros,
+                    denseFloorMicros);
+  }
   double sparseMicros(const SparsePattern &p, double matrixMicros) const {
     if (usesDirect(p))
-      return matrixMicros * directScale * kDirectCost + directExtraMicros;
+      return matrixMicros * directScale *
+                 (p.format == SparseFormat::Csr ? directCost : kDirectCost256) +
+             directExtraMicros;
     return matrixMicros + sparseExtraMicros;
   }
 };
 
 // im2col copies about 6 floats per ns on two threads; the padded copy of
-// the direct path is a row-wise memcpy, about 4x faster.
+// the direct path is a row-wise memcpy, about 4x faster (a strided phase
+// plane is an element-wise copy, like im2col).
 constexpr double kIm2colFloatsPerMicro = 6000.0;
 constexpr double kPadCopyFloatsPerMicro = 24000.0;
+// Winograd's transformed weights stream at about 40 GB/s on two threads
+// (ResNet-18's 512-channel 7x7 layer: 37.7 MB in 0.8-1.2 ms).
+constexpr double kWinogradWeightBytesPerMicro = 40000.0;
 
-ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows) {
+ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows,
+                    const SparseTarget &target) {
   ConvCosts costs;
   auto conv = dyn_cast<FusedConvOp>(op);
   if (!conv)
@@ -106,21 +129,44 @@ ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows) {
   int64_t inChannels = w.cols / (kh * kw);
   bool winograd = kh == 3 && kw == 3 && unitStride && unitDilation &&
                   inChannels >= 16 && w.rows >= 16;
-  if (winograd)
+  if (winograd) {
     costs.denseScale = batchRows >= 196 ? 1.0 / 2.2 : 1.0 / 1.7;
-  else
+    costs.denseFloorMicros = 36.0 * 4.0 * (double)w.rows * inChannels /
+                             kWinogradWeightBytesPerMicro;
+  } else {
     costs.denseExtraMicros = im2col;
-  if (unitStride && !pointwise && result.hasStaticShape() &&
+  }
+  ArrayRef<int64_t> strides = conv.getStrides();
+  int64_t sh = strides.size() == 2 ? strides[0] : 1;
+  int64_t sw = strides.size() == 2 ? strides[1] : 1;
+  // The runtime's direct path: every k x k convolution with strides up to
+  // 4 (SparseKernels.cpp); 1 x 1 ones are pointwise or im2col.
+  if ((kh > 1 || kw > 1) && sh <= 4 && sw <= 4 && result.hasStaticShape() &&
       result.getRank() == 4) {
     int64_t oh = result.getDimSize(2), ow = result.getDimSize(3);
     ArrayRef<int64_t> dil = conv.getDilations();
     int64_t dh = dil.size() == 2 ? dil[0] : 1, dw = dil.size() == 2 ? dil[1] : 1;
-    int64_t hp = oh + dh * (kh - 1), wp = ow + dw * (kw - 1);
+    int64_t hq = oh + dh * (kh - 1) / sh, wq = ow + dw * (kw - 1) / sw;
+    int64_t shifts = dw * (kw - 1) / sw + 1;
+    // Phases (of sh x sw) some tap reads.
+    llvm::SmallDenseSet<int64_t, 16> phases;
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j)
+        phases.insert((i * dh % sh) * sw + j * dw % sw);
+    // The 512-bit set's aligned mode (rows padded to 16, one plane copy per
+    // horizontal shift) where the padding costs at most 1/8.
+    int64_t wqa = (wq + 15) / 16 * 16;
+    bool aligned = target.vectorBits >= 512 && wqa * 8 <= wq * 9;
+    int64_t rowLen = aligned ? wqa : wq;
+    double planeFloats = (double)result.getDimSize(0) * inChannels *
+                         phases.size() * hq * rowLen;
     costs.direct = true;
-    costs.directScale = (double)wp / (double)ow;
+    costs.directScale = (double)rowLen / (double)ow;
     costs.directExtraMicros =
-        (double)result.getDimSize(0) * inChannels * hp * wp /
-        kPadCopyFloatsPerMicro;
+        planeFloats * (aligned ? shifts : 1) /
+        (unitStride ? kPadCopyFloatsPerMicro : kIm2colFloatsPerMicro);
+    costs.directCost =
+        target.vectorBits >= 512 ? kDirectCost512 : kDirectCost256;
   }
   return costs;
 }
@@ -164,11 +210,9 @@ struct SparqSelectSparseFormatPass
       if (!w)
         return record("dense", "weight is not a constant matrix");
       int64_t batch = kernelBatchRows(op);
-      ConvCosts conv = convCosts(op, *w, batch);
-      double dense =
-          estimateDenseMicros(w->rows, w->cols, batch, target) *
-              conv.denseScale +
-          conv.denseExtraMicros;
+      ConvCosts conv = convCosts(op, *w, batch, target);
+      double dense = conv.denseMicros(
+          estimateDenseMicros(w->rows, w->cols, batch, target));
       std::optional<SparsePattern> best;
       double bestMicros = 0;
       for (const SparsePattern &p : candidates(attr, op)) {

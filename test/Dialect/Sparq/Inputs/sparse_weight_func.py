@@ -21,20 +21,29 @@ print("  %1 = sparq.fused_matmul %y, %v : (tensor<16x4xf32>, tensor<4x4xf32>) "
 print("  return %0, %1 : tensor<16x128xf32>, tensor<16x4xf32>")
 print("}")
 
-# 95%-sparse 3x3 convolutions, 64 -> 64 channels on a 28x28 map: stride 1
-# (the sparse kernel reads the padded image directly) and stride 2 (im2col).
+# 95%-sparse convolutions, 64 -> 64 channels on a 28x28 map: 3x3 stride 1
+# and stride 2 (the sparse kernel reads padded phase planes of the image
+# directly), and 1x1 stride 2 (im2col).
 c = 64
-conv = []
-for _ in range(c * c * 9):
-    conv.append(random.uniform(0.5, 1.5) if random.random() < 0.05 else 0.0)
-hexconv = "".join(struct.pack("<f", v).hex().upper() for v in conv)
+def sparse_hex(n):
+    vals = [random.uniform(0.5, 1.5) if random.random() < 0.05 else 0.0
+            for _ in range(n)]
+    return "".join(struct.pack("<f", v).hex().upper() for v in vals)
 print("func.func @convs(%x: tensor<1x64x28x28xf32>) -> "
-      "(tensor<1x64x28x28xf32>, tensor<1x64x14x14xf32>) {")
-print('  %%w = sparq.constant dense<"0x%s"> : tensor<64x64x3x3xf32>' % hexconv)
-for name, stride, out in (("%0", 1, 28), ("%1", 2, 14)):
-    print("  %s = sparq.fused_conv %%x, %%w {strides = array<i64: %d, %d>, "
-          "pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : "
-          "(tensor<1x64x28x28xf32>, tensor<64x64x3x3xf32>) -> "
-          "tensor<1x64x%dx%dxf32>" % (name, stride, stride, out, out))
-print("  return %0, %1 : tensor<1x64x28x28xf32>, tensor<1x64x14x14xf32>")
+      "(tensor<1x64x28x28xf32>, tensor<1x64x14x14xf32>, "
+      "tensor<1x64x14x14xf32>) {")
+print('  %%w = sparq.constant dense<"0x%s"> : tensor<64x64x3x3xf32>'
+      % sparse_hex(c * c * 9))
+print('  %%p = sparq.constant dense<"0x%s"> : tensor<64x64x1x1xf32>'
+      % sparse_hex(c * c))
+for name, w, k, stride, pad, out in (("%0", "%w", 3, 1, 1, 28),
+                                     ("%1", "%w", 3, 2, 1, 14),
+                                     ("%2", "%p", 1, 2, 0, 14)):
+    print("  %s = sparq.fused_conv %%x, %s {strides = array<i64: %d, %d>, "
+          "pads = array<i64: %d, %d, %d, %d>, dilations = array<i64: 1, 1>} : "
+          "(tensor<1x64x28x28xf32>, tensor<64x64x%dx%dxf32>) -> "
+          "tensor<1x64x%dx%dxf32>" % (name, w, stride, stride, pad, pad, pad,
+                                      pad, k, k, out, out))
+print("  return %0, %1, %2 : tensor<1x64x28x28xf32>, tensor<1x64x14x14xf32>, "
+      "tensor<1x64x14x14xf32>")
 print("}")
