@@ -499,7 +499,10 @@ int64_t sparseDirectTileWidth(int64_t count, int64_t maxTile) {
 /// q + (kh dH / sH) Wq + kw dW / sW. A tile of T consecutive q then reads T
 /// consecutive elements per stored weight: no im2col. The Wq - OW columns
 /// of each output row that wrap around are computed and dropped.
-void sparseConvDirect(Context &context, const SparseKernelSet &ks,
+/// Returns false, having done nothing, when an image's planes are too large
+/// for the int32 offsets or no kernel fits (the caller then takes the
+/// im2col path).
+bool sparseConvDirect(Context &context, const SparseKernelSet &ks,
                       const void *blob, const SparseMatrix &wm,
                       const SparseConvGeometry &g, int64_t N, const float *X,
                       float *Y, const SparseEpilogue &epi) {
@@ -521,18 +524,24 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
   // Aligned mode: plane rows padded to whole vectors, and one copy of each
   // plane per horizontal shift (copy e holds the plane shifted left by e),
   // so that every activation vector a tap reads is 64-byte aligned. An
-  // unaligned 512-bit load straddles two cache lines and costs ~1.6x an
-  // aligned one on Zen 4, and the kernel is bound by these loads. Taken
-  // when padding the rows costs at most 1/8 more positions.
+  // unaligned 512-bit load straddles two cache lines: a loop of zmm FMAs on
+  // loaded operands ran 1.6x slower unaligned on Zen 4. In the kernel the
+  // gain is smaller, because the copies triple the activation bytes a
+  // reduction chunk spans, so chunks are narrower: ResNet-18's stride-1
+  // 3x3 layers at 80% measured 3-7% faster, its 14x14 stride-2 one 17% (one
+  // thread). Taken for the 64-wide (AVX-512 CSR) tiles when padding the
+  // rows costs at most 1/8 more positions.
   const int64_t WqA = sparseDivCeil(Wq, 16) * 16;
   const bool aligned =
       sparseDirectAlignMode.load() == 1 ||
-      (sparseDirectAlignMode.load() == -1 && ks.maxDirectTile(wm) >= 16 &&
+      (sparseDirectAlignMode.load() == -1 && ks.maxDirectTile(wm) > 32 &&
        WqA * 8 <= Wq * 9);
   const int64_t rowLen = aligned ? WqA : Wq;
   const int64_t copies = aligned ? shifts : 1;
   const int64_t plane = Hq * rowLen, P = g.OH * g.OW;
   const int64_t maxTile = std::min(ks.maxDirectTile(wm), kSparseMaxDirectTile);
+  if (g.C * phases * copies * plane + maxTile > INT32_MAX)
+    return false;
   // Flattened positions [0, span) cover every valid output.
   const int64_t span = (g.OH - 1) * rowLen + g.OW;
   const int64_t qTiles = sparseDivCeil(span, maxTile);
@@ -541,7 +550,7 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
   const SparseDirectTileFn tileFull = ks.selectDirect(wm, maxTile);
   const SparseDirectTileFn tileLast = ks.selectDirect(wm, lastWidth);
   if (!tileFull || !tileLast)
-    return;
+    return false;
   // Reduction chunks whose input rows stay in L1 together with the weights
   // streamed past them. Unaligned, a column (c, kh, kw) shares its cache
   // lines with the other taps of (c, kh), so it costs about
@@ -598,7 +607,7 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
   float *xpad = context.scratch(
       ScratchSlot::SharedB, static_cast<size_t>(N * imageFloats + maxTile));
   if (!offTable || !xpad)
-    return;
+    return true; // out of memory, recorded by the context
   const int32_t *off = reinterpret_cast<const int32_t *>(offTable);
   const int threads = context.numThreads();
   context.threads().parallelFor(
@@ -718,6 +727,7 @@ void sparseConvDirect(Context &context, const SparseKernelSet &ks,
           }
         }
       });
+  return true;
 }
 
 } // namespace
@@ -806,10 +816,9 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
   // (ResNet-18's downsample at 80%: 0.101 ms there, 0.143 direct).
   if (!pointwise && (KH > 1 || KW > 1) && strideH <= kSparseMaxStride &&
       strideW <= kSparseMaxStride && ks.selectDirect(wm, ks.maxDirectTile(wm)) &&
-      sparseDirectEnabled()) {
-    sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi);
+      sparseDirectEnabled() &&
+      sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi))
     return;
-  }
   const int64_t P = OH * OW, CKK = wm.cols;
   const int64_t maxTile = ks.maxTile(wm);
   const int64_t pixelTiles = sparseDivCeil(P, maxTile);
