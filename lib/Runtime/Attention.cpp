@@ -66,9 +66,10 @@ struct AttnShape {
   }
 };
 
-/// kt[d * Tp + t] = K[b, t, h, d], zero for t >= T.
-void attnPackKeys(const AttnShape &a, int64_t b, int64_t h, float *kt) {
-  for (int64_t t = 0; t < a.T; ++t) {
+/// kt[d * Tp + t] = K[b, t, h, d] for t in [t0, T), zero for t >= T.
+void attnPackKeys(const AttnShape &a, int64_t b, int64_t h, float *kt,
+                  int64_t t0 = 0) {
+  for (int64_t t = t0; t < a.T; ++t) {
     const float *k = a.kRow(b, t, h);
     for (int64_t d = 0; d < a.D; ++d)
       kt[d * a.Tp + t] = k[d];
@@ -292,14 +293,8 @@ SPARQ_ATTN_AVX2 void attnPackKeysAvx2(const AttnShape &a, int64_t b, int64_t h,
       _mm256_storeu_ps(o + 7 * a.Tp, _mm256_permute2f128_ps(s3, s7, 0x31));
     }
   }
-  for (; t < a.T; ++t) {
-    const float *k = a.kRow(b, t, h);
-    for (int64_t d = 0; d < a.D; ++d)
-      kt[d * a.Tp + t] = k[d];
-  }
-  for (int64_t d = 0; d < a.D; ++d)
-    for (int64_t z = a.T; z < a.Tp; ++z)
-      kt[d * a.Tp + z] = 0.0f;
+  // The last T mod 8 keys and the zero padding.
+  attnPackKeys(a, b, h, kt, t);
 }
 
 template <int R>
@@ -342,15 +337,9 @@ void attnBlockAvx2(const AttnShape &a, int64_t b, int64_t h, int64_t s0,
   }
 }
 
-bool attnUseAvx2() {
-  static const bool use = [] {
-    if (genericKernelsForced())
-      return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return use;
-}
+/// Where the dense AVX2+FMA set runs (the CPU has it and SPARQ_KERNELS
+/// does not force the portable code).
+bool attnUseAvx2() { return avx2KernelSet() != nullptr; }
 #endif
 
 } // namespace

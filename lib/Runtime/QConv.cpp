@@ -343,16 +343,12 @@ void qDepthwiseConv(Context &ctx, const uint8_t *X, const uint8_t *W, void *Y,
       const uint8_t *plane = X + (n * s.C + ic) * s.H * s.W;
       const uint8_t *w = W + oc * s.KH * s.KW;
       const int32_t wz = wzRaw[oc];
-      QOutRow row;
+      QOutRow row = qOutRowFor(proto);
       row.colAdj = zeros.data();
       row.bZero = zeros.data();
       row.chanPerCol = false;
       row.biasI32 = proto.biasI32 + oc;
       row.scale = proto.scale ? proto.scale + oc : nullptr;
-      row.outKind = proto.outKind;
-      row.outZero = proto.outZero;
-      row.qmin = proto.qmin;
-      row.qmax = proto.qmax;
       for (int64_t oh = 0; oh < s.OH; ++oh) {
         std::fill(acc.begin(), acc.end(), 0);
         for (int64_t kh = 0; kh < s.KH; ++kh) {

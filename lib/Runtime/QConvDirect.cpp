@@ -257,14 +257,10 @@ void qDirectConv(Context &ctx, const QDirectConv &d, const uint8_t *x,
               segPix[segs++] = oh * OW + ow;
               j += len;
             }
-            QOutRow row;
+            QOutRow row = qOutRowFor(proto);
             row.colAdj = colAdj;
             row.bZero = bZero;
             row.chanPerCol = false;
-            row.outKind = proto.outKind;
-            row.outZero = proto.outZero;
-            row.qmin = proto.qmin;
-            row.qmax = proto.qmax;
             for (int64_t p = p0; p < p1; ++p) {
               const int64_t m0 = p * kQMR;
               const int rows =
@@ -376,17 +372,13 @@ void qDirectConvRows(Context &ctx, const QDirectConv &d, const uint8_t *x,
               }
             QConvRowsOut qout{nullptr,       colTerm,    bZero,     scale,
                               proto.outZero, proto.qmin, proto.qmax};
-            QOutRow row;
+            QOutRow row = qOutRowFor(proto);
             row.aZero = xZa;
             row.colAdj = colAdj;
             row.bZero = bZ + n0;
             row.chanPerCol = true;
             row.biasI32 = proto.biasI32 + n0;
             row.scale = proto.scale ? proto.scale + n0 : nullptr;
-            row.outKind = proto.outKind;
-            row.outZero = proto.outZero;
-            row.qmin = proto.qmin;
-            row.qmax = proto.qmax;
             for (int64_t p = p0; p < p1; ++p) {
               // Panels of balanced sizes (49 pixels: 7 x 7, not 6 x 8 + 1,
               // whose one-row tail would wait on its accumulator latency).

@@ -444,14 +444,10 @@ void qRunBlock(const QKernelSet &ks, const QGemmArgs &a, int64_t m0, int64_t mc,
       colAdj[j] =
           static_cast<int32_t>(static_cast<uint32_t>(sums[j]) -
                                K32 * static_cast<uint32_t>(a.bZero[n + j]));
-    QOutRow row;
+    QOutRow row = qOutRowFor(a);
     row.colAdj = colAdj;
     row.bZero = a.bZero + n;
     row.chanPerCol = a.chanPerCol;
-    row.outKind = a.outKind;
-    row.outZero = a.outZero;
-    row.qmin = a.qmin;
-    row.qmax = a.qmax;
     for (int64_t ip = m0; ip < m0 + mc; ip += kQMR) {
       const int rows = static_cast<int>(std::min<int64_t>(kQMR, a.M - ip));
       if (fused) {

@@ -182,6 +182,17 @@ struct QGemmArgs {
   bool transC = false;
 };
 
+/// A QOutRow carrying g's output stage (kind, zero point, clamp range);
+/// the caller sets the row's zero points, column terms and channel tables.
+inline QOutRow qOutRowFor(const QGemmArgs &g) {
+  QOutRow row;
+  row.outKind = g.outKind;
+  row.outZero = g.outZero;
+  row.qmin = g.qmin;
+  row.qmax = g.qmax;
+  return row;
+}
+
 /// The output-channel tables and epilogue of one kernel call (the tail of
 /// sparq_uk_qmatmul_i8's and sparq_uk_qconv2d_i8's arguments), expanded to
 /// `channels` entries: the i32 bias (zeros without one), and for 8-bit and

@@ -24,10 +24,6 @@
 namespace sparq {
 namespace rt {
 
-/// The view of the blob at w that read(blob, view) fills, validated on
-/// first use and cached under viewTag (a misaligned blob is first copied
-/// once, under copyTag); null when the header or read() rejects the blob,
-/// or memory ran out.
 /// Number of chunks a parallel loop over `units` should use: a few per
 /// thread for balance, or one when the work is too small to split.
 inline int64_t sparseGrain(int64_t units, int threads, double macs) {
@@ -36,6 +32,10 @@ inline int64_t sparseGrain(int64_t units, int threads, double macs) {
   return std::max<int64_t>(1, units / (4 * threads));
 }
 
+/// The view of the blob at w that read(blob, view) fills, validated on
+/// first use and cached under viewTag (a misaligned blob is first copied
+/// once, under copyTag); null when the header or read() rejects the blob,
+/// or memory ran out.
 template <typename Matrix>
 const Matrix *cachedSparseView(Context &context, const void *w,
                                int64_t viewTag, int64_t copyTag,

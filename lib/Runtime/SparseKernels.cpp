@@ -493,12 +493,14 @@ int64_t sparseDirectTileWidth(int64_t count, int64_t maxTile) {
 /// planes: with strides sH x sW, phase (a, b) of channel c holds the padded
 /// input rows a, a + sH, ... and columns b, b + sW, ..., so a strided
 /// convolution becomes a stride-1 one over C x sH x sW planes (only the
-/// phases some tap reads are built). The planes are Hq x Wq, flattened so
-/// that output position (oh, ow) maps to q = oh * Wq + ow, and tap
+/// phases some tap reads are built). The planes are Hq rows of rowLen (Wq,
+/// or Wq padded to whole vectors in the aligned mode below), flattened so
+/// that output position (oh, ow) maps to q = oh * rowLen + ow, and tap
 /// (c, kh, kw) reads plane (c, kh dH mod sH, kw dW mod sW) at
-/// q + (kh dH / sH) Wq + kw dW / sW. A tile of T consecutive q then reads T
-/// consecutive elements per stored weight: no im2col. The Wq - OW columns
-/// of each output row that wrap around are computed and dropped.
+/// q + (kh dH / sH) rowLen + kw dW / sW. A tile of T consecutive q then
+/// reads T consecutive elements per stored weight: no im2col. The
+/// rowLen - OW columns of each output row that wrap around are computed and
+/// dropped.
 /// Returns false, having done nothing, when an image's planes are too large
 /// for the int32 offsets or no kernel fits (the caller then takes the
 /// im2col path).
@@ -532,10 +534,10 @@ bool sparseConvDirect(Context &context, const SparseKernelSet &ks,
   // thread). Taken for the 64-wide (AVX-512 CSR) tiles when padding the
   // rows costs at most 1/8 more positions.
   const int64_t WqA = sparseDivCeil(Wq, 16) * 16;
+  const int alignMode = sparseDirectAlignMode.load();
   const bool aligned =
-      sparseDirectAlignMode.load() == 1 ||
-      (sparseDirectAlignMode.load() == -1 && ks.maxDirectTile(wm) > 32 &&
-       WqA * 8 <= Wq * 9);
+      alignMode == 1 ||
+      (alignMode == -1 && ks.maxDirectTile(wm) > 32 && WqA * 8 <= Wq * 9);
   const int64_t rowLen = aligned ? WqA : Wq;
   const int64_t copies = aligned ? shifts : 1;
   const int64_t plane = Hq * rowLen, P = g.OH * g.OW;
@@ -815,8 +817,7 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
   // directly. Strided 1 x 1 ones stay on im2col, a plain strided copy
   // (ResNet-18's downsample at 80%: 0.101 ms there, 0.143 direct).
   if (!pointwise && (KH > 1 || KW > 1) && strideH <= kSparseMaxStride &&
-      strideW <= kSparseMaxStride && ks.selectDirect(wm, ks.maxDirectTile(wm)) &&
-      sparseDirectEnabled() &&
+      strideW <= kSparseMaxStride && sparseDirectEnabled() &&
       sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi))
     return;
   const int64_t P = OH * OW, CKK = wm.cols;

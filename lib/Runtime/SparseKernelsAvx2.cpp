@@ -46,16 +46,19 @@ namespace {
 
 /// The epilogue of 8 consecutive output features of one activation row, in
 /// the order of epilogueRowAvx2 (whose row bias is 0 here): v + 0, then
-/// + bias, then + residual, then the activation.
-SPARQ_SPARSE_AVX2_INLINE __m256 sparseEpilogue8(__m256 v, __m256 bias,
-                                                const float *residual,
-                                                const SparseStoreEpilogue &epi) {
+/// + bias (when hasBias), then + residual (when not null), then activation
+/// `act` (a constant where the caller can make it one, so that the
+/// activation's switch folds away).
+SPARQ_SPARSE_AVX2_INLINE __m256 sparseEpilogue8(__m256 v, bool hasBias,
+                                                __m256 bias,
+                                                const float *residual, int act,
+                                                float actA, float actB) {
   v = _mm256_add_ps(v, _mm256_setzero_ps());
-  if (epi.bias)
+  if (hasBias)
     v = _mm256_add_ps(v, bias);
   if (residual)
     v = _mm256_add_ps(v, _mm256_loadu_ps(residual));
-  return activateAvx2(v, epi.act, epi.actA, epi.actB);
+  return activateAvx2(v, act, actA, actB);
 }
 
 //===----------------------------------------------------------------------===//
@@ -624,8 +627,9 @@ SPARQ_SPARSE_AVX2 void sparseNmRowsAvx2(const float *panel, int64_t groups,
     if (liveRows == 8) {
       if (epi)
         sum = sparseEpilogue8(
-            sum, bias, epi->residual ? epi->residual + i * ldy : nullptr,
-            *epi);
+            sum, epi->bias != nullptr, bias,
+            epi->residual ? epi->residual + i * ldy : nullptr, epi->act,
+            epi->actA, epi->actB);
       _mm256_storeu_ps(y + i * ldy, sum);
     } else {
       alignas(32) float tmp[8];
@@ -755,12 +759,9 @@ SPARQ_SPARSE_AVX2 void sparseStoreRowsAvx2(const float *out, int64_t T,
       __attribute__((target("avx2,fma"), always_inline)) {
         if (ACT < 0)
           return v;
-        v = _mm256_add_ps(v, _mm256_setzero_ps());
-        if (biasRow)
-          v = _mm256_add_ps(v, bias);
-        if (residual)
-          v = _mm256_add_ps(v, _mm256_loadu_ps(residual + j * ldy + f0));
-        return activateAvx2(v, ACT < 0 ? 0 : ACT, epi->actA, epi->actB);
+        return sparseEpilogue8(v, biasRow != nullptr, bias,
+                               residual ? residual + j * ldy + f0 : nullptr,
+                               ACT < 0 ? 0 : ACT, epi->actA, epi->actB);
       };
   for (int64_t j0 = 0; j0 < cnt; j0 += 8) {
     const int64_t live = cnt - j0 > 8 ? 8 : cnt - j0;

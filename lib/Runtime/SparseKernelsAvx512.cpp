@@ -593,7 +593,7 @@ sparseBlockDirectAvx512(const SparseMatrix &w, const int32_t *off,
 /// T = 16, 1.21 at 32, 1.02 at 64, one thread). Blocks keep 32: with RB
 /// rows per block their V x RB accumulators run out of registers first.
 int64_t sparseMaxDirectTileAvx512(const SparseMatrix &w) {
-  return w.format != SPARQ_SPARSE_NM && w.blockRows == 1 ? 64 : 32;
+  return w.format == SPARQ_SPARSE_CSR ? 64 : 32;
 }
 
 /// T <= 8 (a short last tile) keeps the AVX2 kernels.

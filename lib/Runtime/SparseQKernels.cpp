@@ -388,23 +388,19 @@ using SqPanel4Fn = void (*)(const SparseMatrixI8 &w, const uint8_t *panel,
                             int64_t panelBytes, int64_t n0, int64_t nc,
                             int32_t *tile);
 
-/// The kernels of one ISA and index width.
 /// The output-stage fields every row of a sparse int8 call shares (zero
 /// weight zero points, activation zero point za); the callers set colAdj,
 /// biasI32 and scale per chunk.
 QOutRow sqOutRow(const QGemmArgs &g, int32_t za, const int32_t *zeros,
                  bool chanPerCol) {
-  QOutRow row;
+  QOutRow row = qOutRowFor(g);
   row.aZero = za;
   row.bZero = zeros;
   row.chanPerCol = chanPerCol;
-  row.outKind = g.outKind;
-  row.outZero = g.outZero;
-  row.qmin = g.qmin;
-  row.qmax = g.qmax;
   return row;
 }
 
+/// The kernels of one ISA and index width.
 struct SqKernels {
   SqRowFn row;
   SqPanelFn panel;

@@ -2,10 +2,11 @@
 //
 // sparq.fused_matmul and sparq.fused_conv on f32 become calls to the
 // runtime's packed, threaded microkernels (sparq_uk_matmul_f32,
-// sparq_uk_conv2d_f32), sparq.attention a call to sparq_uk_attention_f32. Operands cross into memrefs with
-// bufferization.to_buffer (identity layout, so they are contiguous
-// row-major), the result is a fresh 64-byte aligned memref.alloc turned back
-// into a tensor with bufferization.to_tensor restrict writable.
+// sparq_uk_conv2d_f32), sparq.attention a call to sparq_uk_attention_f32.
+// Operands cross into memrefs with bufferization.to_buffer (identity
+// layout, so they are contiguous row-major), the result is a fresh 64-byte
+// aligned memref.alloc turned back into a tensor with bufferization.to_tensor
+// restrict writable.
 //
 //===----------------------------------------------------------------------===//
 
@@ -199,8 +200,6 @@ struct SparseConvCall : OpConversionPattern<SparseConvOp> {
   }
 };
 
-} // namespace
-
 /// sparq.attention: q, k, v and the result in place ([B,S,H,D] /
 /// [B,T,H,D]); each mask crosses with its four element strides over the
 /// scores' [B, H, S, T] dims, 0 where it broadcasts.
@@ -257,6 +256,8 @@ struct AttentionCall : OpConversionPattern<AttentionOp> {
     return success();
   }
 };
+
+} // namespace
 
 void lowering::populateKernelCallPatterns(TypeConverter &typeConverter,
                                           RewritePatternSet &patterns) {
