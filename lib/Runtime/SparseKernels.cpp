@@ -50,11 +50,19 @@ constexpr int64_t kSparseViewTag = 0x53505102;
 constexpr int64_t kSparseChunkTag = 0x53505103;
 constexpr int64_t kSparseNmPanelTag = 0x53505104;
 constexpr int64_t kSparseDirectOffTag = 0x53505105;
+constexpr int64_t kSparseStripOffTag = 0x53505106;
 
 std::atomic<const SparseKernelSet *> sparseForcedSet{nullptr};
 /// The direct convolution's aligned mode: -1 by shape, 0 never, 1 always.
 std::atomic<int> sparseDirectAlignMode{[] {
   const char *v = std::getenv("SPARQ_SPARSE_DIRECT_ALIGN");
+  return v && std::string(v) == "0" ? 0 : v && std::string(v) == "1" ? 1 : -1;
+}()};
+
+/// The row-strip convolution path: -1 by shape, 0 never, 1 wherever the
+/// kernel set has it.
+std::atomic<int> sparseStripMode{[] {
+  const char *v = std::getenv("SPARQ_SPARSE_CONV_STRIPS");
   return v && std::string(v) == "0" ? 0 : v && std::string(v) == "1" ? 1 : -1;
 }()};
 
@@ -488,6 +496,148 @@ int64_t sparseDirectTileWidth(int64_t count, int64_t maxTile) {
   return std::min(maxTile, sparseDivCeil(count, 16) * 16);
 }
 
+/// Stride-1 direct convolution over row-strip tiles, for kernel sets with
+/// maxStripRows (AVX-512, CSR). A tile is V <= 8 output rows of one strip
+/// of 16 output columns, one zmm per row. Before each reduction chunk the
+/// thread copies the chunk's input window into a buffer that stays in L1:
+/// per channel c and horizontal tap kw, the V + (KH - 1) dH input rows the
+/// tile reads, 16 columns from ow0 + kw dW - pL each, zero outside the
+/// image. Tap (c, kh, kw) then reads V consecutive 64-byte-aligned vectors
+/// at ((c KW + kw) R + kh dH) * 16 floats of the window (R rows per shift),
+/// so the tile kernels are the padded-plane path's, with T = 16 V.
+/// Against that path's 64-position tiles: every load is aligned without
+/// per-shift copies of the whole image (which spill to L2 and beyond), a
+/// channel's window costs fewer bytes per position, so the chunks (and the
+/// runs of stored weights per row between two accumulator stores) are
+/// longer, and each loaded weight feeds up to 8 FMAs.
+/// Returns false, having done nothing, where it does not apply.
+bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
+                      const void *blob, const SparseMatrix &wm,
+                      const SparseConvGeometry &g, int64_t N, const float *X,
+                      float *Y, const SparseEpilogue &epi) {
+  constexpr int64_t kLanes = 16;
+  const int mode = sparseStripMode.load();
+  const int64_t maxRows = ks.maxStripRows(wm);
+  if (mode == 0 || maxRows <= 0 || !ks.stripWindow || g.sH != 1 ||
+      g.sW != 1)
+    return false;
+  const int64_t strips = sparseDivCeil(g.OW, kLanes);
+  // Narrow maps would waste most lanes of a strip: by shape, at most 1/3
+  // more columns than OW (7 x 7 maps stay on the padded planes).
+  if (mode < 0 && strips * kLanes * 3 > g.OW * 4)
+    return false;
+  const int64_t rowTiles = sparseDivCeil(g.OH, maxRows);
+  const int64_t V = sparseDivCeil(g.OH, rowTiles);
+  const int64_t lastV = g.OH - (rowTiles - 1) * V;
+  const int64_t winRows = V + g.dH * (g.KH - 1);
+  const int64_t chanFloats = g.KW * winRows * kLanes;
+  if (g.C * chanFloats > INT32_MAX)
+    return false;
+  const SparseDirectTileFn tileFull = ks.selectDirect(wm, V * kLanes);
+  const SparseDirectTileFn tileLast = ks.selectDirect(wm, lastV * kLanes);
+  if (!tileFull || !tileLast)
+    return false;
+  // Chunks of about 32 KB of window, as the padded-plane path's.
+  const int64_t KK = g.KH * g.KW;
+  const SparseKSplit split = sparsePlanKSplit(
+      context, blob, wm, V * kLanes,
+      std::max<int64_t>(1, chanFloats * 4 / KK / 2));
+
+  const int64_t stored = int64_t(wm.rowPtr[wm.rows / wm.blockRows]);
+  std::vector<int64_t> key = {kSparseStripOffTag,
+                              reinterpret_cast<int64_t>(blob),
+                              wm.rows,
+                              wm.cols,
+                              wm.nnz,
+                              g.KH,
+                              g.KW,
+                              g.dH,
+                              winRows};
+  const float *offTable = context.cachedPack(
+      key, static_cast<size_t>(std::max<int64_t>(stored, 1)), [&](float *dst) {
+        int32_t *off = reinterpret_cast<int32_t *>(dst);
+        for (int64_t b = 0; b < stored; ++b) {
+          const int64_t k =
+              wm.indexBytes == 2
+                  ? int64_t(static_cast<const uint16_t *>(wm.col)[b])
+                  : int64_t(static_cast<const uint32_t *>(wm.col)[b]);
+          const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
+          off[b] = static_cast<int32_t>(((c * g.KW + kw) * winRows +
+                                         kh * g.dH) * kLanes);
+        }
+      });
+  if (!offTable)
+    return true; // out of memory, recorded by the context
+  const int32_t *off = reinterpret_cast<const int32_t *>(offTable);
+
+  const int threads = context.numThreads();
+  const SparseConvUnits work(N, rowTiles * strips, wm, threads);
+  const int64_t groupRows = work.groupRows, units = work.count(N);
+  const int64_t K = wm.rows, P = g.OH * g.OW;
+  const double macs = double(wm.nnz) * double(P) * double(N);
+  const EpilogueRowFn epilogueRow = kernels().epilogueRow;
+  context.threads().parallelFor(
+      units, sparseGrain(units, threads, macs), [&](int64_t u0, int64_t u1) {
+        float *out = context.scratch(
+            ScratchSlot::PackA,
+            static_cast<size_t>(work.maxRows() * V * kLanes));
+        float *win = context.scratch(ScratchSlot::PackB,
+                                     static_cast<size_t>(g.C * chanFloats));
+        if (!out || !win)
+          return;
+        for (int64_t u = u0; u < u1; ++u) {
+          const auto [img, tile, r0, r1] = work.unit(u);
+          if (r0 >= r1)
+            continue;
+          const int64_t rowTile = tile / strips, strip = tile % strips;
+          const bool last = rowTile + 1 == rowTiles;
+          const int64_t rows = last ? lastV : V, width = rows * kLanes;
+          const SparseDirectTileFn tileFn = last ? tileLast : tileFull;
+          const int64_t oh0 = rowTile * V, ow0 = strip * kLanes;
+          const int64_t cols = std::min(kLanes, g.OW - ow0);
+          const float *x = X + img * g.C * g.H * g.W;
+          for (int64_t c = 0; c < split.chunks; ++c) {
+            const SparseKRange range = split.range(c);
+            const int64_t c0 = split.chunks == 1 ? 0 : range.k0 / KK;
+            const int64_t c1 =
+                split.chunks == 1 ? g.C : sparseDivCeil(range.k1, KK);
+            for (int64_t ch = c0; ch < c1; ++ch)
+              ks.stripWindow(x + ch * g.H * g.W, g.H, g.W, oh0 - g.pT,
+                             ow0 - g.pL, g.KW, g.dW, winRows,
+                             win + ch * chanFloats);
+            for (int64_t r = r0; r < r1; r += groupRows)
+              tileFn(wm, off, win, r, std::min(groupRows, r1 - r), range,
+                     out + (r - r0) * width, width, c > 0);
+          }
+          float *y = Y + img * K * P;
+          const float *res =
+              epi.residual ? epi.residual + img * K * P : nullptr;
+          for (int64_t i = r0; i < r1; ++i) {
+            float *outRow = out + (i - r0) * width;
+            const float rowBias = epi.bias ? epi.bias[i] : 0.f;
+            // Without a residual the epilogue runs once over the whole tile
+            // row (whole vectors), not once per output row.
+            if (!epi.trivial() && !res)
+              epilogueRow(outRow, rowBias, nullptr, nullptr, width, epi.act,
+                          epi.actA, epi.actB);
+            for (int64_t v = 0; v < rows; ++v) {
+              const int64_t p = (oh0 + v) * g.OW + ow0;
+              float *yi = y + i * P + p;
+              // A whole strip row is a fixed-size (inlined) copy.
+              if (cols == kLanes)
+                std::memcpy(yi, outRow + v * kLanes, kLanes * sizeof(float));
+              else
+                std::memcpy(yi, outRow + v * kLanes, cols * sizeof(float));
+              if (res)
+                epilogueRow(yi, rowBias, nullptr, res + i * P + p, cols,
+                            epi.act, epi.actA, epi.actB);
+            }
+          }
+        }
+      });
+  return true;
+}
+
 /// The direct path of sparq_uk_sparse_conv2d_f32 (CSR or R x 1 blocks, any
 /// stride and dilation). Each image is copied once into zero-padded phase
 /// planes: with strides sH x sW, phase (a, b) of channel c holds the padded
@@ -762,6 +912,10 @@ void sparq::rt::setSparseDirectAlignForTesting(int mode) {
   sparseDirectAlignMode.store(mode);
 }
 
+void sparq::rt::setSparseConvStripsForTesting(int mode) {
+  sparseStripMode.store(mode);
+}
+
 extern "C" SPARQ_API void
 sparq_uk_sparse_matmul_f32(void *ctx, const void *w, const float *X,
                            const float *bias, const float *residual, float *Y,
@@ -818,7 +972,8 @@ extern "C" SPARQ_API void sparq_uk_sparse_conv2d_f32(
   // (ResNet-18's downsample at 80%: 0.101 ms there, 0.143 direct).
   if (!pointwise && (KH > 1 || KW > 1) && strideH <= kSparseMaxStride &&
       strideW <= kSparseMaxStride && sparseDirectEnabled() &&
-      sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi))
+      (sparseConvStrips(context, ks, w, wm, g, N, X, Y, epi) ||
+       sparseConvDirect(context, ks, w, wm, g, N, X, Y, epi)))
     return;
   const int64_t P = OH * OW, CKK = wm.cols;
   const int64_t maxTile = ks.maxTile(wm);

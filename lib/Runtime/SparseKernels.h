@@ -125,6 +125,14 @@ using SparseDirectTileFn = void (*)(const SparseMatrix &w, const int32_t *off,
                                     const SparseKRange &range, float *out,
                                     int64_t ldo, bool accumulate);
 
+/// The input window of a row-strip tile (see sparseConvStrips): for
+/// kw < KW and r < rows, dst[(kw * rows + r) * 16 + j] =
+/// x[(ih0 + r) * W + iw0 + kw * dW + j] for j < 16, 0 where that lies
+/// outside the H x W image x. dst is 64-byte aligned.
+using SparseStripWindowFn = void (*)(const float *x, int64_t H, int64_t W,
+                                     int64_t ih0, int64_t iw0, int64_t KW,
+                                     int64_t dW, int64_t rows, float *dst);
+
 struct SparseKernelSet {
   /// Widest tile (8, 16 or 32) worth using for w; tiles are 8, 16 or 32.
   int64_t (*maxTile)(const SparseMatrix &w);
@@ -142,8 +150,17 @@ struct SparseKernelSet {
   /// Widest direct-convolution tile for w: 8, 16, 32, or a multiple of 16
   /// up to 64 (selectDirect takes any multiple of 16 up to it).
   int64_t (*maxDirectTile)(const SparseMatrix &w);
+  /// Most vectors of 16 floats (V) in a row-strip tile of a stride-1
+  /// convolution (selectDirect then takes T = 16 V), or 0 where the set has
+  /// no such kernel for w (see sparseConvStrips).
+  int64_t (*maxStripRows)(const SparseMatrix &w);
+  /// Window copy of the row-strip tiles (null where maxStripRows is 0).
+  SparseStripWindowFn stripWindow;
   const char *name;
 };
+
+/// maxStripRows of the sets without row-strip kernels.
+inline int64_t sparseNoStripRows(const SparseMatrix &) { return 0; }
 
 /// The set for this CPU (or the one forced by setSparseKernelsForTesting).
 const SparseKernelSet &sparseKernels();
@@ -158,6 +175,10 @@ void setSparseKernelsForTesting(const SparseKernelSet *set);
 /// or the choice by shape (-1, also SPARQ_SPARSE_DIRECT_ALIGN unset); tests
 /// only.
 void setSparseDirectAlignForTesting(int mode);
+/// Forces the stride-1 row-strip convolution path wherever the kernel set
+/// has it (1), never (0), or by shape (-1, also SPARQ_SPARSE_CONV_STRIPS
+/// unset); tests only.
+void setSparseConvStripsForTesting(int mode);
 
 } // namespace rt
 } // namespace sparq

@@ -836,6 +836,7 @@ const SparseKernelSet *sparq::rt::avx2SparseKernelSet() {
       sparseSelectVecAvx2,    sparseSelectNmRowsAvx2,
       sparsePackRowsAvx2,     sparseStoreTransposedAvx2,
       sparseSelectDirectAvx2, sparseMaxTileAvx2,
+      sparseNoStripRows,      nullptr,
       "avx2-fma"};
   static const bool supported = sparseCpuHasAvx2Fma();
   return supported ? &set : nullptr;

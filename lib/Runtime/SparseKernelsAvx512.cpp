@@ -28,6 +28,7 @@
 
 #include "sparq/Runtime/sparq_sparse_format.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -166,7 +167,7 @@ SPARQ_SPARSE_AVX512_INLINE __m512 sparseLane512(__m512 v4) {
 template <int V>
 SPARQ_SPARSE_AVX512_INLINE void sparseFmaRow512(__m512 (&acc)[V], __m512 w,
                                                 const float *xk) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < V; ++i)
     acc[i] = _mm512_fmadd_ps(w, _mm512_loadu_ps(xk + 16 * i), acc[i]);
 }
@@ -308,20 +309,23 @@ template <typename IndexT> struct SparseIndex4 {
 /// data-dependent branch (the loop exit) instead of one per tail length.
 /// Stored weight b reads its activations at xt + (col[b] << Shift) bytes:
 /// a K-major tile row (Shift = log2 of its bytes) or, with element offsets
-/// (Shift = 2), a position of a padded image.
-template <int V, int Shift, typename IndexT>
+/// (Shift = 2), a position of a padded image. Weight j of a step goes to
+/// accumulator set j mod SETS: V = 1..4 use 4 sets (FMA latency), V = 5..8
+/// one (their V chains already hide it, and 4 V would not fit in registers).
+template <int V, int Shift, typename IndexT, int SETS = 4>
 SPARQ_SPARSE_AVX512_INLINE void
 sparseCsrCoreAvx512(const SparseMatrix &w, const IndexT *col, const float *xt,
                     int64_t row0, int64_t rows, const SparseKRange &range,
                     float *out, int64_t ldo, bool accumulate) {
+  static_assert(SETS == 1 || SETS == 4, "weights of a step go to 1 or 4 sets");
   for (int64_t r = row0; r < row0 + rows; ++r) {
     int64_t b, b1;
     sparseBlockBounds(w, range, r, b, b1);
     float *o = out + (r - row0) * ldo;
-    __m512 acc[4][V];
+    __m512 acc[SETS][V];
 #pragma GCC unroll 4
-    for (int s = 0; s < 4; ++s)
-#pragma GCC unroll 4
+    for (int s = 0; s < SETS; ++s)
+#pragma GCC unroll 8
       for (int i = 0; i < V; ++i)
         acc[s][i] = s == 0 && accumulate ? _mm512_loadu_ps(o + 16 * i)
                                          : _mm512_setzero_ps();
@@ -329,13 +333,13 @@ sparseCsrCoreAvx512(const SparseMatrix &w, const IndexT *col, const float *xt,
       for (; b + 4 < b1; b += 4) {
         const SparseIndex4<IndexT> idx(col + b);
         const __m512 vv = sparseLoad4x512(w.values + b);
-        sparseFmaRow512<V>(acc[0], sparseLane512<0>(vv),
+        sparseFmaRow512<V>(acc[0 % SETS], sparseLane512<0>(vv),
                            sparseTileRow<Shift>(xt, idx.template get<0>()));
-        sparseFmaRow512<V>(acc[1], sparseLane512<1>(vv),
+        sparseFmaRow512<V>(acc[1 % SETS], sparseLane512<1>(vv),
                            sparseTileRow<Shift>(xt, idx.template get<1>()));
-        sparseFmaRow512<V>(acc[2], sparseLane512<2>(vv),
+        sparseFmaRow512<V>(acc[2 % SETS], sparseLane512<2>(vv),
                            sparseTileRow<Shift>(xt, idx.template get<2>()));
-        sparseFmaRow512<V>(acc[3], sparseLane512<3>(vv),
+        sparseFmaRow512<V>(acc[3 % SETS], sparseLane512<3>(vv),
                            sparseTileRow<Shift>(xt, idx.template get<3>()));
       }
       // The last 1-4 weights: masked-off lanes read index 0 (a valid tile
@@ -351,21 +355,24 @@ sparseCsrCoreAvx512(const SparseMatrix &w, const IndexT *col, const float *xt,
                          always_inline)) {
             const __mmask16 k = __mmask16(-int(j < live));
             const float *xk = sparseTileRow<Shift>(xt, index);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int i = 0; i < V; ++i)
               a[i] = _mm512_mask3_fmadd_ps(
                   wv, _mm512_maskz_loadu_ps(k, xk + 16 * i), a[i], k);
           };
-      last(acc[0], sparseLane512<0>(vv), idx.template get<0>(), 0);
-      last(acc[1], sparseLane512<1>(vv), idx.template get<1>(), 1);
-      last(acc[2], sparseLane512<2>(vv), idx.template get<2>(), 2);
-      last(acc[3], sparseLane512<3>(vv), idx.template get<3>(), 3);
+      last(acc[0 % SETS], sparseLane512<0>(vv), idx.template get<0>(), 0);
+      last(acc[1 % SETS], sparseLane512<1>(vv), idx.template get<1>(), 1);
+      last(acc[2 % SETS], sparseLane512<2>(vv), idx.template get<2>(), 2);
+      last(acc[3 % SETS], sparseLane512<3>(vv), idx.template get<3>(), 3);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < V; ++i)
       _mm512_storeu_ps(o + 16 * i,
-                       _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
-                                     _mm512_add_ps(acc[2][i], acc[3][i])));
+                       SETS == 1 ? acc[0][i]
+                                 : _mm512_add_ps(
+                                       _mm512_add_ps(acc[0][i], acc[1 % SETS][i]),
+                                       _mm512_add_ps(acc[2 % SETS][i],
+                                                     acc[3 % SETS][i])));
   }
 }
 
@@ -562,15 +569,17 @@ SparseVecFn sparseSelectVecAvx512(const SparseMatrix &w) {
 //===----------------------------------------------------------------------===//
 
 /// CSR direct tile (SparseDirectTileFn): the CSR core with the input read at
-/// x + off[b] (element offsets) instead of a K-major tile row.
+/// x + off[b] (element offsets) instead of a K-major tile row; V = 5..8 for
+/// the row-strip tiles.
 template <int V>
 SPARQ_SPARSE_AVX512 void
 sparseCsrDirectAvx512(const SparseMatrix &w, const int32_t *off,
                       const float *x, int64_t row0, int64_t rows,
                       const SparseKRange &range, float *out, int64_t ldo,
                       bool accumulate) {
-  sparseCsrCoreAvx512<V, 2>(w, reinterpret_cast<const uint32_t *>(off), x,
-                            row0, rows, range, out, ldo, accumulate);
+  sparseCsrCoreAvx512<V, 2, uint32_t, V <= 4 ? 4 : 1>(
+      w, reinterpret_cast<const uint32_t *>(off), x, row0, rows, range, out,
+      ldo, accumulate);
 }
 
 /// R x 1 block direct tile: RB rows of a block accumulated together (RB
@@ -596,6 +605,40 @@ int64_t sparseMaxDirectTileAvx512(const SparseMatrix &w) {
   return w.format == SPARQ_SPARSE_CSR ? 64 : 32;
 }
 
+/// Row strips of up to 8 vectors (128 positions), CSR only: one loaded
+/// weight feeds 8 FMAs, and the reduction chunks of a strip's input window
+/// hold more stored weights per row than the 64-wide tiles' (see
+/// sparseConvStrips).
+int64_t sparseMaxStripRowsAvx512(const SparseMatrix &w) {
+  return w.format == SPARQ_SPARSE_CSR ? 8 : 0;
+}
+
+/// SparseStripWindowFn: one masked load (lanes outside the row masked off,
+/// which also suppresses their faults) and one aligned store per vector.
+SPARQ_SPARSE_AVX512 void sparseStripWindowAvx512(const float *x, int64_t H,
+                                                 int64_t W, int64_t ih0,
+                                                 int64_t iw0, int64_t KW,
+                                                 int64_t dW, int64_t rows,
+                                                 float *dst) {
+  for (int64_t kw = 0; kw < KW; ++kw) {
+    const int64_t c0 = iw0 + kw * dW;
+    // Lanes [lo, hi) lie inside the row.
+    const int64_t lo = std::min<int64_t>(16, std::max<int64_t>(0, -c0));
+    const int64_t hi = std::max(lo, std::min<int64_t>(16, W - c0));
+    const __mmask16 lanes =
+        __mmask16(((uint32_t(1) << hi) - 1) & ~((uint32_t(1) << lo) - 1));
+    float *d = dst + kw * rows * 16;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t ih = ih0 + r;
+      const __m512 v =
+          ih < 0 || ih >= H
+              ? _mm512_setzero_ps()
+              : _mm512_maskz_loadu_ps(lanes, x + ih * W + c0);
+      _mm512_store_ps(d + r * 16, v);
+    }
+  }
+}
+
 /// T <= 8 (a short last tile) keeps the AVX2 kernels.
 SparseDirectTileFn sparseSelectDirectAvx512(const SparseMatrix &w,
                                             int64_t T) {
@@ -604,10 +647,14 @@ SparseDirectTileFn sparseSelectDirectAvx512(const SparseMatrix &w,
   const bool t16 = T <= 16;
   const int64_t R = w.blockRows;
   if (R == 1)
-    return t16       ? sparseCsrDirectAvx512<1>
-           : T <= 32 ? sparseCsrDirectAvx512<2>
-           : T <= 48 ? sparseCsrDirectAvx512<3>
-                     : sparseCsrDirectAvx512<4>;
+    return t16        ? sparseCsrDirectAvx512<1>
+           : T <= 32  ? sparseCsrDirectAvx512<2>
+           : T <= 48  ? sparseCsrDirectAvx512<3>
+           : T <= 64  ? sparseCsrDirectAvx512<4>
+           : T <= 80  ? sparseCsrDirectAvx512<5>
+           : T <= 96  ? sparseCsrDirectAvx512<6>
+           : T <= 112 ? sparseCsrDirectAvx512<7>
+                      : sparseCsrDirectAvx512<8>;
   if (R % 8 == 0)
     return t16 ? sparseBlockDirectAvx512<8, 1, 1>
                : sparseBlockDirectAvx512<8, 2, 1>;
@@ -667,6 +714,7 @@ const SparseKernelSet *sparq::rt::avx512SparseKernelSet() {
       sparseSelectVecAvx512,    sparseSelectNmRowsAvx512,
       sparsePackRowsAvx512,     sparseStoreTransposedAvx512,
       sparseSelectDirectAvx512, sparseMaxDirectTileAvx512,
+      sparseMaxStripRowsAvx512, sparseStripWindowAvx512,
       "avx512"};
   static const bool supported = sparseCpuHasAvx512();
   return supported ? &set : nullptr;

@@ -157,6 +157,6 @@ const SparseKernelSet &sparq::rt::genericSparseKernelSet() {
       sparseMaxTileGeneric,  sparseSelectTileGeneric,
       sparseSelectVecGeneric, sparseSelectNmRowsGeneric, sparsePackRowsGeneric,
       sparseStoreTransposedGeneric, sparseSelectDirectGeneric,
-      sparseMaxTileGeneric, "generic"};
+      sparseMaxTileGeneric, sparseNoStripRows, nullptr, "generic"};
   return set;
 }

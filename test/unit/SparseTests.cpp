@@ -392,6 +392,12 @@ void testSparseConv(int threads, const std::string &setName) {
       {2, 3, 30, 30, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},  // stem, N=2
       {1, 8, 11, 11, 8, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1},   // 1x1 s2, padded
       {1, 3, 20, 20, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1},   // stride 5: im2col
+      // Row strips (AVX-512 CSR, stride 1): a partial last strip and row
+      // tile (OW 37: 16 + 16 + 5; OH 20: 7 + 7 + 6 rows), whole strips with
+      // N=2 and K=24, and a reduction split inside channels (kc 221).
+      {1, 8, 20, 37, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      {2, 16, 17, 32, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 300, 9, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
   };
   const SparseFormatSpec formats[] = {{SparseKind::Csr, 1, 1, 2},
                                       {SparseKind::Block, 4, 1, 2},
@@ -730,15 +736,22 @@ void sparq::unit::runSparseTests(int numThreads) {
     sparq::rt::setSparseKernelsForTesting(set);
     testSparseMatmul(numThreads, set->name, 1000 + numThreads);
     testSparseTileEdges(numThreads, set->name);
-    // The direct path's aligned and unaligned modes on every shape, then
-    // the choice by shape.
-    for (int align : {0, 1, -1}) {
-      sparq::rt::setSparseDirectAlignForTesting(align);
-      testSparseConv(numThreads, set->name +
-                                     std::string(align == 0   ? " unaligned"
-                                                 : align == 1 ? " aligned"
-                                                              : ""));
+    // The padded-plane direct path's aligned and unaligned modes on every
+    // shape, the row strips on every stride-1 shape (where the set has
+    // them), then the choice by shape.
+    const struct {
+      int align, strips;
+      const char *name;
+    } convModes[] = {{0, 0, " unaligned"},
+                     {1, 0, " aligned"},
+                     {-1, 1, " row strips"},
+                     {-1, -1, ""}};
+    for (const auto &mode : convModes) {
+      sparq::rt::setSparseDirectAlignForTesting(mode.align);
+      sparq::rt::setSparseConvStripsForTesting(mode.strips);
+      testSparseConv(numThreads, set->name + std::string(mode.name));
     }
+    sparq::rt::setSparseConvStripsForTesting(-1);
     testSparseSplitReduction(numThreads, set->name);
     testSparseFusedEpilogue(numThreads, set->name);
     if (numThreads == 1)

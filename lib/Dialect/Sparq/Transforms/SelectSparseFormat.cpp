@@ -62,6 +62,13 @@ SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
 // 56x56 .. 7x7 layers, counting the computed wrap-around columns).
 constexpr double kDirectCost256 = 1.3;
 constexpr double kDirectCost512 = 1.0;
+// The 512-bit set's row-strip tiles (stride-1 CSR convolutions on maps at
+// least 12 wide: V <= 8 output rows x 16 columns, input windows copied into
+// L1 per reduction chunk) run below the matrix kernel's time per stored
+// weight: 0.62-0.77x on ResNet-18's 3x3 layers at 80% (56x56 .. 14x14, two
+// threads, after the window copies); 0.75 keeps the 56x56 layer's measured
+// time.
+constexpr double kStripCost512 = 0.75;
 /// Convolution-specific costs the matrix model does not see: dense 3x3
 /// stride-1 convolutions run as Winograd (fewer multiply-adds, but 36
 /// transformed weights per 3x3 filter streamed from memory, which bounds
@@ -81,6 +88,10 @@ struct ConvCosts {
   double directScale = 1.0;
   double directExtraMicros = 0.0;
   double directCost = kDirectCost256;
+  /// CSR on the row-strip tiles instead (512-bit, stride 1).
+  bool strip = false;
+  double stripScale = 1.0;
+  double stripExtraMicros = 0.0;
 
   bool usesDirect(const SparsePattern &p) const {
     return direct && (p.format == SparseFormat::Csr ||
@@ -91,6 +102,8 @@ struct ConvCosts {
                     denseFloorMicros);
   }
   double sparseMicros(const SparsePattern &p, double matrixMicros) const {
+    if (strip && p.format == SparseFormat::Csr)
+      return matrixMicros * stripScale * kStripCost512 + stripExtraMicros;
     if (usesDirect(p))
       return matrixMicros * directScale *
                  (p.format == SparseFormat::Csr ? directCost : kDirectCost256) +
@@ -107,6 +120,9 @@ constexpr double kPadCopyFloatsPerMicro = 24000.0;
 // Winograd's transformed weights stream at about 40 GB/s on two threads
 // (ResNet-18's 512-channel 7x7 layer: 37.7 MB in 0.8-1.2 ms).
 constexpr double kWinogradWeightBytesPerMicro = 40000.0;
+// The strip windows are copied at about 20 floats per ns on two threads
+// (masked vector loads; ResNet-18's 56x56 layer: 0.86 M floats, 0.04 ms).
+constexpr double kStripWindowFloatsPerMicro = 20000.0;
 
 ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows,
                     const SparseTarget &target) {
@@ -167,6 +183,25 @@ ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows,
         (unitStride ? kPadCopyFloatsPerMicro : kIm2colFloatsPerMicro);
     costs.directCost =
         target.vectorBits >= 512 ? kDirectCost512 : kDirectCost256;
+    // The row-strip tiles (SparseKernels.cpp, sparseConvStrips): 16-column
+    // strips where they waste at most 1/3 of the lanes, V = ceil(oh /
+    // ceil(oh / 8)) rows per tile, each tile's window of kw x (V + dh (kh - 1))
+    // rows of 16 per input channel copied once per unit (units split the
+    // output channels, as on two threads, while there are fewer than 8).
+    int64_t strips = (ow + 15) / 16;
+    if (target.vectorBits >= 512 && unitStride && strips * 16 * 3 <= ow * 4) {
+      int64_t rowTiles = (oh + 7) / 8;
+      int64_t v = (oh + rowTiles - 1) / rowTiles;
+      int64_t tiles = rowTiles * strips * result.getDimSize(0);
+      int64_t groups = (w.rows + 7) / 8, splits = 1;
+      while (tiles * splits < 8 && splits * 2 <= groups)
+        splits *= 2;
+      double windowFloats = (double)tiles * splits * inChannels * kw *
+                            (v + dh * (kh - 1)) * 16;
+      costs.strip = true;
+      costs.stripScale = (double)(strips * 16) / (double)ow;
+      costs.stripExtraMicros = windowFloats / kStripWindowFloatsPerMicro;
+    }
   }
   return costs;
 }
@@ -229,7 +264,9 @@ struct SparqSelectSparseFormatPass
          << ", " << batch << " rows/call: estimated dense "
          << llvm::format("%.1f", dense) << " us, " << best->str() << " "
          << llvm::format("%.1f", bestMicros) << " us";
-      if (conv.usesDirect(*best))
+      if (conv.strip && best->format == SparseFormat::Csr)
+        os << " (direct convolution, row strips)";
+      else if (conv.usesDirect(*best))
         os << " (direct convolution)";
       else if (isa<FusedConvOp>(op))
         os << " (im2col)";
