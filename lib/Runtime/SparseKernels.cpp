@@ -496,15 +496,16 @@ int64_t sparseDirectTileWidth(int64_t count, int64_t maxTile) {
   return std::min(maxTile, sparseDivCeil(count, 16) * 16);
 }
 
-/// Stride-1 direct convolution over row-strip tiles, for kernel sets with
+/// Direct convolution over row-strip tiles, for kernel sets with
 /// maxStripRows (AVX-512, CSR). A tile is V <= 8 output rows of one strip
 /// of 16 output columns, one zmm per row. Before each reduction chunk the
 /// thread copies the chunk's input window into a buffer that stays in L1:
-/// per channel c and horizontal tap kw, the V + (KH - 1) dH input rows the
-/// tile reads, 16 columns from ow0 + kw dW - pL each, zero outside the
-/// image. Tap (c, kh, kw) then reads V consecutive 64-byte-aligned vectors
-/// at ((c KW + kw) R + kh dH) * 16 floats of the window (R rows per shift),
-/// so the tile kernels are the padded-plane path's, with T = 16 V.
+/// per channel c, row phase a (of the sH phases some tap reads) and
+/// horizontal tap kw, M = V + (KH - 1) dH / sH rows of 16, row m and lane j
+/// holding input ((oh0 + m) sH + a - pT, (ow0 + j) sW + kw dW - pL), zero
+/// outside the image. Tap (c, kh, kw) then reads V consecutive 64-byte
+/// aligned vectors: rows m = i + kh dH / sH of phase kh dH mod sH, so the
+/// tile kernels are the padded-plane path's, with T = 16 V.
 /// Against that path's 64-position tiles: every load is aligned without
 /// per-shift copies of the whole image (which spill to L2 and beyond), a
 /// channel's window costs fewer bytes per position, so the chunks (and the
@@ -518,19 +519,27 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
   constexpr int64_t kLanes = 16;
   const int mode = sparseStripMode.load();
   const int64_t maxRows = ks.maxStripRows(wm);
-  if (mode == 0 || maxRows <= 0 || !ks.stripWindow || g.sH != 1 ||
-      g.sW != 1)
+  if (mode == 0 || maxRows <= 0 || !ks.stripWindow)
     return false;
   const int64_t strips = sparseDivCeil(g.OW, kLanes);
   // Narrow maps would waste most lanes of a strip: by shape, at most 1/3
   // more columns than OW (7 x 7 maps stay on the padded planes).
   if (mode < 0 && strips * kLanes * 3 > g.OW * 4)
     return false;
+  // Row phases some tap reads, and their slots.
+  int64_t phaseSlot[kSparseMaxStride];
+  std::fill(std::begin(phaseSlot), std::end(phaseSlot), -1);
+  int64_t phases = 0;
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    int64_t &slot = phaseSlot[kh * g.dH % g.sH];
+    if (slot < 0)
+      slot = phases++;
+  }
   const int64_t rowTiles = sparseDivCeil(g.OH, maxRows);
   const int64_t V = sparseDivCeil(g.OH, rowTiles);
   const int64_t lastV = g.OH - (rowTiles - 1) * V;
-  const int64_t winRows = V + g.dH * (g.KH - 1);
-  const int64_t chanFloats = g.KW * winRows * kLanes;
+  const int64_t winRows = V + g.dH * (g.KH - 1) / g.sH;
+  const int64_t chanFloats = phases * g.KW * winRows * kLanes;
   if (g.C * chanFloats > INT32_MAX)
     return false;
   const SparseDirectTileFn tileFull = ks.selectDirect(wm, V * kLanes);
@@ -552,6 +561,7 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
                               g.KH,
                               g.KW,
                               g.dH,
+                              g.sH,
                               winRows};
   const float *offTable = context.cachedPack(
       key, static_cast<size_t>(std::max<int64_t>(stored, 1)), [&](float *dst) {
@@ -562,8 +572,11 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
                   ? int64_t(static_cast<const uint16_t *>(wm.col)[b])
                   : int64_t(static_cast<const uint32_t *>(wm.col)[b]);
           const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
-          off[b] = static_cast<int32_t>(((c * g.KW + kw) * winRows +
-                                         kh * g.dH) * kLanes);
+          const int64_t rh = kh * g.dH;
+          off[b] = static_cast<int32_t>(
+              (((c * phases + phaseSlot[rh % g.sH]) * g.KW + kw) * winRows +
+               rh / g.sH) *
+              kLanes);
         }
       });
   if (!offTable)
@@ -602,9 +615,13 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
             const int64_t c1 =
                 split.chunks == 1 ? g.C : sparseDivCeil(range.k1, KK);
             for (int64_t ch = c0; ch < c1; ++ch)
-              ks.stripWindow(x + ch * g.H * g.W, g.H, g.W, oh0 - g.pT,
-                             ow0 - g.pL, g.KW, g.dW, winRows,
-                             win + ch * chanFloats);
+              for (int64_t ph = 0; ph < g.sH; ++ph)
+                if (phaseSlot[ph] >= 0)
+                  ks.stripWindow(x + ch * g.H * g.W, g.H, g.W,
+                                 oh0 * g.sH + ph - g.pT, g.sH,
+                                 ow0 * g.sW - g.pL, g.sW, g.KW, g.dW, winRows,
+                                 win + ch * chanFloats +
+                                     phaseSlot[ph] * g.KW * winRows * kLanes);
             for (int64_t r = r0; r < r1; r += groupRows)
               tileFn(wm, off, win, r, std::min(groupRows, r1 - r), range,
                      out + (r - r0) * width, width, c > 0);

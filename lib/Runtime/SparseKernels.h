@@ -127,11 +127,12 @@ using SparseDirectTileFn = void (*)(const SparseMatrix &w, const int32_t *off,
 
 /// The input window of a row-strip tile (see sparseConvStrips): for
 /// kw < KW and r < rows, dst[(kw * rows + r) * 16 + j] =
-/// x[(ih0 + r) * W + iw0 + kw * dW + j] for j < 16, 0 where that lies
-/// outside the H x W image x. dst is 64-byte aligned.
+/// x[(ih0 + r * sH) * W + iw0 + kw * dW + j * sW] for j < 16, 0 where that
+/// lies outside the H x W image x. dst is 64-byte aligned.
 using SparseStripWindowFn = void (*)(const float *x, int64_t H, int64_t W,
-                                     int64_t ih0, int64_t iw0, int64_t KW,
-                                     int64_t dW, int64_t rows, float *dst);
+                                     int64_t ih0, int64_t sH, int64_t iw0,
+                                     int64_t sW, int64_t KW, int64_t dW,
+                                     int64_t rows, float *dst);
 
 struct SparseKernelSet {
   /// Widest tile (8, 16 or 32) worth using for w; tiles are 8, 16 or 32.
@@ -150,9 +151,9 @@ struct SparseKernelSet {
   /// Widest direct-convolution tile for w: 8, 16, 32, or a multiple of 16
   /// up to 64 (selectDirect takes any multiple of 16 up to it).
   int64_t (*maxDirectTile)(const SparseMatrix &w);
-  /// Most vectors of 16 floats (V) in a row-strip tile of a stride-1
-  /// convolution (selectDirect then takes T = 16 V), or 0 where the set has
-  /// no such kernel for w (see sparseConvStrips).
+  /// Most vectors of 16 floats (V) in a row-strip tile of a convolution
+  /// (selectDirect then takes T = 16 V), or 0 where the set has no such
+  /// kernel for w (see sparseConvStrips).
   int64_t (*maxStripRows)(const SparseMatrix &w);
   /// Window copy of the row-strip tiles (null where maxStripRows is 0).
   SparseStripWindowFn stripWindow;

@@ -613,28 +613,46 @@ int64_t sparseMaxStripRowsAvx512(const SparseMatrix &w) {
   return w.format == SPARQ_SPARSE_CSR ? 8 : 0;
 }
 
-/// SparseStripWindowFn: one masked load (lanes outside the row masked off,
-/// which also suppresses their faults) and one aligned store per vector.
-SPARQ_SPARSE_AVX512 void sparseStripWindowAvx512(const float *x, int64_t H,
-                                                 int64_t W, int64_t ih0,
-                                                 int64_t iw0, int64_t KW,
-                                                 int64_t dW, int64_t rows,
-                                                 float *dst) {
+/// SparseStripWindowFn. Per vector, stride 1: one masked load (lanes outside
+/// the row masked off, which also suppresses their faults); stride 2: two
+/// masked loads and a permute picking the even elements; wider strides:
+/// element by element. One aligned store each.
+SPARQ_SPARSE_AVX512 void
+sparseStripWindowAvx512(const float *x, int64_t H, int64_t W, int64_t ih0,
+                        int64_t sH, int64_t iw0, int64_t sW, int64_t KW,
+                        int64_t dW, int64_t rows, float *dst) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14,
+                                        12, 10, 8, 6, 4, 2, 0);
   for (int64_t kw = 0; kw < KW; ++kw) {
     const int64_t c0 = iw0 + kw * dW;
-    // Lanes [lo, hi) lie inside the row.
-    const int64_t lo = std::min<int64_t>(16, std::max<int64_t>(0, -c0));
-    const int64_t hi = std::max(lo, std::min<int64_t>(16, W - c0));
-    const __mmask16 lanes =
-        __mmask16(((uint32_t(1) << hi) - 1) & ~((uint32_t(1) << lo) - 1));
+    // Elements [lo, hi) of the span read (16 sW wide) lie inside the row.
+    const int64_t span = 16 * sW;
+    const int64_t lo = std::min(span, std::max<int64_t>(0, -c0));
+    const int64_t hi = std::max(lo, std::min(span, W - c0));
+    auto bits = [&](int64_t from) {
+      const int64_t l = std::clamp<int64_t>(lo - from, 0, 16);
+      const int64_t h = std::clamp<int64_t>(hi - from, 0, 16);
+      return __mmask16(((uint32_t(1) << h) - 1) & ~((uint32_t(1) << l) - 1));
+    };
+    const __mmask16 m0 = bits(0), m1 = bits(16);
     float *d = dst + kw * rows * 16;
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t ih = ih0 + r;
-      const __m512 v =
-          ih < 0 || ih >= H
-              ? _mm512_setzero_ps()
-              : _mm512_maskz_loadu_ps(lanes, x + ih * W + c0);
-      _mm512_store_ps(d + r * 16, v);
+    for (int64_t r = 0; r < rows; ++r, d += 16) {
+      const int64_t ih = ih0 + r * sH;
+      if (ih < 0 || ih >= H || lo == hi) {
+        _mm512_store_ps(d, _mm512_setzero_ps());
+        continue;
+      }
+      const float *line = x + ih * W + c0;
+      if (sW == 1) {
+        _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, line));
+      } else if (sW == 2) {
+        const __m512 a = _mm512_maskz_loadu_ps(m0, line);
+        const __m512 b = _mm512_maskz_loadu_ps(m1, line + 16);
+        _mm512_store_ps(d, _mm512_permutex2var_ps(a, even, b));
+      } else {
+        for (int64_t j = 0; j < 16; ++j)
+          d[j] = j * sW >= lo && j * sW < hi ? line[j * sW] : 0.f;
+      }
     }
   }
 }

@@ -15,11 +15,11 @@
 // FORCE: sparq.format = "{{csr|nm 2:4}}", sparq.format_reason = "forced;
 
 // k x k convolutions, strided or not, are costed on the direct path (no
-// im2col; stride-1 CSR ones on the 512-bit row strips); strided 1x1 ones
-// with the im2col copy.
+// im2col; CSR ones on the 512-bit row strips); strided 1x1 ones with the
+// im2col copy.
 // AUTO-LABEL: func.func @convs
 // AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 784 rows/call: {{.*}} us (direct convolution{{(, row strips)?}}) [{{[0-9]+}}-bit sparse kernels]"
-// AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (direct convolution) [{{[0-9]+}}-bit sparse kernels]"
+// AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (direct convolution{{(, row strips)?}}) [{{[0-9]+}}-bit sparse kernels]"
 // AUTO: sparq.fused_conv {{.*}}sparq.format = "csr", sparq.format_reason = "density 0.0{{[0-9]+}}, 196 rows/call: {{.*}} us (im2col) [{{[0-9]+}}-bit sparse kernels]"
 
 // The estimate follows the target's sparse kernel width: the AVX-512 set
@@ -31,5 +31,5 @@
 // AVX2: sparq.fused_conv {{.*}}196 rows/call: {{.*}} us (direct convolution) [256-bit sparse kernels]"
 // AVX512-LABEL: func.func @convs
 // AVX512: sparq.fused_conv {{.*}}784 rows/call: {{.*}} us (direct convolution, row strips) [512-bit sparse kernels]"
-// AVX512: sparq.fused_conv {{.*}}196 rows/call: {{.*}} us (direct convolution) [512-bit sparse kernels]"
+// AVX512: sparq.fused_conv {{.*}}196 rows/call: {{.*}} us (direct convolution, row strips) [512-bit sparse kernels]"
 // BADBITS: vector-bits must be 0, 256 or 512, got 128

@@ -62,12 +62,12 @@ SmallVector<SparsePattern> candidates(SparsityAttr attr, Operation *op) {
 // 56x56 .. 7x7 layers, counting the computed wrap-around columns).
 constexpr double kDirectCost256 = 1.3;
 constexpr double kDirectCost512 = 1.0;
-// The 512-bit set's row-strip tiles (stride-1 CSR convolutions on maps at
-// least 12 wide: V <= 8 output rows x 16 columns, input windows copied into
-// L1 per reduction chunk) run below the matrix kernel's time per stored
-// weight: 0.62-0.77x on ResNet-18's 3x3 layers at 80% (56x56 .. 14x14, two
-// threads, after the window copies); 0.75 keeps the 56x56 layer's measured
-// time.
+// The 512-bit set's row-strip tiles (CSR convolutions on maps at least 12
+// wide: V <= 8 output rows x 16 columns, input windows copied into L1 per
+// reduction chunk) run below the matrix kernel's time per stored weight:
+// 0.62-0.77x on ResNet-18's stride-1 3x3 layers at 80% (56x56 .. 14x14,
+// two threads, after the window copies); 0.75 keeps the 56x56 layer's
+// measured time.
 constexpr double kStripCost512 = 0.75;
 /// Convolution-specific costs the matrix model does not see: dense 3x3
 /// stride-1 convolutions run as Winograd (fewer multiply-adds, but 36
@@ -185,19 +185,24 @@ ConvCosts convCosts(Operation *op, const WeightMatrix &w, int64_t batchRows,
         target.vectorBits >= 512 ? kDirectCost512 : kDirectCost256;
     // The row-strip tiles (SparseKernels.cpp, sparseConvStrips): 16-column
     // strips where they waste at most 1/3 of the lanes, V = ceil(oh /
-    // ceil(oh / 8)) rows per tile, each tile's window of kw x (V + dh (kh - 1))
-    // rows of 16 per input channel copied once per unit (units split the
-    // output channels, as on two threads, while there are fewer than 8).
+    // ceil(oh / 8)) rows per tile, each tile's window of row phases x kw x
+    // (V + dh (kh - 1) / sh) rows of 16 per input channel copied once per
+    // unit (units split the output channels, as on two threads, while there
+    // are fewer than 8).
     int64_t strips = (ow + 15) / 16;
-    if (target.vectorBits >= 512 && unitStride && strips * 16 * 3 <= ow * 4) {
+    if (target.vectorBits >= 512 && strips * 16 * 3 <= ow * 4) {
+      llvm::SmallDenseSet<int64_t, 4> rowPhases;
+      for (int64_t i = 0; i < kh; ++i)
+        rowPhases.insert(i * dh % sh);
       int64_t rowTiles = (oh + 7) / 8;
       int64_t v = (oh + rowTiles - 1) / rowTiles;
       int64_t tiles = rowTiles * strips * result.getDimSize(0);
       int64_t groups = (w.rows + 7) / 8, splits = 1;
       while (tiles * splits < 8 && splits * 2 <= groups)
         splits *= 2;
-      double windowFloats = (double)tiles * splits * inChannels * kw *
-                            (v + dh * (kh - 1)) * 16;
+      double windowFloats = (double)tiles * splits * inChannels *
+                            rowPhases.size() * kw * (v + dh * (kh - 1) / sh) *
+                            16;
       costs.strip = true;
       costs.stripScale = (double)(strips * 16) / (double)ow;
       costs.stripExtraMicros = windowFloats / kStripWindowFloatsPerMicro;
