@@ -636,24 +636,33 @@ sparseStripWindowAvx512(const float *x, int64_t H, int64_t W, int64_t ih0,
     };
     const __mmask16 m0 = bits(0), m1 = bits(16);
     float *d = dst + kw * rows * 16;
-    for (int64_t r = 0; r < rows; ++r, d += 16) {
-      const int64_t ih = ih0 + r * sH;
-      if (ih < 0 || ih >= H || lo == hi) {
-        _mm512_store_ps(d, _mm512_setzero_ps());
-        continue;
-      }
-      const float *line = x + ih * W + c0;
-      if (sW == 1) {
-        _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, line));
-      } else if (sW == 2) {
+    // Rows [r0, r1) lie inside the image (ih0 + r sH in [0, H)).
+    const int64_t r0 =
+        lo == hi ? rows
+                 : std::min(rows, std::max<int64_t>(0, (sH - 1 - ih0) / sH));
+    const int64_t r1 =
+        lo == hi ? rows
+                 : std::max(r0, std::min(rows, (H - ih0 + sH - 1) / sH));
+    for (int64_t r = 0; r < r0; ++r)
+      _mm512_store_ps(d + r * 16, _mm512_setzero_ps());
+    const float *line = x + (ih0 + r0 * sH) * W + c0;
+    const int64_t step = sH * W;
+    if (sW == 1) {
+      for (int64_t r = r0; r < r1; ++r, line += step)
+        _mm512_store_ps(d + r * 16, _mm512_maskz_loadu_ps(m0, line));
+    } else if (sW == 2) {
+      for (int64_t r = r0; r < r1; ++r, line += step) {
         const __m512 a = _mm512_maskz_loadu_ps(m0, line);
         const __m512 b = _mm512_maskz_loadu_ps(m1, line + 16);
-        _mm512_store_ps(d, _mm512_permutex2var_ps(a, even, b));
-      } else {
-        for (int64_t j = 0; j < 16; ++j)
-          d[j] = j * sW >= lo && j * sW < hi ? line[j * sW] : 0.f;
+        _mm512_store_ps(d + r * 16, _mm512_permutex2var_ps(a, even, b));
       }
+    } else {
+      for (int64_t r = r0; r < r1; ++r, line += step)
+        for (int64_t j = 0; j < 16; ++j)
+          d[r * 16 + j] = j * sW >= lo && j * sW < hi ? line[j * sW] : 0.f;
     }
+    for (int64_t r = r1; r < rows; ++r)
+      _mm512_store_ps(d + r * 16, _mm512_setzero_ps());
   }
 }
 
