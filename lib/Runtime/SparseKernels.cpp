@@ -390,10 +390,54 @@ void sparseMatmulTiles(Context &context, const SparseKernelSet &ks,
       });
 }
 
+/// Column index (c KH + kh) KW + kw of CSR/BLOCK stored block b.
+int64_t sparseStoredColumn(const SparseMatrix &w, int64_t b) {
+  return w.indexBytes == 2 ? int64_t(static_cast<const uint16_t *>(w.col)[b])
+                           : int64_t(static_cast<const uint32_t *>(w.col)[b]);
+}
+
+/// Tile columns [j, j + len) that go to output positions [p, p + len).
+struct SparseTileSegment {
+  int64_t j, p, len;
+};
+
+/// Writes output channels [r0, r1) of a direct-convolution tile (raw
+/// products at out[(i - r0) * width + j]) into image y (P positions per
+/// channel) through the epilogue, segment by segment. Without a residual the
+/// epilogue runs once over the first `count` columns of each tile row (whole
+/// vectors), not once per segment.
+void sparseStoreConvTile(float *out, int64_t width, int64_t count, int64_t r0,
+                         int64_t r1, const SparseTileSegment *segs,
+                         int64_t numSegs, float *y, const float *res,
+                         int64_t P, const SparseEpilogue &epi,
+                         EpilogueRowFn epilogueRow) {
+  for (int64_t i = r0; i < r1; ++i) {
+    float *outRow = out + (i - r0) * width;
+    const float rowBias = epi.bias ? epi.bias[i] : 0.f;
+    if (!epi.trivial() && !res)
+      epilogueRow(outRow, rowBias, nullptr, nullptr, count, epi.act, epi.actA,
+                  epi.actB);
+    for (int64_t s = 0; s < numSegs; ++s) {
+      const SparseTileSegment &sg = segs[s];
+      float *yi = y + i * P + sg.p;
+      // A whole 16-float segment is a fixed-size (inlined) copy.
+      if (sg.len == 16)
+        std::memcpy(yi, outRow + sg.j, 16 * sizeof(float));
+      else
+        std::memcpy(yi, outRow + sg.j, sg.len * sizeof(float));
+      if (res)
+        epilogueRow(yi, rowBias, nullptr, res + i * P + sg.p, sg.len, epi.act,
+                    epi.actA, epi.actB);
+    }
+  }
+}
+
 /// Largest stride of the direct convolution path (larger ones use im2col).
 constexpr int64_t kSparseMaxStride = 4;
 /// Widest direct-convolution tile of any kernel set (maxDirectTile).
 constexpr int64_t kSparseMaxDirectTile = 64;
+/// Most rows of a row-strip tile of any kernel set (maxStripRows).
+constexpr int64_t kSparseMaxStripRows = 8;
 
 struct SparseConvGeometry {
   int64_t C, H, W, KH, KW, OH, OW, sH, sW, pT, pL, dH, dW;
@@ -518,7 +562,7 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
                       float *Y, const SparseEpilogue &epi) {
   constexpr int64_t kLanes = 16;
   const int mode = sparseStripMode.load();
-  const int64_t maxRows = ks.maxStripRows(wm);
+  const int64_t maxRows = std::min(ks.maxStripRows(wm), kSparseMaxStripRows);
   if (mode == 0 || maxRows <= 0 || !ks.stripWindow)
     return false;
   const int64_t strips = sparseDivCeil(g.OW, kLanes);
@@ -567,10 +611,7 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
       key, static_cast<size_t>(std::max<int64_t>(stored, 1)), [&](float *dst) {
         int32_t *off = reinterpret_cast<int32_t *>(dst);
         for (int64_t b = 0; b < stored; ++b) {
-          const int64_t k =
-              wm.indexBytes == 2
-                  ? int64_t(static_cast<const uint16_t *>(wm.col)[b])
-                  : int64_t(static_cast<const uint32_t *>(wm.col)[b]);
+          const int64_t k = sparseStoredColumn(wm, b);
           const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
           const int64_t rh = kh * g.dH;
           off[b] = static_cast<int32_t>(
@@ -626,30 +667,13 @@ bool sparseConvStrips(Context &context, const SparseKernelSet &ks,
               tileFn(wm, off, win, r, std::min(groupRows, r1 - r), range,
                      out + (r - r0) * width, width, c > 0);
           }
-          float *y = Y + img * K * P;
-          const float *res =
-              epi.residual ? epi.residual + img * K * P : nullptr;
-          for (int64_t i = r0; i < r1; ++i) {
-            float *outRow = out + (i - r0) * width;
-            const float rowBias = epi.bias ? epi.bias[i] : 0.f;
-            // Without a residual the epilogue runs once over the whole tile
-            // row (whole vectors), not once per output row.
-            if (!epi.trivial() && !res)
-              epilogueRow(outRow, rowBias, nullptr, nullptr, width, epi.act,
-                          epi.actA, epi.actB);
-            for (int64_t v = 0; v < rows; ++v) {
-              const int64_t p = (oh0 + v) * g.OW + ow0;
-              float *yi = y + i * P + p;
-              // A whole strip row is a fixed-size (inlined) copy.
-              if (cols == kLanes)
-                std::memcpy(yi, outRow + v * kLanes, kLanes * sizeof(float));
-              else
-                std::memcpy(yi, outRow + v * kLanes, cols * sizeof(float));
-              if (res)
-                epilogueRow(yi, rowBias, nullptr, res + i * P + p, cols,
-                            epi.act, epi.actA, epi.actB);
-            }
-          }
+          SparseTileSegment segs[kSparseMaxStripRows];
+          for (int64_t v = 0; v < rows; ++v)
+            segs[v] = {v * kLanes, (oh0 + v) * g.OW + ow0, cols};
+          sparseStoreConvTile(
+              out, width, width, r0, r1, segs, rows, Y + img * K * P,
+              epi.residual ? epi.residual + img * K * P : nullptr, P, epi,
+              epilogueRow);
         }
       });
   return true;
@@ -757,10 +781,7 @@ bool sparseConvDirect(Context &context, const SparseKernelSet &ks,
         int32_t *off = reinterpret_cast<int32_t *>(dst);
         const int64_t KK = g.KH * g.KW;
         for (int64_t b = 0; b < stored; ++b) {
-          const int64_t k =
-              wm.indexBytes == 2
-                  ? int64_t(static_cast<const uint16_t *>(wm.col)[b])
-                  : int64_t(static_cast<const uint32_t *>(wm.col)[b]);
+          const int64_t k = sparseStoredColumn(wm, b);
           const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
           const int64_t rh = kh * g.dH, rw = kw * g.dW;
           const int64_t slot = phaseSlot[(rh % g.sH) * g.sW + rw % g.sW];
@@ -857,13 +878,10 @@ bool sparseConvDirect(Context &context, const SparseKernelSet &ks,
               tileFn(wm, off, x, r, std::min(groupRows, r1 - r), range,
                      out + (r - r0) * width, width, c > 0);
           }
-          // The tile's output row segments: (tile column, output position,
-          // length); the wrapped-around columns between them are dropped.
-          struct Segment {
-            int64_t j, p, len;
-          };
-          Segment segs[kSparseMaxDirectTile];
-          int numSegs = 0;
+          // The tile's output row segments; the wrapped-around columns
+          // between them are dropped.
+          SparseTileSegment segs[kSparseMaxDirectTile];
+          int64_t numSegs = 0;
           for (int64_t j = 0; j < count;) {
             const int64_t q = q0 + j, oh = q / rowLen, ow = q % rowLen;
             if (ow >= g.OW) { // wrapped-around columns: skip to the next row
@@ -874,26 +892,10 @@ bool sparseConvDirect(Context &context, const SparseKernelSet &ks,
             segs[numSegs++] = {j, oh * g.OW + ow, len};
             j += len;
           }
-          float *y = Y + img * K * P;
-          const float *res =
-              epi.residual ? epi.residual + img * K * P : nullptr;
-          for (int64_t i = r0; i < r1; ++i) {
-            float *outRow = out + (i - r0) * width;
-            const float rowBias = epi.bias ? epi.bias[i] : 0.f;
-            // Without a residual the epilogue runs once over the whole tile
-            // row (whole vectors), not once per segment.
-            if (!epi.trivial() && !res)
-              epilogueRow(outRow, rowBias, nullptr, nullptr, count, epi.act,
-                          epi.actA, epi.actB);
-            for (int sgi = 0; sgi < numSegs; ++sgi) {
-              const Segment &sg = segs[sgi];
-              float *yi = y + i * P + sg.p;
-              std::memcpy(yi, outRow + sg.j, sg.len * sizeof(float));
-              if (res)
-                epilogueRow(yi, rowBias, nullptr, res + i * P + sg.p, sg.len,
-                            epi.act, epi.actA, epi.actB);
-            }
-          }
+          sparseStoreConvTile(
+              out, width, count, r0, r1, segs, numSegs, Y + img * K * P,
+              epi.residual ? epi.residual + img * K * P : nullptr, P, epi,
+              epilogueRow);
         }
       });
   return true;
