@@ -19,9 +19,13 @@
 //    (cached) feeds a kernel vectorized over 8 output rows that picks the
 //    activations with permutes; X and Y are used in place and the kernel
 //    applies the epilogue as it stores.
-//  - conv: threads split (image, pixel tile, channel range); each packs its
-//    pixel tile of the im2col matrix K-major (a plain copy for 1x1 convs)
-//    and runs the same tile kernels.
+//  - conv: threads split (image, tile, channel range). k x k convolutions
+//    read their inputs directly with one offset per stored weight: from
+//    row-strip windows copied into L1 per reduction chunk (sparseConvStrips,
+//    AVX-512 CSR) or from zero-padded phase planes of the image
+//    (sparseConvDirect); the others pack their pixel tile of the im2col
+//    matrix K-major (a plain copy for 1x1 convs) and run the matmul tile
+//    kernels.
 //
 //===----------------------------------------------------------------------===//
 

@@ -88,7 +88,7 @@ struct ConvCosts {
   double directScale = 1.0;
   double directExtraMicros = 0.0;
   double directCost = kDirectCost256;
-  /// CSR on the row-strip tiles instead (512-bit, stride 1).
+  /// CSR on the row-strip tiles instead (512-bit, maps at least 12 wide).
   bool strip = false;
   double stripScale = 1.0;
   double stripExtraMicros = 0.0;

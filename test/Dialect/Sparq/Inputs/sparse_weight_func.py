@@ -22,8 +22,9 @@ print("  return %0, %1 : tensor<16x128xf32>, tensor<16x4xf32>")
 print("}")
 
 # 95%-sparse convolutions, 64 -> 64 channels on a 28x28 map: 3x3 stride 1
-# and stride 2 (the sparse kernel reads padded phase planes of the image
-# directly), and 1x1 stride 2 (im2col).
+# and stride 2 (the sparse kernel reads its inputs directly: row strips on
+# 512-bit targets, padded phase planes on 256-bit ones), and 1x1 stride 2
+# (im2col).
 c = 64
 def sparse_hex(n):
     vals = [random.uniform(0.5, 1.5) if random.random() < 0.05 else 0.0
